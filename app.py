@@ -1,0 +1,40 @@
+"""churn-radar dashboard: the router (page config, state defaults, navigation).
+
+Run ``streamlit run app.py`` (add ``-- --sample`` to open the bundled sample data).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import streamlit as st
+
+from ui import actions
+from ui.state import StateKeys, get, init_state, put
+
+st.set_page_config(page_title="churn-radar", page_icon=":material/radar:", layout="wide")
+init_state()
+
+if "--sample" in sys.argv[1:] and not get(StateKeys.SAMPLE_AUTOLOADED):
+    put(StateKeys.SAMPLE_AUTOLOADED, True)
+    if get(StateKeys.CHECK) is None:
+        actions.load_sample()
+
+pages = {
+    "Start": [
+        st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
+        st.Page("pages/events.py", title="Event log", icon=":material/receipt_long:"),
+    ],
+    "Understand": [
+        st.Page("pages/explore.py", title="Explore", icon=":material/query_stats:"),
+        st.Page("pages/segments.py", title="Segments", icon=":material/scatter_plot:"),
+    ],
+    "Predict": [
+        st.Page("pages/model.py", title="Model", icon=":material/model_training:"),
+        st.Page("pages/explain.py", title="Explain", icon=":material/psychology:"),
+        st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications_active:"),
+        st.Page("pages/score.py", title="Score", icon=":material/checklist:"),
+    ],
+}
+st.navigation(pages).run()

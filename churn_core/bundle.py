@@ -1,0 +1,246 @@
+"""Model bundles: XGBoost UBJ plus a JSON manifest. Never pickle.
+
+A bundle is a directory (or a zip of it, for uploads) holding exactly
+``model.ubj`` and ``manifest.json``. Loading checks sizes, the manifest's
+format and version, and the model file's SHA-256 against the manifest, and
+refuses anything else, pickles and joblib files included, without ever
+executing their content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import platform
+import zipfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import xgboost as xgb
+
+from churn_core import __version__
+from churn_core.features import Preprocessor
+from churn_core.problems import ChurnDataError, Problem
+from churn_core.schema import Schema
+from churn_core.segments import SegmentModel
+
+log = logging.getLogger(__name__)
+
+FORMAT = "churn-radar-bundle"
+BUNDLE_VERSION = 1
+MODEL_FILE = "model.ubj"
+MANIFEST_FILE = "manifest.json"
+MAX_MODEL_BYTES = 256 * 1024**2
+MAX_MANIFEST_BYTES = 32 * 1024**2
+PICKLE_MARKERS = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
+
+
+@dataclass(frozen=True)
+class ModelBundle:
+    """Everything needed to score new data the way the model was trained.
+
+    Attributes
+    ----------
+    booster : xgboost.Booster
+    preprocessor : Preprocessor
+    schema : Schema
+    segments : SegmentModel or None
+    threshold : dict
+        ``{"value": float, "method": str, "detail": {...}}``.
+    metrics : dict
+        Held-out scores recorded at training time.
+    feature_labels : dict
+        Plain-words templates per feature.
+    info : dict
+        Seed, parameters, device, data fingerprint, versions, creation time.
+    """
+
+    booster: xgb.Booster
+    preprocessor: Preprocessor
+    schema: Schema
+    segments: SegmentModel | None
+    threshold: dict[str, Any]
+    metrics: dict[str, Any]
+    feature_labels: dict[str, str] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def with_threshold(self, value: float, method: str, detail: dict | None = None) -> ModelBundle:
+        """Return a copy with another threshold (the booster is shared, not copied)."""
+        return ModelBundle(self.booster, self.preprocessor, self.schema, self.segments,
+                           {"value": float(value), "method": method, "detail": detail or {}},
+                           self.metrics, self.feature_labels, self.info)
+
+
+def _versions() -> dict[str, str]:
+    import numpy
+    import pandas
+    import sklearn
+
+    return {"churn_core": __version__, "xgboost": xgb.__version__, "pandas": pandas.__version__,
+            "numpy": numpy.__version__, "scikit-learn": sklearn.__version__,
+            "python": platform.python_version()}
+
+
+def _error(code: str, message: str) -> ChurnDataError:
+    return ChurnDataError([Problem(code=code, severity="error", message=message)])
+
+
+def manifest_of(bundle: ModelBundle, model_bytes: bytes) -> dict[str, Any]:
+    """The JSON manifest describing ``bundle`` (model file hash included)."""
+    pre = bundle.preprocessor
+    types = {f: ("categorical" if f in pre.categorical else
+                 "datetime" if f in pre.datetime else "numeric") for f in pre.feature_names}
+    return {
+        "format": FORMAT,
+        "bundle_version": BUNDLE_VERSION,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "model_file": MODEL_FILE,
+        "model_sha256": hashlib.sha256(model_bytes).hexdigest(),
+        "features": list(pre.feature_names),
+        "feature_types": types,
+        "label": {"column": bundle.schema.label_column,
+                  "mapping": dict(bundle.schema.label_mapping),
+                  "positive": bundle.schema.positive_label},
+        "id_column": bundle.schema.id_column,
+        "schema": bundle.schema.to_dict(),
+        "preprocessing": pre.to_dict(),
+        "segments": bundle.segments.to_dict() if bundle.segments else None,
+        "threshold": bundle.threshold,
+        "metrics": bundle.metrics,
+        "feature_labels": bundle.feature_labels,
+        "info": {**bundle.info, "versions": _versions()},
+    }
+
+
+def _model_bytes(booster: xgb.Booster) -> bytes:
+    return bytes(booster.save_raw(raw_format="ubj"))
+
+
+def save_bundle(path: str | Path, bundle: ModelBundle) -> Path:
+    """Write ``bundle`` into directory ``path`` (created if needed); return the path."""
+    out = Path(path)
+    out.mkdir(parents=True, exist_ok=True)
+    raw = _model_bytes(bundle.booster)
+    (out / MODEL_FILE).write_bytes(raw)
+    manifest = manifest_of(bundle, raw)
+    (out / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, allow_nan=False,
+                                                default=_json_default), encoding="utf-8")
+    log.info("saved model bundle to %s", out)
+    return out
+
+
+def _json_default(obj: object) -> object:
+    if hasattr(obj, "item"):
+        return obj.item()
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def bundle_to_zip(bundle: ModelBundle) -> bytes:
+    """The bundle as zip bytes (for a download button)."""
+    raw = _model_bytes(bundle.booster)
+    manifest = json.dumps(manifest_of(bundle, raw), indent=2, allow_nan=False,
+                          default=_json_default)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(MODEL_FILE, raw)
+        zf.writestr(MANIFEST_FILE, manifest)
+    return buf.getvalue()
+
+
+def _refuse_foreign(data: bytes, what: str) -> None:
+    if data[:2] in PICKLE_MARKERS or data[:1] == b"\x80":
+        raise _error("BUNDLE_PICKLE", f"{what} is a Python pickle/joblib file; churn-radar never "
+                     "loads pickles (they can run code). Save the model with churn-radar instead.")
+
+
+def _from_parts(model_raw: bytes, manifest_raw: bytes) -> ModelBundle:
+    if len(manifest_raw) > MAX_MANIFEST_BYTES:
+        raise _error("BUNDLE_TOO_LARGE", f"manifest.json is {len(manifest_raw):,} bytes, "
+                     f"over the {MAX_MANIFEST_BYTES:,} limit")
+    if len(model_raw) > MAX_MODEL_BYTES:
+        raise _error("BUNDLE_TOO_LARGE", f"model.ubj is {len(model_raw):,} bytes, "
+                     f"over the {MAX_MODEL_BYTES:,} limit")
+    _refuse_foreign(model_raw, "model.ubj")
+    try:
+        manifest = json.loads(manifest_raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _error("BUNDLE_BAD_MANIFEST", f"manifest.json is not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise _error("BUNDLE_BAD_MANIFEST", "manifest.json is not a churn-radar manifest")
+    if manifest.get("bundle_version") != BUNDLE_VERSION:
+        raise _error("BUNDLE_VERSION", f"bundle version {manifest.get('bundle_version')!r} is "
+                     f"not supported (expected {BUNDLE_VERSION})")
+    if hashlib.sha256(model_raw).hexdigest() != manifest.get("model_sha256"):
+        raise _error("BUNDLE_MODEL_MISMATCH", "model.ubj does not match its manifest "
+                     "(hash differs): the file was changed, truncated or swapped")
+    try:
+        pre = Preprocessor.from_dict(manifest["preprocessing"])
+        schema = Schema.from_dict(manifest["schema"])
+        segments = SegmentModel.from_dict(manifest["segments"]) if manifest["segments"] else None
+        threshold = dict(manifest["threshold"])
+        float(threshold["value"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _error("BUNDLE_BAD_MANIFEST", f"manifest.json is incomplete ({exc!r})") from None
+    booster = xgb.Booster()
+    try:
+        booster.load_model(bytearray(model_raw))
+    except xgb.core.XGBoostError as exc:
+        raise _error("BUNDLE_CORRUPT", f"model.ubj could not be read ({str(exc)[:200]})") from None
+    if booster.num_features() != len(pre.feature_names):
+        raise _error("BUNDLE_MODEL_MISMATCH", f"model has {booster.num_features()} features but "
+                     f"the manifest lists {len(pre.feature_names)}")
+    return ModelBundle(booster, pre, schema, segments, threshold, manifest.get("metrics", {}),
+                       manifest.get("feature_labels", {}), manifest.get("info", {}))
+
+
+def load_bundle(path: str | Path) -> ModelBundle:
+    """Load a bundle directory (or a .zip of one), refusing anything that is not ours.
+
+    Raises
+    ------
+    ChurnDataError
+        ``BUNDLE_NOT_FOUND``, ``BUNDLE_PICKLE``, ``BUNDLE_TOO_LARGE``, ``BUNDLE_BAD_MANIFEST``,
+        ``BUNDLE_VERSION``, ``BUNDLE_MODEL_MISMATCH`` or ``BUNDLE_CORRUPT``.
+    """
+    p = Path(path)
+    if p.is_file():
+        if p.stat().st_size > MAX_MODEL_BYTES + MAX_MANIFEST_BYTES:
+            raise _error("BUNDLE_TOO_LARGE", f"{p.name} is larger than a model bundle can be")
+        return load_bundle_bytes(p.read_bytes(), name=p.name)
+    model, manifest = p / MODEL_FILE, p / MANIFEST_FILE
+    if not (model.is_file() and manifest.is_file()):
+        raise _error("BUNDLE_NOT_FOUND", f"{p} is not a churn-radar bundle: it needs "
+                     f"{MODEL_FILE} and {MANIFEST_FILE}")
+    for f, limit in ((model, MAX_MODEL_BYTES), (manifest, MAX_MANIFEST_BYTES)):
+        if f.stat().st_size > limit:
+            raise _error("BUNDLE_TOO_LARGE", f"{f.name} is {f.stat().st_size:,} bytes, over "
+                         f"the {limit:,} limit")
+    return _from_parts(model.read_bytes(), manifest.read_bytes())
+
+
+def load_bundle_bytes(data: bytes, *, name: str = "upload") -> ModelBundle:
+    """Load a bundle from zip bytes (an upload). Pickles are refused unread."""
+    _refuse_foreign(data, name)
+    if not data.startswith(b"PK"):
+        raise _error("BUNDLE_NOT_FOUND", f"{name} is not a churn-radar bundle (expected a .zip "
+                     f"holding {MODEL_FILE} and {MANIFEST_FILE})")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = {i.filename: i for i in zf.infolist()}
+            if set(infos) != {MODEL_FILE, MANIFEST_FILE}:
+                hint = " (it holds a pickle)" if any(n.endswith((".pkl", ".pickle", ".joblib"))
+                                                    for n in infos) else ""
+                raise _error("BUNDLE_NOT_FOUND", f"{name} must hold exactly {MODEL_FILE} and "
+                             f"{MANIFEST_FILE}, found {sorted(infos)[:5]}{hint}")
+            if infos[MODEL_FILE].file_size > MAX_MODEL_BYTES or \
+                    infos[MANIFEST_FILE].file_size > MAX_MANIFEST_BYTES:
+                raise _error("BUNDLE_TOO_LARGE", f"{name} unpacks to more than a bundle may hold")
+            return _from_parts(zf.read(MODEL_FILE), zf.read(MANIFEST_FILE))
+    except (zipfile.BadZipFile, EOFError, OSError) as exc:
+        raise _error("BUNDLE_CORRUPT", f"{name} is not a readable zip ({exc})") from None

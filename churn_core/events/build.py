@@ -1,0 +1,181 @@
+"""Build the labelled training table and the scoring table from an event log."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from churn_core.events.features import feature_labels, features_sql
+from churn_core.events.labels import (
+    ChurnDefinition,
+    cutoff_summary,
+    ensure_prepared,
+    outcome_known,
+    resolve_cutoffs,
+)
+from churn_core.events.mapping import EventMapping
+from churn_core.events.staging import EngineSettings, PreparedLog, Progress
+from churn_core.problems import ChurnDataError, Problem
+
+logger = logging.getLogger(__name__)
+
+TRAINING_FILE = "training.parquet"
+SCORING_FILE = "scoring.parquet"
+SUMMARY_FILE = "summary.json"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """Customer tables built from an event log.
+
+    Attributes
+    ----------
+    training : DataFrame
+        Stacked outcome-known cutoffs: ``customer_id`` (text), ``cutoff``
+        (date), features, ``churned`` (0/1).
+    scoring : DataFrame
+        Customers active at the last date in the data, same features, no label.
+    summary : dict
+        JSON-ready: source, rows read/used, ``dropped`` (reason, code, count),
+        returns, definition, mapping, ``cutoffs`` (cutoff, active_customers,
+        churned, churn_rate, outcome_known, used_for), scoring date, features.
+    feature_labels : dict of str to str
+        Plain-words template per feature, ``template.format(value=v)``.
+    problems : list of Problem
+    """
+
+    training: pd.DataFrame
+    scoring: pd.DataFrame
+    summary: dict
+    feature_labels: dict[str, str]
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _fetch(log: PreparedLog, sql: str) -> pd.DataFrame:
+    frame = log.con.execute(sql).df()
+    frame["customer_id"] = frame["customer_id"].astype("string")
+    frame["cutoff"] = pd.to_datetime(frame["cutoff"])
+    return frame
+
+
+def _write(out_dir: Path, training: pd.DataFrame, scoring: pd.DataFrame, summary: dict) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    training.to_parquet(out_dir / TRAINING_FILE, index=False)
+    scoring.to_parquet(out_dir / SCORING_FILE, index=False)
+    (out_dir / SUMMARY_FILE).write_text(
+        json.dumps(summary, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+
+
+def build_tables(source: str | Path | PreparedLog, mapping: EventMapping | None = None,
+                 definition: ChurnDefinition | None = None, *, out_dir: str | Path | None = None,
+                 engine: EngineSettings | None = None, drop_duplicates: bool = True,
+                 progress: Progress = None) -> BuildResult:
+    """Turn an event log into a labelled training table and a scoring table.
+
+    Parameters
+    ----------
+    source : path or PreparedLog
+        CSV / CSV.gz / Parquet event log, or a log staged by :func:`prepare_log`.
+    mapping : EventMapping
+        Column roles; required when ``source`` is a path.
+    definition : ChurnDefinition, optional
+        Churn window, active period, lead time and cutoffs (default 90/365/0, monthly).
+    out_dir : str or Path, optional
+        When given, writes ``training.parquet``, ``scoring.parquet`` and ``summary.json``.
+    engine : EngineSettings, optional
+        DuckDB memory limit, threads, spill directory.
+    drop_duplicates : bool
+        Drop exact duplicate lines (reported with a count).
+    progress : callable(fraction, message), optional
+
+    Returns
+    -------
+    BuildResult
+
+    Raises
+    ------
+    ChurnDataError
+        Mapping and reading errors (see :func:`prepare_log`);
+        ``EVENTS_NO_CUTOFFS`` when no cutoff falls inside the data;
+        ``EVENTS_NO_KNOWN_OUTCOME`` when no cutoff's churn window ends inside the data.
+    """
+    started = time.perf_counter()
+    definition = definition or ChurnDefinition()
+
+    def stage_progress(fraction: float, message: str) -> None:
+        if progress:
+            progress(0.5 * fraction, message)
+
+    log = ensure_prepared(source, mapping, engine, drop_duplicates=drop_duplicates,
+                          progress=stage_progress)
+    cutoffs = resolve_cutoffs(log.first_day, log.last_day, definition)
+    known = [c for c in cutoffs if outcome_known(c, log.last_day, definition)]
+    span = f"{log.first_day} to {log.last_day}"
+    if not known:
+        code = "EVENTS_NO_KNOWN_OUTCOME" if cutoffs else "EVENTS_NO_CUTOFFS"
+        raise ChurnDataError(list(log.problems) + [Problem(
+            code, "error",
+            f"The log covers {span}: no cutoff has {definition.min_history_days} days of "
+            f"history before it and {definition.horizon_days} days after it to see who churned.",
+            action="use a shorter window, less history, or explicit cutoff dates")])
+    parts = []
+    for i, c in enumerate(known):
+        if progress:
+            progress(0.5 + 0.4 * i / len(known), f"features and labels at {c}")
+        parts.append(_fetch(log, features_sql(log, c, definition, with_label=True)))
+    training = pd.concat(parts, ignore_index=True).sort_values(
+        ["cutoff", "customer_id"], ignore_index=True)
+    if progress:
+        progress(0.9, f"features for scoring at {log.last_day}")
+    scoring = _fetch(log, features_sql(log, log.last_day, definition, with_label=False))
+    scoring = scoring.sort_values("customer_id", ignore_index=True)
+    summary = _summary(log, definition, training, scoring)
+    summary["seconds"] = round(time.perf_counter() - started, 2)
+    labels = feature_labels(log)
+    problems = list(log.problems) + _label_problems(training)
+    if out_dir is not None:
+        _write(Path(out_dir), training, scoring, summary)
+    if progress:
+        progress(1.0, "done")
+    logger.info("built %d training rows over %d cutoffs and %d scoring rows in %.1f s",
+                len(training), len(known), len(scoring), summary["seconds"])
+    return BuildResult(training=training, scoring=scoring, summary=summary,
+                       feature_labels=labels, problems=problems)
+
+
+def _summary(log: PreparedLog, definition: ChurnDefinition, training: pd.DataFrame,
+             scoring: pd.DataFrame) -> dict:
+    per_cutoff = cutoff_summary(log, definition=definition)
+    rows = [{"cutoff": r.cutoff.isoformat(), "active_customers": int(r.active_customers),
+             "churned": None if pd.isna(r.churned) else int(r.churned),
+             "churn_rate": None if pd.isna(r.churn_rate) else round(float(r.churn_rate), 4),
+             "outcome_known": bool(r.outcome_known),
+             "used_for": "training" if r.outcome_known else "not used (outcome not known yet)"}
+            for r in per_cutoff.itertuples()]
+    features = [c for c in training.columns if c not in ("customer_id", "cutoff", "churned")]
+    return {
+        "source": log.source_name, "first_date": log.first_day.isoformat(),
+        "last_date": log.last_day.isoformat(), "rows_read": log.rows_read,
+        "rows_used": log.rows_used, "dropped": list(log.dropped), "returns": log.returns,
+        "definition": definition.to_dict(), "mapping": log.mapping.to_dict(),
+        "cutoffs": rows, "training_rows": len(training),
+        "training_churn_rate": round(float(training["churned"].mean()), 4),
+        "scoring_date": log.last_day.isoformat(), "scoring_customers": len(scoring),
+        "features": features,
+    }
+
+
+def _label_problems(training: pd.DataFrame) -> list[Problem]:
+    rate = float(training["churned"].mean()) if len(training) else float("nan")
+    if len(training) and rate in (0.0, 1.0):
+        return [Problem(
+            "EVENTS_ONE_CLASS", "warning",
+            f"Every customer at every cutoff is {'churned' if rate else 'retained'} under "
+            "this definition; a model cannot learn from one outcome.", column="churned",
+            action="change the window or the active period")]
+    return []

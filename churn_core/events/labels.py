@@ -1,0 +1,240 @@
+"""Churn in business words: cutoffs, who is active, who churned, and the time split.
+
+A customer is *active* at cutoff ``c`` when they ordered in ``(c - active_days, c]``.
+An active customer is *churned* when they place no order in
+``(c + lead_days, c + lead_days + window_days]``. The outcome of a cutoff is
+known only when ``c + lead_days + window_days <= last date in the data``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from churn_core.events.mapping import EventMapping
+from churn_core.events.staging import EngineSettings, PreparedLog, prepare_log
+from churn_core.problems import ChurnDataError, Problem
+
+
+@dataclass(frozen=True)
+class ChurnDefinition:
+    """What churn means, and at which dates (cutoffs) customers are looked at.
+
+    Parameters
+    ----------
+    window_days : int
+        W: churned = no order in the W days after the cutoff (plus lead).
+    active_days : int
+        L: only customers who ordered in the L days up to the cutoff count.
+    lead_days : int
+        G: gap between the cutoff and the start of the window (time to act).
+    cutoffs : "monthly" or sequence of dates
+        ``"monthly"``: every month end from ``first date + min_history_days``
+        to the last date; or explicit dates (ISO strings or ``date``).
+    min_history_days : int
+        Days of history needed before the first monthly cutoff.
+    """
+
+    window_days: int = 90
+    active_days: int = 365
+    lead_days: int = 0
+    cutoffs: str | tuple[date, ...] = "monthly"
+    min_history_days: int = 90
+
+    def __post_init__(self) -> None:
+        bad = [f"{k}={getattr(self, k)!r}" for k in ("window_days", "active_days")
+               if not isinstance(getattr(self, k), int) or getattr(self, k) < 1]
+        bad += [f"{k}={getattr(self, k)!r}" for k in ("lead_days", "min_history_days")
+                if not isinstance(getattr(self, k), int) or getattr(self, k) < 0]
+        cutoffs = self.cutoffs
+        if isinstance(cutoffs, str) and cutoffs != "monthly":
+            cutoffs = tuple(c for c in cutoffs.split(",") if c.strip())
+        if not isinstance(cutoffs, str):
+            try:
+                cutoffs = tuple(sorted({pd.Timestamp(c).date() for c in cutoffs}))
+            except (ValueError, TypeError):
+                bad.append(f"cutoffs={self.cutoffs!r}")
+                cutoffs = ()
+            if not cutoffs:
+                bad.append("cutoffs=() (give 'monthly' or at least one date)")
+        if bad:
+            raise ChurnDataError([Problem(
+                "EVENTS_BAD_DEFINITION", "error",
+                "Invalid churn definition: " + ", ".join(bad) + " (days must be whole "
+                "numbers, window and active period at least 1; cutoffs 'monthly' or dates).",
+                values=tuple(bad))])
+        object.__setattr__(self, "cutoffs", cutoffs)
+
+    @property
+    def horizon_days(self) -> int:
+        """Days after a cutoff needed to know its outcome (lead + window)."""
+        return self.lead_days + self.window_days
+
+    def to_dict(self) -> dict:
+        """Return a JSON-ready dict (dates as ISO strings)."""
+        d = dataclasses.asdict(self)
+        if not isinstance(self.cutoffs, str):
+            d["cutoffs"] = [c.isoformat() for c in self.cutoffs]
+        return d
+
+
+def _month_end(d: date) -> date:
+    return date(d.year, d.month, calendar.monthrange(d.year, d.month)[1])
+
+
+def resolve_cutoffs(first_day: date, last_day: date, definition: ChurnDefinition) -> list[date]:
+    """Return the cutoff dates inside ``[first_day, last_day]``, ascending."""
+    if not isinstance(definition.cutoffs, str):
+        return [c for c in definition.cutoffs if first_day <= c <= last_day]
+    out = []
+    c = _month_end(first_day + timedelta(days=definition.min_history_days))
+    while c <= last_day:
+        out.append(c)
+        c = _month_end(c + timedelta(days=1))
+    return out
+
+
+def outcome_known(cutoff: date, last_day: date, definition: ChurnDefinition) -> bool:
+    """True when the whole churn window after ``cutoff`` lies inside the data."""
+    return cutoff + timedelta(days=definition.horizon_days) <= last_day
+
+
+def ensure_prepared(source: str | Path | PreparedLog, mapping: EventMapping | None,
+                    engine: EngineSettings | None, **kwargs) -> PreparedLog:
+    """Return ``source`` when already staged, else stage it with ``mapping``."""
+    if isinstance(source, PreparedLog):
+        return source
+    if mapping is None:
+        raise TypeError("mapping is required when source is a file")
+    return prepare_log(source, mapping, engine=engine, **kwargs)
+
+
+def cutoff_summary(source: str | Path | PreparedLog, mapping: EventMapping | None = None,
+                   definition: ChurnDefinition | None = None, *,
+                   engine: EngineSettings | None = None) -> pd.DataFrame:
+    """Customers and churn rate at every cutoff, so the user sees what a definition gives.
+
+    Parameters
+    ----------
+    source : path or PreparedLog
+        The event log, or one already staged by :func:`prepare_log` (faster).
+    mapping : EventMapping
+        Required when ``source`` is a path.
+    definition : ChurnDefinition, optional
+        Defaults to 90-day window, 365 days active, monthly cutoffs.
+    engine : EngineSettings, optional
+
+    Returns
+    -------
+    DataFrame
+        ``cutoff`` (date), ``active_customers``, ``churned`` (NA when the
+        outcome is not known yet), ``churn_rate``, ``outcome_known``.
+    """
+    definition = definition or ChurnDefinition()
+    log = ensure_prepared(source, mapping, engine)
+    cutoffs = resolve_cutoffs(log.first_day, log.last_day, definition)
+    columns = ["cutoff", "active_customers", "churned", "churn_rate", "outcome_known"]
+    if not cutoffs:
+        return pd.DataFrame(columns=columns)
+    values = ", ".join(f"(DATE '{c.isoformat()}')" for c in cutoffs)
+    active, lead, window = definition.active_days, definition.lead_days, definition.window_days
+    rows = log.con.execute(f"""
+        WITH cut(c) AS (VALUES {values}),
+        od AS (SELECT cid, day FROM daily WHERE n_orders > 0),
+        act AS (SELECT DISTINCT c, cid FROM cut JOIN od
+                ON od.day > c - {active} AND od.day <= c),
+        fut AS (SELECT DISTINCT c, cid FROM cut JOIN od
+                ON od.day > c + {lead} AND od.day <= c + {lead + window})
+        SELECT act.c, count(*), count(*) FILTER (fut.cid IS NULL)
+        FROM act LEFT JOIN fut ON act.c = fut.c AND act.cid = fut.cid
+        GROUP BY act.c ORDER BY act.c""").fetchall()
+    found = {r[0]: r for r in rows}
+    records = []
+    for c in cutoffs:
+        _, n, churned = found.get(c, (c, 0, 0))
+        known = outcome_known(c, log.last_day, definition)
+        records.append({
+            "cutoff": c, "active_customers": int(n),
+            "churned": int(churned) if known else pd.NA,
+            "churn_rate": (churned / n if n else np.nan) if known else np.nan,
+            "outcome_known": known})
+    frame = pd.DataFrame.from_records(records, columns=columns)
+    frame["churned"] = frame["churned"].astype("Int64")
+    return frame
+
+
+@dataclass(frozen=True)
+class TimeSplit:
+    """Positional row indexes of a stacked training table for a backtest by time.
+
+    Attributes
+    ----------
+    train, valid, test : ndarray of int
+        ``test`` is every row at ``test_cutoff`` (the latest outcome-known
+        cutoff); ``train``/``valid`` are earlier cutoffs, each customer on one
+        side only.
+    test_cutoff : date
+    train_cutoffs : tuple of date
+        Earlier cutoffs used (with a definition: only those whose churn window
+        ends by the test cutoff, so no training label looks past it).
+    """
+
+    train: np.ndarray
+    valid: np.ndarray
+    test: np.ndarray
+    test_cutoff: date
+    train_cutoffs: tuple[date, ...]
+
+
+def time_split(training: pd.DataFrame, *, definition: ChurnDefinition | None = None,
+               valid_size: float = 0.2, seed: int = 42) -> TimeSplit:
+    """Split stacked cutoffs: latest cutoff = test, earlier ones = train/valid.
+
+    Parameters
+    ----------
+    training : DataFrame
+        ``BuildResult.training`` (columns ``customer_id``, ``cutoff``, ...).
+    definition : ChurnDefinition, optional
+        When given, earlier cutoffs whose label window reaches past the test
+        cutoff are left out (a strict backtest: nothing used in training was
+        observed after the test cutoff).
+    valid_size : float
+        Share of customers (not rows) sent to validation.
+    seed : int
+
+    Raises
+    ------
+    ChurnDataError
+        ``EVENTS_TOO_FEW_CUTOFFS`` when fewer than two usable cutoffs remain.
+    """
+    cutoffs = pd.to_datetime(training["cutoff"]).dt.date.to_numpy()
+    distinct = sorted(set(cutoffs))
+    test_cutoff = distinct[-1] if distinct else None
+    earlier = distinct[:-1]
+    if definition is not None and test_cutoff is not None:
+        earlier = [c for c in earlier
+                   if c + timedelta(days=definition.horizon_days) <= test_cutoff]
+    if not earlier:
+        raise ChurnDataError([Problem(
+            "EVENTS_TOO_FEW_CUTOFFS", "error",
+            f"A backtest by time needs at least two outcome-known cutoffs "
+            f"(found {len(distinct)} usable); use a longer log, a shorter window or more "
+            "cutoffs.", count=len(distinct))])
+    in_earlier = np.isin(cutoffs, np.array(earlier, dtype=object))
+    ids = training["customer_id"].astype(str).to_numpy()
+    customers = np.unique(ids[in_earlier])
+    rng = np.random.default_rng(seed)
+    n_valid = int(round(valid_size * customers.size))
+    valid_customers = rng.permutation(customers)[:n_valid]
+    is_valid = np.isin(ids, valid_customers)
+    return TimeSplit(
+        train=np.flatnonzero(in_earlier & ~is_valid),
+        valid=np.flatnonzero(in_earlier & is_valid),
+        test=np.flatnonzero(cutoffs == test_cutoff),
+        test_cutoff=test_cutoff, train_cutoffs=tuple(earlier))

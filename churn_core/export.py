@@ -1,0 +1,253 @@
+"""The at-risk customer table: suggested actions, safe CSV export, pseudonymous ids.
+
+Exported CSV files are opened in Excel, so every text cell that a spreadsheet
+would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab, CR or
+NUL) gets a leading apostrophe (OWASP "CSV injection"). Plain numbers are left
+alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\x00")
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+LOWERS_RISK = ("lowers risk", "lower risk", "reduces risk", "降低")
+
+# (keywords, action), checked in this order; keywords are matched on lower-case
+# text with spaces, underscores and punctuation removed, so "DaySinceLastOrder",
+# "days since last order" and "day_since_last_order" all match "daysince".
+ACTION_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("complain", "complaint", "投诉"), "Call to resolve the open complaint"),
+    (("daysince", "dayssince", "lastorder", "recency", "inactive", "最近", "未下单"),
+     "Win-back offer: time-limited discount on next order"),
+    (("cashback", "coupon", "discount", "返现", "优惠"), "Targeted coupon or higher cashback"),
+    (("tenure", "newcustomer", "signup", "注册", "新客"),
+     "Onboarding follow-up for a new customer"),
+    (("distance", "warehouse", "delivery", "距离", "配送"), "Offer free or faster delivery"),
+    (("satisfaction", "rating", "满意", "评分"), "Service recovery call"),
+    (("ordercount", "frequency", "numberoforders", "orders", "订单"),
+     "Re-engagement e-mail with personalised picks"),
+)
+DEFAULT_ACTIONS = {
+    "high": "Personal call from the retention team",
+    "medium": "Re-engagement e-mail with personalised picks",
+    "low": "No action: keep in regular communications",
+}
+TABLE_COLUMNS = ("churn_probability", "risk_tier", "at_risk", "segment",
+                 "reason_1", "reason_2", "reason_3", "suggested_action")
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+def _match(text: str) -> str | None:
+    compact = _compact(text)
+    for keywords, action in ACTION_RULES:
+        if any(k in compact for k in keywords):
+            return action
+    return None
+
+
+def suggest_action(reasons: Sequence[str], segment_name: str, tier: str) -> str:
+    """Return one suggested retention action for a customer (rule-based).
+
+    Parameters
+    ----------
+    reasons : sequence of str
+        Plain-word reasons, most important first (as from ``explain``).
+        Reasons that lower the risk ("(lowers risk)") are ignored.
+    segment_name : str
+        Name of the customer's segment; used when no reason matches.
+    tier : {"high", "medium", "low"}
+        Risk tier. Low-risk customers get no action.
+
+    Returns
+    -------
+    str
+        The first rule of :data:`ACTION_RULES` that a risk-raising reason
+        matches, else the segment name, else the tier's default action.
+    """
+    tier = str(tier).lower()
+    if tier == "low":
+        return DEFAULT_ACTIONS["low"]
+    for reason in reasons:
+        if not isinstance(reason, str) or not reason:
+            continue
+        if any(word in reason.lower() for word in LOWERS_RISK):
+            continue
+        action = _match(reason)
+        if action:
+            return action
+    action = _match(segment_name or "")
+    return action or DEFAULT_ACTIONS.get(tier, DEFAULT_ACTIONS["high"])
+
+
+def _reason_columns(reasons: Any, n: int) -> dict[str, list[str]]:
+    if reasons is None:
+        return {f"reason_{i}": [""] * n for i in (1, 2, 3)}
+    if isinstance(reasons, pd.DataFrame):
+        cols = {}
+        for i in (1, 2, 3):
+            name = f"reason_{i}"
+            values = reasons[name] if name in reasons else pd.Series([""] * n)
+            cols[name] = values.fillna("").astype(str).tolist()
+        return cols
+    rows = [list(r) + [""] * 3 for r in reasons]
+    return {f"reason_{i}": [str(r[i - 1] or "") for r in rows] for i in (1, 2, 3)}
+
+
+def at_risk_table(
+    ids: Sequence[Any] | pd.Series,
+    scores: Sequence[float] | np.ndarray,
+    tiers: Sequence[str] | np.ndarray,
+    segments: Sequence[str] | np.ndarray | None,
+    reasons: pd.DataFrame | Sequence[Sequence[str]] | None,
+    actions: Sequence[str] | None,
+    *,
+    id_name: str = "customer_id",
+    at_risk_only: bool = False,
+    threshold: float | None = None,
+    keep_order: bool = False,
+) -> pd.DataFrame:
+    """Return the customer table to act on, riskiest first.
+
+    Parameters
+    ----------
+    ids, scores, tiers : sequences of the same length
+        Customer ids, churn probabilities and risk tiers.
+    segments : sequence of str or None
+        Segment name per customer ("" when None).
+    reasons : DataFrame with reason_1..reason_3, sequence of reason lists, or None
+    actions : sequence of str or None
+        Suggested action per customer; None = :func:`suggest_action`.
+    id_name : str, default "customer_id"
+        Name of the id column (use the user's own id column name).
+    at_risk_only : bool, default False
+        Keep only customers marked at risk.
+    threshold : float, optional
+        At risk means ``score >= threshold``; None = tier "high".
+    keep_order : bool, default False
+        Keep the input order instead of sorting by probability.
+
+    Returns
+    -------
+    pandas.DataFrame
+        id_name, churn_probability, risk_tier, at_risk, segment, reason_1,
+        reason_2, reason_3, suggested_action; sorted by probability
+        (descending, stable) unless ``keep_order``.
+
+    Raises
+    ------
+    ValueError
+        If the inputs differ in length.
+    """
+    score = np.asarray(scores, dtype=float)
+    n = score.size
+    tier = np.asarray(tiers, dtype=object).astype(str)
+    seg = [""] * n if segments is None else [str(s) for s in segments]
+    reason_cols = _reason_columns(reasons, n)
+    lengths = {len(ids), tier.size, len(seg), *(len(v) for v in reason_cols.values())}
+    if actions is not None:
+        lengths.add(len(actions))
+    if lengths != {n}:
+        raise ValueError(f"inputs differ in length: {sorted(lengths)} vs {n} scores")
+    if actions is None:
+        rows = zip(*reason_cols.values(), strict=True)
+        actions = [suggest_action(r, s, t) for r, s, t in zip(rows, seg, tier, strict=True)]
+    at_risk = score >= threshold if threshold is not None else tier == "high"
+    table = pd.DataFrame({
+        id_name: pd.Series(ids).astype(str).to_numpy(),
+        "churn_probability": score,
+        "risk_tier": tier,
+        "at_risk": at_risk,
+        "segment": seg,
+        **reason_cols,
+        "suggested_action": list(actions),
+    })
+    if at_risk_only:
+        table = table[table["at_risk"]]
+    if keep_order:
+        return table.reset_index(drop=True)
+    return table.sort_values("churn_probability", ascending=False, kind="stable"
+                             ).reset_index(drop=True)
+
+
+def _escape_text(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_START) and not _PLAIN_NUMBER.match(value):
+        value = "'" + value
+    return value.replace("\x00", "")
+
+
+def _escape_series(s: pd.Series) -> pd.Series:
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = [_escape_text(c) for c in s.cat.categories]
+        if len(set(cats)) == len(cats):
+            return s.cat.rename_categories(cats)
+        s = s.astype(object)
+    if pd.api.types.is_string_dtype(s) and not pd.api.types.is_object_dtype(s):
+        text = s.astype(str)
+        risky = s.str.startswith(FORMULA_START).fillna(False) & ~s.str.match(
+            _PLAIN_NUMBER.pattern).fillna(False)
+        escaped = s.where(~risky, "'" + text).str.replace("\x00", "", regex=False)
+        return escaped.astype(s.dtype)
+    return s.map(_escape_text)
+
+
+def escape_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy whose text cells cannot run as spreadsheet formulas.
+
+    Text cells (and column names) starting with ``= + - @``, tab, CR or NUL
+    get a leading ``'``, unless they are a plain number such as ``-5.0``; NUL
+    characters are removed. Numeric, boolean and datetime columns are untouched.
+    """
+    out = df.copy()
+    for i in range(df.shape[1]):
+        s = df.iloc[:, i]
+        if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
+                or pd.api.types.is_datetime64_any_dtype(s)):
+            out.isetitem(i, _escape_series(s))
+    out.columns = [_escape_text(c) for c in df.columns]
+    return out
+
+
+def to_csv_bytes(df: pd.DataFrame) -> bytes:
+    """Return the table as CSV bytes for download: escaped, UTF-8 with BOM, no index.
+
+    The byte-order mark makes Excel read Chinese and other non-ASCII text
+    correctly.
+    """
+    return escape_formulas(df).to_csv(index=False).encode("utf-8-sig")
+
+
+def hash_ids(ids: Sequence[Any] | pd.Series, secret: str | bytes) -> pd.Series:
+    """Return pseudonymous ids: HMAC-SHA256 of each id with ``secret``, hex, 16 characters.
+
+    A keyed hash cannot be reversed by hashing every possible id, unlike a
+    plain hash. Keep ``secret`` to map results back to customers.
+
+    Raises
+    ------
+    ValueError
+        If ``secret`` is empty.
+    """
+    key = secret.encode("utf-8") if isinstance(secret, str) else bytes(secret)
+    if not key:
+        raise ValueError("secret must not be empty")
+    values = pd.Series(ids)
+    hashed = [hmac.new(key, str(v).encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+              for v in values]
+    return pd.Series(hashed, index=values.index, dtype=object)

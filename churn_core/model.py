@@ -1,0 +1,351 @@
+"""XGBoost training: device choice, a small parameter search, CV and a baseline.
+
+One code path serves CPU and GPU: the only difference is the ``device``
+parameter, detected once (``detect_device``). Models see safe feature names
+``f0..fN`` (users' column names may hold characters XGBoost rejects); the
+mapping back to the user's names lives in the :class:`Preprocessor`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from churn_core.evaluate import Evaluation, evaluate
+from churn_core.features import Preprocessor, fit_preprocessor, transform
+from churn_core.splits import Splits, group_folds, make_splits
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+
+BASE_PARAMS: dict[str, Any] = {
+    "objective": "binary:logistic",
+    "eval_metric": "logloss",
+    "tree_method": "hist",
+    "subsample": 0.8,
+    "colsample_bytree": 0.8,
+    "reg_lambda": 1.0,
+    "max_cat_to_onehot": 8,
+    "max_bin": 256,
+}
+# A few sensible settings from shallow/regularised to deep; chosen on validation AUC.
+SEARCH_SPACE: tuple[dict[str, Any], ...] = (
+    {"max_depth": 4, "learning_rate": 0.1, "min_child_weight": 1},
+    {"max_depth": 6, "learning_rate": 0.1, "min_child_weight": 1},
+    {"max_depth": 8, "learning_rate": 0.05, "min_child_weight": 1},
+    {"max_depth": 3, "learning_rate": 0.1, "min_child_weight": 10},
+)
+SEARCH_MAX_ROWS = 100_000
+CV_MAX_ROWS = 200_000
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training options (defaults are meant to generalise, not tuned to one file)."""
+
+    seed: int = 42
+    test_size: float = 0.2
+    valid_size: float = 0.2
+    cv_folds: int = 5
+    class_weight: bool = False
+    search: bool = True
+    device: str = "auto"
+    n_estimators: int = 2000
+    early_stopping_rounds: int = 50
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """A trained model with everything needed to judge and reuse it."""
+
+    booster: xgb.Booster
+    preprocessor: Preprocessor
+    params: dict[str, Any]
+    best_iteration: int
+    device: str
+    splits: Splits
+    valid_scores: np.ndarray
+    test_scores: np.ndarray
+    cv_auc: float
+    cv_auc_std: float
+    baseline_auc: float
+    baseline_cv_auc: float
+    test_eval: Evaluation
+    search_table: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def _gpu_present() -> bool:
+    return Path("/proc/driver/nvidia/version").exists() or Path("/dev/nvidia0").exists()
+
+
+@functools.cache
+def _cuda_works() -> bool:
+    if not xgb.build_info().get("USE_CUDA") or not _gpu_present():
+        return False
+    rng = np.random.default_rng(0)
+    data = xgb.DMatrix(rng.random((64, 2)), label=np.arange(64) % 2)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            xgb.train({"device": "cuda", "tree_method": "hist"}, data, num_boost_round=1)
+    except Exception as exc:  # any failure means: use the CPU
+        log.info("CUDA not usable for XGBoost (%s); using the CPU", exc)
+        return False
+    return True
+
+
+def detect_device(preference: str = "auto") -> str:
+    """Return ``"cuda"`` when an NVIDIA GPU is usable by XGBoost, else ``"cpu"``.
+
+    Parameters
+    ----------
+    preference : {"auto", "cpu", "cuda"}
+        ``auto`` detects (once per process). The environment variable
+        ``CHURN_RADAR_DEVICE`` overrides ``auto``. Asking for ``cuda`` without a
+        usable GPU falls back to ``cpu`` with a log message.
+    """
+    choice = preference
+    if choice == "auto":
+        choice = os.environ.get("CHURN_RADAR_DEVICE", "auto").lower()
+    if choice == "cpu":
+        return "cpu"
+    if choice not in ("auto", "cuda"):
+        raise ValueError(f"unknown device {preference!r}; use auto, cpu or cuda")
+    if _cuda_works():
+        return "cuda"
+    if choice == "cuda":
+        log.warning("device 'cuda' requested but no usable GPU found; using the CPU")
+    return "cpu"
+
+
+def safe_names(n: int) -> list[str]:
+    """Feature names the booster sees: ``f0..f{n-1}``."""
+    return [f"f{i}" for i in range(n)]
+
+
+def _safe(X: pd.DataFrame) -> pd.DataFrame:
+    out = X.copy(deep=False)
+    out.columns = safe_names(X.shape[1])
+    return out
+
+
+def to_dmatrix(X: pd.DataFrame, y: np.ndarray | None = None) -> xgb.DMatrix:
+    """Wrap a feature frame (never a bare array) in a DMatrix with safe names."""
+    return xgb.DMatrix(_safe(X), label=y, enable_categorical=True)
+
+
+def predict_X(booster: xgb.Booster, X: pd.DataFrame) -> np.ndarray:
+    """Probabilities for an already transformed feature frame."""
+    if list(X.columns) and booster.num_features() != X.shape[1]:
+        raise ValueError(f"model expects {booster.num_features()} features, got {X.shape[1]}")
+    return np.asarray(booster.inplace_predict(_safe(X)), dtype=float)
+
+
+def predict_proba(booster: xgb.Booster, pre: Preprocessor, frame: pd.DataFrame) -> np.ndarray:
+    """Churn probability for raw rows: columns are picked by name through ``transform``."""
+    X, _ = transform(pre, frame)
+    return predict_X(booster, X)
+
+
+def _fit(
+    params: dict[str, Any],
+    X_train: pd.DataFrame,
+    y_train: np.ndarray,
+    X_valid: pd.DataFrame | None,
+    y_valid: np.ndarray | None,
+    *,
+    rounds: int,
+    early_stopping: int | None,
+) -> xgb.Booster:
+    dtrain = xgb.QuantileDMatrix(_safe(X_train), label=y_train, enable_categorical=True)
+    evals = []
+    if X_valid is not None:
+        dvalid = xgb.QuantileDMatrix(
+            _safe(X_valid), label=y_valid, enable_categorical=True, ref=dtrain
+        )
+        evals = [(dvalid, "valid")]
+    booster = xgb.train(
+        params,
+        dtrain,
+        num_boost_round=rounds,
+        evals=evals,
+        early_stopping_rounds=early_stopping if evals else None,
+        verbose_eval=False,
+    )
+    if evals and early_stopping:
+        booster = booster[: booster.best_iteration + 1]
+    return booster
+
+
+def _params(config: TrainConfig, device: str, y_train: np.ndarray, extra: dict) -> dict:
+    params = {**BASE_PARAMS, **extra, "device": device, "seed": config.seed}
+    if config.class_weight:
+        pos = float(np.sum(y_train == 1))
+        params["scale_pos_weight"] = (len(y_train) - pos) / max(pos, 1.0)
+    return params
+
+
+def _sample(idx: np.ndarray, limit: int, seed: int) -> np.ndarray:
+    if idx.size <= limit:
+        return idx
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(idx, size=limit, replace=False))
+
+
+def _search(config, device, X, y, splits, report) -> tuple[dict, pd.DataFrame]:
+    space = SEARCH_SPACE if config.search else SEARCH_SPACE[1:2]
+    tr = _sample(splits.train, SEARCH_MAX_ROWS, config.seed)
+    va = _sample(splits.valid, SEARCH_MAX_ROWS, config.seed)
+    rows = []
+    for i, extra in enumerate(space):
+        report(0.15 + 0.35 * i / len(space), f"Trying setting {i + 1} of {len(space)}: {extra}")
+        params = _params(config, device, y[tr], extra)
+        bst = _fit(params, X.iloc[tr], y[tr], X.iloc[va], y[va],
+                   rounds=config.n_estimators, early_stopping=config.early_stopping_rounds)
+        auc = roc_auc_score(y[va], predict_X(bst, X.iloc[va]))
+        rows.append({**extra, "trees": bst.num_boosted_rounds(), "valid_auc": auc})
+    table = pd.DataFrame(rows)
+    best = space[int(table["valid_auc"].idxmax())]
+    return best, table
+
+
+def _baseline(X_train: pd.DataFrame, y_train: np.ndarray, X_test: pd.DataFrame) -> np.ndarray:
+    num = [c for c in X_train.columns if not isinstance(X_train[c].dtype, pd.CategoricalDtype)]
+    cat = [c for c in X_train.columns if c not in num]
+    to_text = {c: X_train[c].astype("object").fillna("(missing)").astype(str) for c in cat}
+    train = X_train.assign(**to_text)
+    test = X_test.assign(
+        **{c: X_test[c].astype("object").fillna("(missing)").astype(str) for c in cat}
+    )
+    # Columns with no observed value would make the imputer drop them; fill with 0 first.
+    empty = [c for c in num if train[c].isna().all()]
+    train, test = train.fillna(dict.fromkeys(empty, 0.0)), test.fillna(dict.fromkeys(empty, 0.0))
+    pre = ColumnTransformer(
+        [
+            ("num", make_pipeline(SimpleImputer(strategy="median", add_indicator=True),
+                                  StandardScaler()), num),
+            ("cat", OneHotEncoder(handle_unknown="ignore", max_categories=30), cat),
+        ]
+    )
+    model = make_pipeline(pre, LogisticRegression(max_iter=2000))
+    model.fit(train, y_train)
+    return model.predict_proba(test)[:, 1]
+
+
+def cross_validate(dataset, params: dict, rounds: int, config: TrainConfig,
+                   report: Progress) -> tuple[np.ndarray, np.ndarray]:
+    """Grouped, stratified k-fold ROC-AUC of the model and of the baseline.
+
+    Preprocessing is refitted inside every fold. Above 200k labelled rows a
+    group-preserving sample is used. Returns (model AUCs, baseline AUCs).
+    """
+    y_all = dataset.y.to_numpy(dtype=float)
+    labelled = np.flatnonzero(~np.isnan(y_all))
+    if labelled.size > CV_MAX_ROWS:
+        keep = group_folds(y_all[labelled], dataset.groups[labelled],
+                           int(np.ceil(labelled.size / CV_MAX_ROWS)), seed=config.seed) == 0
+        labelled = labelled[keep]
+    y = y_all[labelled].astype(int)
+    folds = group_folds(y, dataset.groups[labelled], config.cv_folds, seed=config.seed + 7)
+    aucs, base = [], []
+    for k in range(config.cv_folds):
+        report(0.7 + 0.25 * k / config.cv_folds, f"Cross-validation fold {k + 1} of {config.cv_folds}")
+        tr, te = labelled[folds != k], labelled[folds == k]
+        if np.unique(y_all[te]).size < 2:
+            continue
+        pre = fit_preprocessor(dataset.frame.iloc[tr], dataset.schema)
+        X_tr, _ = transform(pre, dataset.frame.iloc[tr])
+        X_te, _ = transform(pre, dataset.frame.iloc[te])
+        bst = _fit(params, X_tr, y_all[tr], None, None, rounds=rounds, early_stopping=None)
+        aucs.append(roc_auc_score(y_all[te], predict_X(bst, X_te)))
+        base.append(roc_auc_score(y_all[te], _baseline(X_tr, y_all[tr], X_te)))
+    return np.array(aucs), np.array(base)
+
+
+def train(dataset, *, config: TrainConfig | None = None,
+          progress: Progress | None = None) -> TrainResult:
+    """Train the churn model on a prepared :class:`~churn_core.dataset.Dataset`.
+
+    Steps: split (groups kept whole, stratified) -> fit preprocessing on the
+    training rows -> small search on validation AUC with early stopping ->
+    final model -> test evaluation -> logistic baseline -> grouped k-fold CV.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Rows, labels (NaN = unlabelled, left out), ids and groups.
+    config : TrainConfig, optional
+        Options; defaults generalise.
+    progress : callable, optional
+        ``progress(fraction, message)``.
+
+    Returns
+    -------
+    TrainResult
+    """
+    config = config or TrainConfig()
+    report = progress or (lambda f, m: None)
+    device = detect_device(config.device)
+    report(0.02, f"Device: {device.upper()}")
+    y = dataset.y.to_numpy(dtype=float)
+    # Work in id order so that the same customers give the same model whatever the file order.
+    order = np.argsort(dataset.ids.to_numpy().astype(str), kind="stable")
+    part = make_splits(y[order], dataset.groups[order], test_size=config.test_size,
+                       valid_size=config.valid_size, seed=config.seed)
+    splits = Splits(train=order[part.train], valid=order[part.valid], test=order[part.test])
+    for part, idx in (("training", splits.train), ("validation", splits.valid),
+                      ("test", splits.test)):
+        if np.unique(y[idx]).size < 2:
+            raise ValueError(f"the {part} part has only one class; too few churners to split")
+    report(0.08, f"Split {splits.sizes()} (groups kept on one side)")
+    pre = fit_preprocessor(dataset.frame.iloc[splits.train], dataset.schema)
+    X, _ = transform(pre, dataset.frame)
+    best, table = _search(config, device, X, y, splits, report)
+    report(0.5, f"Training final model with {best}")
+    params = _params(config, device, y[splits.train], best)
+    booster = _fit(params, X.iloc[splits.train], y[splits.train], X.iloc[splits.valid],
+                   y[splits.valid], rounds=config.n_estimators,
+                   early_stopping=config.early_stopping_rounds)
+    valid_scores = predict_X(booster, X.iloc[splits.valid])
+    test_scores = predict_X(booster, X.iloc[splits.test])
+    test_eval = evaluate(y[splits.test], test_scores)
+    report(0.62, f"Test ROC-AUC {test_eval.roc_auc:.3f}; fitting the baseline")
+    baseline = _baseline(X.iloc[splits.train], y[splits.train], X.iloc[splits.test])
+    baseline_auc = float(roc_auc_score(y[splits.test], baseline))
+    cv, cv_base = (np.array([]), np.array([]))
+    if config.cv_folds >= 2:
+        cv, cv_base = cross_validate(dataset, params, booster.num_boosted_rounds(), config, report)
+    report(1.0, "Training done")
+    return TrainResult(
+        booster=booster,
+        preprocessor=pre,
+        params=params,
+        best_iteration=booster.num_boosted_rounds(),
+        device=device,
+        splits=splits,
+        valid_scores=valid_scores,
+        test_scores=test_scores,
+        cv_auc=float(cv.mean()) if cv.size else float("nan"),
+        cv_auc_std=float(cv.std()) if cv.size else float("nan"),
+        baseline_auc=baseline_auc,
+        baseline_cv_auc=float(cv_base.mean()) if cv_base.size else float("nan"),
+        test_eval=test_eval,
+        search_table=table,
+    )

@@ -1,0 +1,627 @@
+"""Infer what each column of a customer table is: id, label, feature type or excluded.
+
+Every automatic decision is reported as an info :class:`~churn_core.problems.Problem`
+with an ``action`` text, and every decision can be overridden with
+:class:`SchemaOverrides` (overrides win over inference).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from churn_core.problems import Problem, example_rows, example_values
+
+logger = logging.getLogger(__name__)
+
+COLUMN_TYPES = ("numeric", "categorical", "datetime", "exclude")
+HIGH_CARDINALITY_LEVELS = 50
+ID_UNIQUE_RATIO = 0.95
+DATE_PARSE_SHARE = 0.90
+_DATE_SAMPLE = 1000
+
+_POSITIVE = (
+    "1 yes y true t churn churned churner left exited exit cancelled canceled cancel lost "
+    "attrited inactive closed terminated 是 流失 已流失 离网 销户 注销 attritedcustomer"
+)
+_NEGATIVE = (
+    "0 no n false f active retained stayed stay remained current existing loyal renewed "
+    "notchurned normal 否 未流失 不流失 非流失 正常 在网 留存 活跃 existingcustomer"
+)
+LABEL_SYNONYMS: dict[str, int] = {
+    **dict.fromkeys(_POSITIVE.split(), 1),
+    **dict.fromkeys(_NEGATIVE.split(), 0),
+}
+"""Normalised label value (lower case, no spaces) -> 1 (churned) or 0 (stayed)."""
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Exact churn names win over generic ones; generic ones must also look binary.
+_LABEL_NAMES_STRONG = _words(
+    "churn churned churnflag churnlabel churnstatus ischurn ischurned haschurned churner "
+    "是否流失 流失 流失标志 流失标签 是否流失客户 流失状态"
+)
+_LABEL_NAMES_WEAK = _words(
+    "exited exit attrition attritionflag left hasleft cancelled canceled iscancelled "
+    "target label y class outcome 标签 目标"
+)
+_ID_NAMES = _words(
+    "id uid user userid customer customerid custid clientid memberid accountid "
+    "编号 用户 客户 用户id 客户id 会员id 用户编号 客户编号 会员编号"
+)
+_CUSTOMERISH = ("cust", "user", "client", "member", "account", "客户", "用户", "会员")
+_PERSONAL_NAMES = _words(
+    "name fullname firstname lastname surname givenname customername clientname username "
+    "membername contactname email emailaddress phonenumber telephone tel "
+    "mobilenumber mobileno cellphone address streetaddress street 姓名 名字 客户姓名 用户名 "
+    "手机号 手机号码 电话 电话号码 联系电话 地址 收货地址 身份证 身份证号"
+)
+_PERSONAL_PARTS = ("email", "phonenumber", "telephone", "手机号", "电话", "地址", "姓名", "身份证")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE_RE = re.compile(r"^\+?[\d\s().-]{7,}$")
+_CN_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+_DATE_RE = re.compile(
+    r"\d{4}[-/.年]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}"
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class SchemaOverrides:
+    """User decisions that replace automatic inference.
+
+    Parameters
+    ----------
+    id_column, label_column : str or None
+        Force the customer id and the churn label column.
+    positive_value : str or None
+        The raw label value that means "churned" (needed for codes like 1/2).
+    column_types : mapping of str to str
+        Column -> ``"numeric"``, ``"categorical"``, ``"datetime"`` or ``"exclude"``.
+    include : tuple of str
+        Columns to keep as features although they were excluded automatically.
+    snapshot_date : str or None
+        ISO date that datetime columns are aged against.
+    """
+
+    id_column: str | None = None
+    label_column: str | None = None
+    positive_value: str | None = None
+    column_types: Mapping[str, str] = field(default_factory=dict)
+    include: tuple[str, ...] = ()
+    snapshot_date: str | None = None
+
+    def __post_init__(self) -> None:
+        bad = {c: t for c, t in self.column_types.items() if t not in COLUMN_TYPES}
+        if bad:
+            raise ValueError(f"unknown column types {bad}; use one of {COLUMN_TYPES}")
+        if self.snapshot_date is not None:
+            pd.Timestamp(self.snapshot_date)  # raises ValueError on a bad date
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The role of every column.
+
+    ``excluded`` maps a column to its reason code (``ID_LIKE``, ``CONSTANT``,
+    ``ALL_MISSING``, ``LEAKAGE``, ``PERSONAL_DATA``, ``USER``). ``columns`` holds
+    every column of the table in file order (it orders :attr:`features`).
+    """
+
+    id_column: str | None
+    label_column: str | None
+    label_mapping: Mapping[str, int]
+    positive_label: str
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+    datetime: tuple[str, ...]
+    excluded: Mapping[str, str]
+    snapshot_date: str | None
+    columns: tuple[str, ...] = ()
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """Numeric, categorical and datetime feature columns, in file order."""
+        chosen = set(self.numeric) | set(self.categorical) | set(self.datetime)
+        ordered = [c for c in self.columns if c in chosen]
+        return tuple(ordered + [c for c in self.numeric + self.categorical + self.datetime
+                                if c not in set(ordered)])
+
+    def to_dict(self) -> dict:
+        """Return a JSON-safe dict (see :meth:`from_dict`)."""
+        return {
+            "id_column": self.id_column,
+            "label_column": self.label_column,
+            "label_mapping": {str(k): int(v) for k, v in self.label_mapping.items()},
+            "positive_label": self.positive_label,
+            "numeric": list(self.numeric),
+            "categorical": list(self.categorical),
+            "datetime": list(self.datetime),
+            "excluded": dict(self.excluded),
+            "snapshot_date": self.snapshot_date,
+            "columns": list(self.columns),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> Schema:
+        """Rebuild a schema from :meth:`to_dict` output."""
+        return cls(
+            id_column=d.get("id_column"),
+            label_column=d.get("label_column"),
+            label_mapping={str(k): int(v) for k, v in d.get("label_mapping", {}).items()},
+            positive_label=str(d.get("positive_label", "")),
+            numeric=tuple(d.get("numeric", ())),
+            categorical=tuple(d.get("categorical", ())),
+            datetime=tuple(d.get("datetime", ())),
+            excluded=dict(d.get("excluded", {})),
+            snapshot_date=d.get("snapshot_date"),
+            columns=tuple(d.get("columns", ())),
+        )
+
+
+# ----------------------------------------------------------------------------- helpers
+def _norm(text: object) -> str:
+    """Lower-case and drop spaces, underscores, hyphens and dots (for name matching)."""
+    return re.sub(r"[\s_\-.]+", "", str(text)).lower()
+
+
+def _is_text(s: pd.Series) -> bool:
+    return bool(pd.api.types.is_string_dtype(s) or pd.api.types.is_object_dtype(s)
+                or isinstance(s.dtype, pd.CategoricalDtype))
+
+
+def _value_key(v: object) -> str:
+    """Raw label value as text: integral numbers without ``.0``, text stripped."""
+    if isinstance(v, bool | np.bool_):
+        return str(bool(v))
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    if isinstance(v, float | np.floating):
+        return str(int(v)) if float(v).is_integer() else repr(float(v))
+    return str(v).strip()
+
+
+def _label_codes(series: pd.Series) -> tuple[np.ndarray, list[str], list[str]]:
+    """Factorise a label column by normalised value (case, spaces and ``1``/``1.0`` merged).
+
+    Returns per-row codes (-1 = missing), the normalised key of each code and the
+    raw text first seen for it. Works on the distinct values only, so it is fast.
+    """
+    codes, uniques = pd.factorize(series)
+    raw = [_value_key(u) for u in uniques]
+    position: dict[str, int] = {}
+    display: list[str] = []
+    key_code = np.empty(len(raw), dtype=np.int64)
+    for i, text in enumerate(raw):
+        key_code[i] = position.setdefault(_norm(text), len(position))
+        if key_code[i] == len(display):
+            display.append(text)
+    return np.where(codes >= 0, key_code[np.maximum(codes, 0)], -1), list(position), display
+
+
+def encode_label(series: pd.Series, schema: Schema) -> pd.Series:
+    """Return the label as float 0/1 using ``schema.label_mapping``.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        The raw label column.
+    schema : Schema
+        Supplies ``label_mapping`` (raw value as text -> 0/1); matching ignores case,
+        spaces and ``1`` vs ``1.0``.
+
+    Returns
+    -------
+    pandas.Series
+        float64, same index; NaN where the label is missing or not in the mapping.
+    """
+    mapping = {_norm(k): float(v) for k, v in schema.label_mapping.items()}
+    codes, keys, _ = _label_codes(series)
+    lookup = np.array([mapping.get(k, np.nan) for k in keys] + [np.nan])
+    return pd.Series(lookup[codes], index=series.index, dtype="float64", name=series.name)
+
+
+def _map_label(series: pd.Series, column: str, positive_value: str | None
+               ) -> tuple[dict[str, int], str, list[Problem]]:
+    """Decide which raw value means churned. Returns mapping, positive label, problems."""
+    codes, keys, shown = _label_codes(series)
+    tally = np.bincount(codes[codes >= 0], minlength=len(keys))
+    counts = pd.Series(tally, index=keys).sort_values(ascending=False, kind="stable")
+    display = dict(zip(keys, shown, strict=True))
+    values = tuple(display[k] for k in counts.index)
+    if len(values) == 0:
+        return {}, "", [Problem("LABEL_ONE_CLASS", "error",
+                                f"The label column '{column}' has no values at all.",
+                                column=column, action="choose another label column")]
+    if len(values) == 1:
+        return {}, "", [Problem(
+            "LABEL_ONE_CLASS", "error",
+            f"The label column '{column}' has only one value, '{values[0]}': a model needs "
+            "both churned and retained customers.", column=column, count=int(counts.iloc[0]),
+            values=values, action="use data with both classes or another label column")]
+    if len(values) > 2:
+        return {}, "", [Problem(
+            "LABEL_MANY_VALUES", "error",
+            f"The label column '{column}' has {len(values)} different values "
+            f"({', '.join(example_values(values))}); a churn label needs exactly two.",
+            column=column, count=len(values), values=example_values(values),
+            action="recode the label to two values or choose another column")]
+    if positive_value is not None:
+        pos_key = _norm(_value_key(positive_value))
+        if pos_key not in counts.index:
+            return {}, "", [Problem(
+                "POSITIVE_VALUE_NOT_FOUND", "error",
+                f"The chosen positive value '{positive_value}' does not occur in '{column}' "
+                f"(values: {', '.join(values)}).", column=column, values=values,
+                action="choose one of the listed values as positive_value")]
+        decided = {k: int(k == pos_key) for k in counts.index}
+        how = "as chosen"
+    else:
+        syn = [LABEL_SYNONYMS.get(k) for k in counts.index]
+        if None in syn or syn[0] == syn[1]:
+            return {}, "", [Problem(
+                "LABEL_AMBIGUOUS", "error",
+                f"Cannot tell which value of '{column}' means churned "
+                f"({' / '.join(values)}).", column=column, values=values,
+                action="set positive_value to the value that means churned")]
+        decided = dict(zip(counts.index, syn, strict=True))
+        how = "recognised"
+    mapping = {display[k]: v for k, v in decided.items()}
+    positive = next(display[k] for k, v in decided.items() if v == 1)
+    info = Problem("LABEL_MAPPED", "info",
+                   f"positive class = {positive} (churned) in '{column}', {how}.",
+                   column=column, values=(positive,),
+                   action="set positive_value to change which value means churned")
+    return mapping, positive, [info]
+
+
+def label_problems(frame: pd.DataFrame, schema: Schema) -> list[Problem]:
+    """Check the label of ``frame`` against ``schema``: missing, unmapped, one class.
+
+    Returns
+    -------
+    list of Problem
+        ``NO_LABEL``, ``LABEL_*`` errors and the ``LABEL_MISSING`` warning.
+    """
+    col = schema.label_column
+    if col is None or col not in frame.columns:
+        where = "was found" if col is None else f"'{col}' is not in the table"
+        return [Problem("NO_LABEL", "error",
+                        f"No churn label column {where}; pick the column that says who churned "
+                        "(the data can still be explored and scored).",
+                        column=col, action="pick the label column")]
+    raw = frame[col]
+    if not schema.label_mapping:
+        return [p for p in _map_label(raw, col, None)[2] if p.severity == "error"]
+    y = encode_label(raw, schema)
+    out: list[Problem] = []
+    unmapped = raw.notna().to_numpy() & y.isna().to_numpy()
+    if unmapped.any():
+        rows, count = example_rows(unmapped)
+        out.append(Problem("LABEL_MANY_VALUES", "error",
+                           f"'{col}' holds values outside the label mapping.", column=col,
+                           rows=rows, count=count, values=example_values(raw[unmapped]),
+                           action="recode those values or fix the mapping"))
+    classes = y.dropna().unique()
+    if len(classes) == 1:
+        value = next(k for k, v in schema.label_mapping.items() if v == classes[0])
+        out.append(Problem("LABEL_ONE_CLASS", "error",
+                           f"The label column '{col}' has only one value, '{value}'.",
+                           column=col, count=int(y.notna().sum()), values=(value,),
+                           action="use data with both classes"))
+    missing = raw.isna().to_numpy()
+    if missing.any():
+        rows, count = example_rows(missing)
+        out.append(Problem("LABEL_MISSING", "warning",
+                           f"{count:,} rows have no value in '{col}'; they are left out of "
+                           "training but still scored.", column=col, rows=rows, count=count,
+                           action="excluded from training, still scored"))
+    return out
+
+
+def parse_dates(series: pd.Series) -> pd.Series:
+    """Parse a text column to datetimes (ISO first, then mixed formats); NaT where it fails."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series
+    text = series.astype("string")
+    uniques = pd.Series(text.dropna().unique())
+    parsed = pd.to_datetime(uniques, format="ISO8601", errors="coerce")
+    if parsed.notna().mean() < DATE_PARSE_SHARE:
+        parsed = pd.to_datetime(uniques, format="mixed", errors="coerce")
+    lookup = dict(zip(uniques, parsed, strict=True))
+    return pd.to_datetime(text.map(lookup), errors="coerce")
+
+
+def _looks_like_dates(s: pd.Series) -> bool:
+    sample = pd.Series(s.dropna().unique()[:_DATE_SAMPLE]).astype(str)
+    if sample.empty or sample.str.contains(_DATE_RE).mean() < DATE_PARSE_SHARE:
+        return False
+    return bool(parse_dates(sample).notna().mean() >= DATE_PARSE_SHARE)
+
+
+def _is_integral(s: pd.Series) -> bool:
+    if pd.api.types.is_integer_dtype(s):
+        return True
+    if not pd.api.types.is_float_dtype(s):
+        return False
+    v = s.dropna().to_numpy()
+    return v.size > 0 and bool(np.all(np.mod(v, 1) == 0))
+
+
+def _id_like_name(name: str) -> bool:
+    n = _norm(name)
+    return (n in _ID_NAMES or bool(re.search(r"(^|[_\s\-.])id$", str(name).lower()))
+            or bool(re.search(r"[a-z]I[dD]$", str(name)))
+            or bool(re.search(r"[\u4e00-\u9fff](id|编号)$", n)))
+
+
+def _personal(name: str, s: pd.Series) -> bool:
+    n = _norm(name)
+    if not _is_text(s):
+        return n in {"phone", "phonenumber", "telephone", "tel", "mobilenumber", "手机号",
+                     "手机号码", "电话", "电话号码", "联系电话"}
+    if n in _PERSONAL_NAMES:
+        return True
+    sample = s.dropna().head(1000).astype(str).str.strip()
+    if sample.empty:
+        return False
+    if any(p in n for p in _PERSONAL_PARTS) and sample.nunique() > 10:
+        return True  # "email_opt_in" with yes/no values is not personal data
+    if sample.str.match(_EMAIL_RE).mean() >= 0.5:
+        return True
+    digits = sample.str.count(r"\d")
+    phone = (sample.str.match(_PHONE_RE) & digits.between(7, 15)
+             & (sample.str.contains(r"[\s().+-]") | sample.str.match(_CN_MOBILE_RE)))
+    return bool(phone.mean() >= 0.8)
+
+
+def _spelling_variants(levels: list[str]) -> list[tuple[str, str]]:
+    """Pairs of levels that look like variants: same when normalised, initials, or word subset."""
+    pairs = []
+    info = [(lv, _norm(lv), re.findall(r"\w+", lv.lower())) for lv in levels]
+    for i, (a, na, wa) in enumerate(info):
+        for b, nb, wb in info[i + 1:]:
+            initials_a = "".join(w[0] for w in wa) if len(wa) > 1 else None
+            initials_b = "".join(w[0] for w in wb) if len(wb) > 1 else None
+            if (na == nb or (initials_a and initials_a == nb) or (initials_b and initials_b == na)
+                    or (wa and wb and wa != wb and (set(wa) < set(wb) or set(wb) < set(wa)))):
+                pairs.append((a, b))
+    return pairs
+
+
+def _choose_label(frame: pd.DataFrame) -> str | None:
+    """Pick the label by name: exact churn names first, generic names only when binary."""
+    ranked = []
+    for pos, col in enumerate(frame.columns):
+        n = _norm(col)
+        if not (n in _LABEL_NAMES_STRONG or n in _LABEL_NAMES_WEAK or "churn" in n
+                or "流失" in n):
+            continue
+        binary = frame[col].nunique(dropna=True) <= 2
+        if n in _LABEL_NAMES_STRONG:
+            tier = 0
+        elif n in _LABEL_NAMES_WEAK and binary:
+            tier = 1
+        elif (("churn" in n or "流失" in n) and binary
+              and not re.search(r"reason|原因|date|日期|time|时间|prob|score|risk|day", n)):
+            tier = 2
+        else:
+            continue
+        ranked.append((tier, not binary, pos, col))
+    return min(ranked)[3] if ranked else None
+
+
+def _choose_id(frame: pd.DataFrame, label: str | None) -> str | None:
+    ranked = []
+    for pos, col in enumerate(frame.columns):
+        s = frame[col]
+        if col == label or not _id_like_name(col) or not (_is_text(s) or _is_integral(s)):
+            continue
+        present = s.dropna()
+        ratio = present.nunique() / max(len(present), 1)
+        if len(present) and ratio >= ID_UNIQUE_RATIO:
+            customerish = any(w in _norm(col) for w in _CUSTOMERISH)
+            ranked.append((ratio < 1, not customerish, pos, col))
+    return min(ranked)[3] if ranked else None
+
+
+def _other_id_like(col: str, s: pd.Series, present: pd.Series) -> bool:
+    n = len(present)
+    if _is_text(s):
+        ratio = present.nunique() / n
+        return (ratio > 0.9 and n > HIGH_CARDINALITY_LEVELS) or (
+            ratio >= ID_UNIQUE_RATIO and _id_like_name(col))
+    if not _is_integral(s):
+        return False  # continuous numbers are often all different; that is no id
+    ratio = present.nunique() / n
+    if ratio >= ID_UNIQUE_RATIO and _id_like_name(col):
+        return True
+    if ratio < 0.99 or n < HIGH_CARDINALITY_LEVELS:
+        return False
+    v = present.to_numpy(dtype="float64")
+    dense = (v.max() - v.min() + 1) <= 1.1 * n  # a shuffled 1..n row number
+    return bool(dense or np.all(np.diff(v) > 0) or np.all(np.diff(v) < 0))
+
+
+_EXCLUDE_TEXT = {
+    "ID_LIKE": ("ID_LIKE_EXCLUDED", "looks like an identifier (almost every value is different)"),
+    "CONSTANT": ("CONSTANT_EXCLUDED", "has the same value in every row"),
+    "ALL_MISSING": ("ALL_MISSING_EXCLUDED", "is empty in every row"),
+    "PERSONAL_DATA": ("PERSONAL_DATA_EXCLUDED", "looks like personal data (names, e-mail, "
+                      "phone numbers or addresses)"),
+}
+
+
+def _auto_kind(col: str, s: pd.Series) -> tuple[str, str | None]:
+    """Return (type, exclusion reason or None) for one non-label, non-id column."""
+    present = s.dropna()
+    if pd.api.types.is_datetime64_any_dtype(s):
+        kind = "datetime"
+    elif not _is_text(s):
+        kind = "numeric"
+    else:
+        kind = "datetime" if len(present) and _looks_like_dates(s) else "categorical"
+    if present.empty:
+        return kind, "ALL_MISSING"
+    if len(present) == len(s) and bool((present == present.iloc[0]).all()):
+        return kind, "CONSTANT"
+    if kind != "datetime" and _personal(col, s):
+        return kind, "PERSONAL_DATA"
+    if kind != "datetime" and _other_id_like(col, s, present):
+        return kind, "ID_LIKE"
+    return kind, None
+
+
+def infer_schema(frame: pd.DataFrame, *, overrides: SchemaOverrides | None = None
+                 ) -> tuple[Schema, list[Problem]]:
+    """Infer id, label, feature types and exclusions of a table.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table as read by :func:`churn_core.io.read_table`.
+    overrides : SchemaOverrides or None
+        User decisions; each one wins over inference.
+
+    Returns
+    -------
+    schema : Schema
+        Always returned, also when the label is missing or unusable
+        (``label_column`` is None after ``NO_LABEL``; ``label_mapping`` is empty
+        after the other label errors), so the data can still be explored.
+    problems : list of Problem
+        Info records for every automatic decision plus label warnings and errors.
+    """
+    ov = overrides or SchemaOverrides()
+    problems: list[Problem] = []
+    named = [ov.id_column, ov.label_column, *ov.column_types, *ov.include]
+    for col in dict.fromkeys(c for c in named if c is not None and c not in frame.columns):
+        problems.append(Problem("UNKNOWN_COLUMN", "error",
+                                f"The column '{col}' named in the settings is not in the table.",
+                                column=col, action="check the spelling of the column name"))
+    label = ov.label_column if ov.label_column in frame.columns else None
+    if label is None and ov.label_column is None:
+        label = _choose_label(frame)
+        if label is not None:
+            problems.append(Problem("LABEL_DETECTED", "info",
+                                    f"'{label}' is used as the churn label.", column=label,
+                                    action="pick another label column to change this"))
+    id_col = ov.id_column if ov.id_column in frame.columns else None
+    if id_col is None and ov.id_column is None:
+        id_col = _choose_id(frame, label)
+        if id_col is not None:
+            problems.append(Problem("ID_DETECTED", "info",
+                                    f"'{id_col}' is used as the customer id.", column=id_col,
+                                    action="pick another id column to change this"))
+
+    kinds: dict[str, str] = {}
+    excluded: dict[str, str] = {}
+    for col in frame.columns:
+        if col == label or (col == id_col and col not in ov.column_types
+                            and col not in ov.include):
+            continue
+        forced = ov.column_types.get(col)
+        if forced == "exclude":
+            excluded[col] = "USER"
+            continue
+        kind, reason = _auto_kind(col, frame[col])
+        if forced is not None:
+            kinds[col] = forced
+        elif reason is not None and col not in ov.include:
+            excluded[col] = reason
+            code, why = _EXCLUDE_TEXT[reason]
+            problems.append(Problem(code, "info", f"'{col}' {why}; it is not used as a feature.",
+                                    column=col, values=example_values(frame[col].dropna()),
+                                    action="excluded from features; add to include to keep it"))
+        else:
+            kinds[col] = kind
+
+    dates = {c: parse_dates(frame[c]) for c, k in kinds.items() if k == "datetime"}
+    snapshot = ov.snapshot_date
+    latest = [d.max() for d in dates.values() if d.notna().any()]
+    if snapshot is None and latest:
+        top = max(latest)
+        snapshot = top.date().isoformat() if top == top.normalize() else top.isoformat()
+    for col, parsed in dates.items():
+        problems.extend(_date_problems(col, frame[col], parsed, snapshot, ov.snapshot_date))
+    for col in (c for c, k in kinds.items() if k == "categorical"):
+        problems.extend(_level_problems(col, frame[col]))
+
+    mapping: dict[str, int] = {}
+    positive = ""
+    if label is None:
+        problems.extend(label_problems(frame, _empty_schema()))
+    else:
+        mapping, positive, found = _map_label(frame[label], label, ov.positive_value)
+        problems.extend(found)
+    schema = Schema(
+        id_column=id_col, label_column=label, label_mapping=mapping, positive_label=positive,
+        numeric=tuple(c for c, k in kinds.items() if k == "numeric"),
+        categorical=tuple(c for c, k in kinds.items() if k == "categorical"),
+        datetime=tuple(dates), excluded=excluded, snapshot_date=snapshot,
+        columns=tuple(frame.columns))
+    if mapping:
+        problems.extend(p for p in label_problems(frame, schema) if p.code == "LABEL_MISSING")
+    logger.info("schema: id=%s label=%s, %d features, %d excluded", id_col, label,
+                len(schema.features), len(excluded))
+    return schema, problems
+
+
+def _empty_schema() -> Schema:
+    return Schema(None, None, {}, "", (), (), (), {}, None)
+
+
+def _date_problems(col: str, raw: pd.Series, parsed: pd.Series, snapshot: str | None,
+                   user_snapshot: str | None) -> list[Problem]:
+    out = []
+    failed = (raw.notna() & parsed.isna()).to_numpy()
+    rows, count = example_rows(failed)
+    if not pd.api.types.is_datetime64_any_dtype(raw):
+        out.append(Problem("DATES_PARSED", "info",
+                           f"'{col}' holds dates; ages are measured in days before {snapshot}."
+                           + (f" {count:,} values could not be read as dates." if count else ""),
+                           column=col, rows=rows, count=count,
+                           values=example_values(raw[failed]),
+                           action="parsed as dates; unreadable values treated as missing"))
+    if user_snapshot is not None:
+        late = (parsed > pd.Timestamp(user_snapshot)).to_numpy()
+        if late.any():
+            rows, count = example_rows(late)
+            out.append(Problem("DATES_AFTER_SNAPSHOT", "warning",
+                               f"{count:,} dates in '{col}' are after the snapshot date "
+                               f"{user_snapshot}.", column=col, rows=rows, count=count,
+                               values=example_values(raw[late]),
+                               action="check the snapshot date"))
+    return out
+
+
+def _level_problems(col: str, s: pd.Series) -> list[Problem]:
+    out = []
+    levels = s.dropna().astype(str).value_counts()
+    if len(levels) > HIGH_CARDINALITY_LEVELS:
+        out.append(Problem("HIGH_CARDINALITY", "warning",
+                           f"'{col}' has {len(levels):,} different values; the rarest are "
+                           "grouped as 'other'.", column=col, count=len(levels),
+                           values=example_values(levels.index),
+                           action=f"kept; the {HIGH_CARDINALITY_LEVELS} most common levels "
+                           "are modelled"))
+    elif len(levels) > 1:
+        pairs = _spelling_variants(list(levels.index))
+        if pairs:
+            names = list(dict.fromkeys(v for pair in pairs for v in pair))
+            shown = "; ".join(f"'{a}' / '{b}'" for a, b in pairs)
+            out.append(Problem("INCONSISTENT_SPELLINGS", "info",
+                               f"Some values of '{col}' may mean the same thing: {shown}.",
+                               column=col, count=len(names), values=tuple(names[:10]),
+                               action="not merged; recode them in the file if they are the "
+                               "same"))
+    return out

@@ -1,0 +1,187 @@
+"""Scoring new data with a saved bundle: align columns by name, then score.
+
+Columns are matched by name, never by position: reordered columns give the
+same probabilities, missing ones block with every name listed, extra ones
+are ignored with a notice, and near-misses (case, spaces, underscores) are
+matched with a warning that names both spellings.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from churn_core.bundle import ModelBundle
+from churn_core.explain import explain
+from churn_core.export import at_risk_table, suggest_action
+from churn_core.features import transform
+from churn_core.model import predict_X
+from churn_core.problems import ChurnDataError, Problem
+from churn_core.segments import assign_segments
+from churn_core.threshold import risk_tiers
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """Scores for every input row plus what was noticed on the way.
+
+    ``table`` has the id column (named as in the input), ``churn_probability``,
+    ``risk_tier``, ``at_risk``, ``segment``, ``reason_1..3``, ``suggested_action``
+    in input order. ``threshold`` is the cut-off that was applied.
+    """
+
+    table: pd.DataFrame
+    problems: tuple[Problem, ...]
+    threshold: float
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[\s_\-.]+", "", str(name)).casefold()
+
+
+def align_columns(frame: pd.DataFrame, bundle: ModelBundle) -> tuple[pd.DataFrame, list[Problem]]:
+    """Pick the model's columns from ``frame`` by name.
+
+    Returns
+    -------
+    aligned : DataFrame
+        Exactly the feature columns, in the model's order, same index.
+    problems : list of Problem
+        ``RENAMED_COLUMN`` (warning, matched), ``EXTRA_COLUMNS`` (info, ignored).
+
+    Raises
+    ------
+    ChurnDataError
+        ``MISSING_COLUMNS`` naming every missing column, with suggestions.
+    """
+    needed = list(bundle.preprocessor.feature_names)
+    present = list(frame.columns)
+    by_norm: dict[str, list[str]] = {}
+    for c in present:
+        by_norm.setdefault(_norm(c), []).append(c)
+    problems: list[Problem] = []
+    mapping: dict[str, str] = {}
+    missing: list[str] = []
+    for col in needed:
+        if col in frame.columns:
+            mapping[col] = col
+            continue
+        candidates = [c for c in by_norm.get(_norm(col), []) if c not in needed]
+        if len(candidates) == 1:
+            mapping[col] = candidates[0]
+            problems.append(Problem(
+                code="RENAMED_COLUMN", severity="warning", column=col,
+                message=f"column {col!r} not found; using {candidates[0]!r}, which differs only "
+                        "in case, spaces or underscores",
+                values=(candidates[0],), action=f"used {candidates[0]!r} as {col!r}"))
+        else:
+            missing.append(col)
+    if missing:
+        errors = []
+        for col in missing:
+            close = difflib.get_close_matches(col, present, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            errors.append(Problem(code="MISSING_COLUMNS", severity="error", column=col,
+                                  message=f"the model needs column {col!r}, which is missing{hint}",
+                                  values=tuple(close)))
+        raise ChurnDataError(errors + problems)
+    used = set(mapping.values())
+    ignore = {bundle.schema.id_column, bundle.schema.label_column}
+    extra = [c for c in present if c not in used and c not in ignore]
+    if extra:
+        problems.append(Problem(
+            code="EXTRA_COLUMNS", severity="info", count=len(extra),
+            message=f"{len(extra)} column(s) not used by the model were ignored",
+            values=tuple(str(c) for c in extra[:5]), action="ignored"))
+    aligned = pd.DataFrame({col: frame[src] for col, src in mapping.items()}, index=frame.index)
+    return aligned, problems
+
+
+def _ids(frame: pd.DataFrame, bundle: ModelBundle) -> tuple[str, pd.Series]:
+    id_col = bundle.schema.id_column
+    if id_col and id_col in frame.columns:
+        return id_col, frame[id_col].astype("object").where(frame[id_col].notna(), "").astype(str)
+    name = id_col or "row"
+    return name, pd.Series([f"row {i + 1}" for i in range(len(frame))], index=frame.index)
+
+
+def score_frame(
+    bundle: ModelBundle,
+    frame: pd.DataFrame,
+    *,
+    threshold: float | None = None,
+    top_n: int | None = None,
+    at_risk_only: bool = False,
+    explain_rows: str = "all",
+    progress: Progress | None = None,
+) -> ScoreResult:
+    """Score raw rows with a bundle.
+
+    Parameters
+    ----------
+    bundle : ModelBundle
+    frame : DataFrame
+        Fresh data with (at least) the model's columns, in any order.
+    threshold : float, optional
+        Cut-off; defaults to the bundle's saved threshold.
+    top_n : int, optional
+        Flag exactly the ``top_n`` highest scores instead of a threshold.
+    at_risk_only : bool
+        Keep only flagged rows in the table.
+    explain_rows : {"all", "at_risk"}
+        Which rows get reasons (``at_risk`` is faster on very large files).
+    progress : callable, optional
+
+    Raises
+    ------
+    ChurnDataError
+        When model columns are missing.
+    """
+    report = progress or (lambda f, m: None)
+    if len(frame) == 0:
+        raise ChurnDataError([Problem(code="NO_DATA_ROWS", severity="error",
+                                      message="the file has 0 data rows to score")])
+    aligned, problems = align_columns(frame, bundle)
+    report(0.1, "Columns aligned")
+    X, more = transform(bundle.preprocessor, aligned)
+    problems += more
+    scores = predict_X(bundle.booster, X)
+    report(0.4, f"Scored {len(X):,} rows")
+    if top_n is not None:
+        k = int(min(max(top_n, 0), len(scores)))
+        cut = float(np.sort(scores)[::-1][k - 1]) if k else float("inf")
+    else:
+        cut = float(bundle.threshold["value"] if threshold is None else threshold)
+    medium_from = bundle.threshold.get("detail", {}).get("medium_from")
+    tiers = risk_tiers(scores, cut, medium_from=medium_from if threshold is None else None)
+    flagged = scores >= cut
+    if bundle.segments is not None:
+        seg_idx = assign_segments(bundle.segments, X)
+        seg_names = np.asarray(bundle.segments.names, dtype=object)[seg_idx]
+    else:
+        seg_names = np.full(len(X), "", dtype=object)
+    rows = np.arange(len(X)) if explain_rows == "all" else np.flatnonzero(flagged)
+    reasons = pd.DataFrame("", index=X.index, columns=["reason_1", "reason_2", "reason_3"])
+    if rows.size:
+        expl = explain(bundle.booster, bundle.preprocessor, aligned.iloc[rows],
+                       labels=bundle.feature_labels,
+                       progress=lambda f, m: report(0.4 + 0.5 * f, m))
+        reasons.iloc[rows] = expl.reasons.to_numpy()
+    actions = [suggest_action([r for r in rr if r], s, t) for rr, s, t in
+               zip(reasons.itertuples(index=False), seg_names, tiers, strict=True)]
+    id_name, ids = _ids(frame, bundle)
+    table = at_risk_table(ids.to_numpy(), scores, tiers, seg_names, reasons, actions,
+                          id_name=id_name, at_risk_only=at_risk_only, threshold=cut,
+                          keep_order=True)
+    report(1.0, "Scoring done")
+    return ScoreResult(table=table, problems=tuple(problems), threshold=cut)

@@ -1,0 +1,152 @@
+"""Event log: raw orders/events -> confirmed mapping -> churn definition -> training table."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import streamlit as st
+
+from churn_core import charts
+from churn_core.events import (
+    ROLES,
+    ChurnDefinition,
+    build_tables,
+    cutoff_summary,
+    prepare_log,
+    propose_mapping,
+)
+from churn_core.problems import ChurnDataError
+from ui import actions
+from ui.state import StateKeys, get, put
+from ui.widgets import metric_row, problems_table, show_data_error, show_problems
+
+K = StateKeys
+ROLE_CHOICES = ["ignore", *ROLES, "static"]
+
+st.title("Event log")
+st.caption("No churn column? Upload raw orders or events (customer id + date, optionally "
+           "amount, quantity, order id, product, event type...). Features are computed only "
+           "from events at or before each cutoff, so nothing leaks from the future.")
+
+upload = st.file_uploader("Event log (CSV, CSV.gz or Parquet)", key=K.W_EVENTS_UPLOAD,
+                          type=["csv", "gz", "parquet", "tsv", "txt"])
+if upload is not None and upload.file_id != get(K.EVENTS_ID):
+    put(K.EVENTS_ID, upload.file_id)
+    for key in (K.EVENTS_MAPPING, K.EVENTS_LOG, K.EVENTS_SUMMARY, K.EVENTS_BUILD,
+                K.EVENTS_PROBLEMS):
+        put(key, None)
+    path = actions.save_events_upload(upload.getvalue(), upload.name)
+    put(K.EVENTS_PATH, path)
+    try:
+        with st.spinner("Looking at the columns..."):
+            put(K.EVENTS_MAPPING, (propose_mapping(path), actions.events_columns(path)))
+    except ChurnDataError as exc:
+        put(K.EVENTS_PROBLEMS, exc)
+
+if get(K.EVENTS_PROBLEMS) is not None:
+    show_data_error(get(K.EVENTS_PROBLEMS), title="The event log cannot be used")
+proposal = get(K.EVENTS_MAPPING)
+if proposal is None:
+    st.info("Upload an event log to start.")
+    st.stop()
+
+# -- 1. mapping ------------------------------------------------------------------------------
+mapping, columns = proposal
+st.subheader("1. Which column is what")
+role_of = {col: role for role, col in mapping.roles().items()}
+role_of |= dict.fromkeys(mapping.static, "static")
+table = pd.DataFrame({"column": columns, "role": [role_of.get(c, "ignore") for c in columns]})
+with st.form("form_events_mapping"):
+    edited = st.data_editor(table, hide_index=True, width="stretch", disabled=["column"],
+                            column_config={"role": st.column_config.SelectboxColumn(
+                                options=ROLE_CHOICES, required=True)})
+    confirmed = st.form_submit_button("Confirm the mapping", type="primary")
+problems_table(mapping.problems, key="mapping_problems")
+if confirmed:
+    roles = dict.fromkeys(ROLES)
+    static = []
+    for col, role in zip(edited["column"], edited["role"], strict=True):
+        if role == "static":
+            static.append(col)
+        elif role in roles:
+            roles[role] = col
+    chosen = dataclasses.replace(mapping, **roles, static=tuple(static))
+    put(K.EVENTS_SUMMARY, None)
+    put(K.EVENTS_BUILD, None)
+    try:
+        with st.status("Staging the log...", expanded=True) as status:
+            log = prepare_log(get(K.EVENTS_PATH), chosen,
+                              progress=lambda f, m: st.write(m))
+            status.update(label="Log staged", state="complete", expanded=False)
+        put(K.EVENTS_LOG, log)
+    except ChurnDataError as exc:
+        put(K.EVENTS_LOG, None)
+        show_data_error(exc, title="The mapping does not work")
+
+log = get(K.EVENTS_LOG)
+if log is None:
+    st.info("Check the roles above and press 'Confirm the mapping'.")
+    st.stop()
+metric_row({"Lines read": f"{log.rows_read:,}", "Lines used": f"{log.rows_used:,}",
+            "Returns / cancellations": f"{log.returns:,}",
+            "Period": f"{log.first_day} to {log.last_day}"})
+if log.dropped:
+    st.dataframe(pd.DataFrame(list(log.dropped)), hide_index=True, width="stretch")
+show_problems([p for p in log.problems if p.severity != "info"], key="log_problems")
+
+# -- 2. churn definition ---------------------------------------------------------------------
+st.subheader("2. What churn means")
+c = st.columns(4)
+window = c[0].number_input("Churned if no order within (days)", 1, 3650, 90)
+active = c[1].number_input("Counted if ordered in the last (days)", 1, 3650, 365)
+lead = c[2].number_input("Lead time before the window (days)", 0, 365, 0)
+history = c[3].number_input("History before the first cutoff (days)", 0, 3650, 90)
+st.caption(f"A customer who ordered in the {active} days up to a cutoff is churned if they "
+           f"place no order between day {lead + 1} and day {lead + window} after it.")
+try:
+    definition = ChurnDefinition(window_days=int(window), active_days=int(active),
+                                 lead_days=int(lead), min_history_days=int(history))
+except ChurnDataError as exc:
+    show_data_error(exc, title="This definition is not valid")
+    st.stop()
+stored = get(K.EVENTS_SUMMARY)
+if stored is None or stored[0] != definition:
+    with st.spinner("Counting customers per cutoff..."):
+        stored = (definition, cutoff_summary(log, definition=definition))
+    put(K.EVENTS_SUMMARY, stored)
+summary = stored[1]
+if summary.empty:
+    st.warning("No cutoff falls inside the log with this much history; use less history.")
+    st.stop()
+left, right = st.columns([3, 2])
+left.plotly_chart(charts.cutoff_summary(summary), width="stretch")
+right.dataframe(summary, hide_index=True, width="stretch",
+                column_config={"churn_rate": st.column_config.NumberColumn(format="percent")})
+
+# -- 3. build -------------------------------------------------------------------------------
+st.subheader("3. Build the customer table")
+if st.button("Build the training table", type="primary", icon=":material/build:"):
+    try:
+        with st.status("Building features...", expanded=True) as status:
+            bar = st.progress(0.0)
+            result = build_tables(log, definition=definition,
+                                  progress=lambda f, m: bar.progress(min(float(f), 1.0), text=m))
+            status.update(label="Tables built", state="complete", expanded=False)
+        put(K.EVENTS_BUILD, result)
+        actions.use_training_table(result, f"{upload.name if upload else 'events'} (built)")
+    except ChurnDataError as exc:
+        show_data_error(exc, title="The tables could not be built")
+
+result = get(K.EVENTS_BUILD)
+if result is not None:
+    training = result.training
+    metric_row({"Training rows": f"{len(training):,}",
+                "Cutoffs": f"{training['cutoff'].nunique():,}",
+                "Churn rate": f"{training['churned'].mean():.1%}",
+                "Customers to score now": f"{len(result.scoring):,}"})
+    show_problems(result.problems, key="build_problems")
+    st.success("The training table is now the current dataset.", icon=":material/check:")
+    st.page_link("pages/model.py", label="Next: train a model on it",
+                 icon=":material/model_training:")
+    st.dataframe(training.head(200), hide_index=True, width="stretch")

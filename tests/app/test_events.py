@@ -1,0 +1,41 @@
+"""Event log page: upload, mapping, definition with per-cutoff counts, build."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tests.app.conftest import assert_clean
+from ui.state import StateKeys
+
+
+def _log() -> bytes:
+    rng = np.random.default_rng(0)
+    n = 4000
+    days = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 540, n), unit="D")
+    frame = pd.DataFrame({"customer_id": rng.integers(1, 300, n).astype(str),
+                          "order_date": days.strftime("%Y-%m-%d"),
+                          "amount": rng.gamma(2.0, 30.0, n).round(2)})
+    return frame.to_csv(index=False).encode()
+
+
+def test_events_without_upload(page):
+    at = page("events.py")
+    assert_clean(at)
+    assert at.info
+
+
+def test_event_log_to_training_table(page):
+    at = page("events.py")
+    at.file_uploader(key=StateKeys.W_EVENTS_UPLOAD).upload("orders.csv", _log(),
+                                                            "text/csv").run()
+    assert_clean(at)
+    next(b for b in at.button if b.label == "Confirm the mapping").click().run()
+    assert_clean(at)
+    assert at.session_state[StateKeys.EVENTS_LOG] is not None
+    assert at.session_state[StateKeys.EVENTS_SUMMARY] is not None
+    next(b for b in at.button if b.label == "Build the training table").click().run()
+    assert_clean(at)
+    check = at.session_state[StateKeys.CHECK]
+    assert check is not None and check.dataset.schema.label_column == "churned"
+    assert at.session_state[StateKeys.FEATURE_LABELS]

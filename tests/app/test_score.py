@@ -1,0 +1,39 @@
+"""Score page: bundle upload, fresh data, problems, download."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from churn_core import pipeline
+from churn_core.bundle import bundle_to_zip
+from tests.app.conftest import assert_clean
+from ui.state import StateKeys
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "customers.csv"
+
+
+def test_score_without_bundle(page):
+    at = page("score.py")
+    assert_clean(at)
+    assert at.info
+
+
+def test_pickle_is_refused(page):
+    at = page("score.py")
+    at.file_uploader(key=StateKeys.W_BUNDLE_UPLOAD).upload("model.zip", b"\x80\x04K\x01.",
+                                                            "application/zip").run()
+    assert_clean(at)
+    assert at.error
+
+
+def test_score_fresh_data(page, sample_analysis):
+    zipped = bundle_to_zip(pipeline.make_bundle(sample_analysis, threshold=0.4, method="test"))
+    at = page("score.py")
+    at.file_uploader(key=StateKeys.W_BUNDLE_UPLOAD).upload("model.zip", zipped,
+                                                            "application/zip").run()
+    assert_clean(at)
+    at.file_uploader(key=StateKeys.W_SCORE_UPLOAD).upload("fresh.csv", SAMPLE.read_bytes(),
+                                                           "text/csv").run()
+    assert_clean(at)
+    assert any(m.label == "Customers scored" and m.value == "4,000" for m in at.metric)
+    assert any(b.key == "download_scores" for b in at.get("download_button"))

@@ -1,0 +1,114 @@
+"""End-to-end journeys in headless chromium against `streamlit run app.py`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import READY
+
+pytestmark = pytest.mark.e2e
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+TRAIN_MS = 600_000
+
+
+def ready(page: Page, timeout: float = 120_000) -> None:
+    """Wait until the script run triggered by the last action has finished."""
+    page.wait_for_selector(READY, timeout=timeout)
+
+
+def go_to(page: Page, title: str, expect_text: str) -> None:
+    page.locator("[data-testid='stSidebarNavLink']", has_text=re.compile(rf"{title}\s*$")).click()
+    expect(page.get_by_role("heading", name=expect_text).first).to_be_visible(timeout=60_000)
+    ready(page)
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(500)  # let plotly finish drawing before the screenshot
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def metric(page: Page, label: str) -> str:
+    box = page.locator("[data-testid='stMetric']", has_text=label).first
+    return box.locator("[data-testid='stMetricValue']").inner_text()
+
+
+def train_quick(page: Page) -> None:
+    go_to(page, "Model", "Model")
+    page.get_by_text("Quick training").click()
+    page.get_by_role("button", name="Train the model").click()
+    expect(page.get_by_text("Model quality").first).to_be_visible(timeout=TRAIN_MS)
+    ready(page, TRAIN_MS)
+
+
+def test_sample_train_threshold_download(page: Page, app_url: str, tmp_path: Path) -> None:
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(app_url)
+    ready(page)
+    page.get_by_role("button", name="Load the sample data").click()
+    expect(page.get_by_text("customers.csv").first).to_be_visible(timeout=60_000)
+    ready(page)
+    shot(page, "home")
+    go_to(page, "Data", "Data")
+    shot(page, "data")
+    go_to(page, "Explore", "Explore")
+    shot(page, "explore")
+
+    train_quick(page)
+    expect(page.get_by_text("ROC-AUC (test)").first).to_be_visible()
+    shot(page, "model")
+    go_to(page, "Segments", "Segments")
+    shot(page, "segments")
+    go_to(page, "Explain", "Explain")
+    shot(page, "explain")
+
+    go_to(page, "Alerts", "Alerts")
+    before = metric(page, "Customers flagged")
+    slider = page.get_by_role("slider").first
+    slider.focus()
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    expect(page.locator("[data-testid='stMetric']", has_text="Customers flagged").first
+           ).not_to_have_text(re.compile(re.escape(before)), timeout=30_000)
+    ready(page)
+    after = metric(page, "Customers flagged")
+    flagged = int(after.split(" of ")[0].replace(",", ""))
+    shot(page, "alerts")
+
+    button = page.get_by_role("button", name=re.compile("Download the at-risk list"))
+    with page.expect_download(timeout=60_000) as info:
+        button.click()
+    target = tmp_path / "at_risk.csv"
+    info.value.save_as(target)
+    rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
+    header = rows[0]
+    assert header[0] == "CustomerID"
+    assert "churn_probability" in header and "reason_1" in header
+    assert len(rows) - 1 == flagged
+
+    go_to(page, "Score", "Score")
+    shot(page, "score")
+    go_to(page, "Event log", "Event log")
+    shot(page, "events")
+
+
+def test_upload_ecommerce_workbook(page: Page, app_url: str, ecom_xlsx: Path) -> None:
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(app_url)
+    ready(page)
+    go_to(page, "Data", "Data")
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(
+        str(ecom_xlsx))
+    expect(page.get_by_text("E Commerce Dataset.xlsx").first).to_be_visible(timeout=120_000)
+    expect(page.get_by_text("Ready to train").first).to_be_visible(timeout=120_000)
+    ready(page)
+    shot(page, "data_ecommerce")
+    train_quick(page)
+    value = metric(page, "ROC-AUC (test)")
+    assert 0.5 < float(value) <= 1.0

@@ -1,0 +1,207 @@
+"""What the buttons do: load a table, re-check it with the user's choices, train.
+
+These functions only move values between ``st.session_state`` and the
+``churn_core.pipeline`` facade; every decision about the data is the library's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from churn_core import pipeline
+from churn_core.io import ReadOptions
+from churn_core.model import TrainConfig
+from churn_core.problems import ChurnDataError, Problem
+from churn_core.schema import SchemaOverrides
+from churn_core.threshold import Economics
+from ui import cache
+from ui.state import (
+    SAMPLE_CSV,
+    StateKeys,
+    clear_dataset_dependents,
+    get,
+    new_source,
+    put,
+    set_check,
+)
+
+K = StateKeys
+
+
+def _fail(problems: list[Problem]) -> None:
+    put(K.CHECK, None)
+    put(K.DATASET_KEY, None)
+    put(K.LOAD_PROBLEMS, problems)
+    clear_dataset_dependents()
+
+
+def run_check() -> bool:
+    """Read (cached) and check the current source with the stored options; True when loaded."""
+    try:
+        frame = get(K.SOURCE_FRAME)
+        overrides = get(K.OVERRIDES)
+        confirmed = tuple(get(K.CONFIRMED) or ())
+        if frame is not None:
+            check = pipeline.check_frame(frame, overrides=overrides, confirmed=confirmed)
+        else:
+            data = get(K.SOURCE_BYTES)
+            if data is None:
+                return False
+            read = cache.read_file(cache.digest(data), data, get(K.SOURCE_NAME),
+                                   get(K.READ_OPTIONS))
+            check = pipeline.check_frame(read.frame, overrides=overrides, confirmed=confirmed,
+                                         read=read)
+    except ChurnDataError as exc:
+        _fail(list(exc.problems))
+        return False
+    except ValueError as exc:  # a setting the library refuses (bad date, unknown type)
+        _fail([Problem("BAD_SETTING", "error", str(exc), action="change the setting")])
+        return False
+    set_check(check)
+    return True
+
+
+def load_bytes(data: bytes, name: str, source_id: str) -> bool:
+    """Make an uploaded file the current table (all earlier choices and results dropped)."""
+    new_source(data=data, name=name, source_id=source_id)
+    return run_check()
+
+
+def load_sample() -> bool:
+    """Open the bundled sample table."""
+    return load_bytes(SAMPLE_CSV.read_bytes(), SAMPLE_CSV.name, "sample")
+
+
+def load_frame(frame: pd.DataFrame, name: str, source_id: str, *,
+               overrides: SchemaOverrides | None = None,
+               feature_labels: dict[str, str] | None = None) -> bool:
+    """Make an in-memory table (an event-log build) the current table."""
+    new_source(data=None, name=name, source_id=source_id, frame=frame,
+               feature_labels=feature_labels)
+    put(K.OVERRIDES, overrides)
+    return run_check()
+
+
+def set_read_options(options: ReadOptions | None) -> bool:
+    put(K.READ_OPTIONS, options)
+    return run_check()
+
+
+def set_overrides(overrides: SchemaOverrides | None) -> bool:
+    put(K.OVERRIDES, overrides)
+    return run_check()
+
+
+def set_confirmed(columns: tuple[str, ...]) -> bool:
+    put(K.CONFIRMED, tuple(columns))
+    return run_check()
+
+
+def train(config: TrainConfig, progress: Callable[[float, str], None]) -> bool:
+    """Train on the current table; keep the Analysis in this session. True on success."""
+    check = get(K.CHECK)
+    try:
+        analysis = pipeline.fit_all(check.dataset, config=config,
+                                    feature_labels=get(K.FEATURE_LABELS) or None,
+                                    progress=progress)
+    except ChurnDataError as exc:
+        put(K.TRAIN_PROBLEMS, list(exc.problems))
+        return False
+    except ValueError as exc:  # e.g. too few churners to split
+        put(K.TRAIN_PROBLEMS, [Problem("TRAINING_FAILED", "error", str(exc),
+                                       action="load more data or check the label")])
+        return False
+    set_analysis(analysis)
+    return True
+
+
+def set_analysis(analysis: Any) -> None:
+    """Store a (re)trained or re-segmented analysis and reset its threshold views."""
+    counter = int(get(K.MODEL_COUNTER) or 0) + 1
+    put(K.MODEL_COUNTER, counter)
+    put(K.ANALYSIS, analysis)
+    put(K.MODEL_KEY, f"{get(K.DATASET_KEY)}:{counter}")
+    put(K.TRAIN_PROBLEMS, None)
+    put(K.SORTED_SCORES, np.sort(np.asarray(analysis.scores, dtype=float)))
+    put(K.THRESHOLD, float(analysis.threshold))
+    put(K.THRESHOLD_METHOD, analysis.threshold_method)
+    put(K.PROFIT, None)
+    put(K.AT_RISK, None)
+    st.session_state.pop(K.W_THRESHOLD, None)
+
+
+def resegment(k: int | None) -> None:
+    """Refit the segments of the current analysis with ``k`` segments (None = chosen)."""
+    from churn_core.segments import assign_segments, fit_segments
+
+    a = get(K.ANALYSIS)
+    seed = a.result.params.get("seed", 42)
+    model = fit_segments(a.X.iloc[a.result.splits.train], k=k, seed=int(seed or 42))
+    set_analysis(dataclasses.replace(a, segments=model, segment_labels=assign_segments(model,
+                                                                                      a.X)))
+
+
+def profit_view(analysis: Any, econ: Economics) -> tuple[pd.DataFrame, Any]:
+    """Profit at every threshold and the best point, computed once per set of economics."""
+    stored = get(K.PROFIT)
+    if stored is not None and stored[0] == econ:
+        return stored[1], stored[2]
+    population = len(analysis.scores)
+    table = analysis.valid_curve.profit(econ, population=population, max_points=None)
+    best = analysis.valid_curve.best_profit(econ, population=population)
+    put(K.PROFIT, (econ, table, best))
+    return table, best
+
+
+def profit_at(table: pd.DataFrame, threshold: float) -> float:
+    """Expected profit at ``threshold`` from the full profit table (O(log n))."""
+    grid = table["threshold"].to_numpy()
+    i = min(int(np.searchsorted(grid, threshold, side="left")), len(grid) - 1)
+    return float(table["profit"].iloc[i])
+
+
+def at_risk(analysis: Any, threshold: float) -> pd.DataFrame:
+    """The at-risk table at ``threshold`` (remembered for the last threshold shown)."""
+    memo = get(K.AT_RISK)
+    model_key = get(K.MODEL_KEY)
+    if memo is not None and memo[0] == model_key and memo[1] == threshold:
+        return memo[2]
+    table = pipeline.export_table(analysis, threshold)
+    put(K.AT_RISK, (model_key, threshold, table))
+    return table
+
+
+def events_columns(path: str) -> list[str]:
+    """Column names of an event log file (read through DuckDB, header only)."""
+    import duckdb
+
+    from churn_core.events.mapping import describe_source
+
+    with duckdb.connect() as con:
+        return list(describe_source(con, path))
+
+
+def save_events_upload(data: bytes, name: str) -> str:
+    """Write an uploaded event log to a private temp file (DuckDB reads files, not bytes)."""
+    import tempfile
+    from pathlib import Path
+
+    suffix = "".join(Path(name).suffixes[-2:]) or ".csv"
+    folder = Path(tempfile.mkdtemp(prefix="churn-radar-events-"))
+    path = folder / f"events{suffix}"
+    path.write_bytes(data)
+    return str(path)
+
+
+def use_training_table(result: Any, name: str) -> bool:
+    """Make an event-log training table the current dataset (id, label, cutoff set)."""
+    overrides = SchemaOverrides(id_column="customer_id", label_column="churned",
+                                column_types={"cutoff": "exclude"})
+    return load_frame(result.training, name, f"events:{name}:{len(result.training)}",
+                      overrides=overrides, feature_labels=result.feature_labels)

@@ -1,0 +1,94 @@
+"""Cached wrappers over churn_core, keyed by dataset / model keys, never by big frames.
+
+Arguments with a leading underscore are not hashed by Streamlit: the cache key
+is the explicit ``key`` (dataset fingerprint + schema hash, or the model key),
+so edits are never missed the way hashing a sampled 50k+ row frame could.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from churn_core import charts, eda, explain, segments
+from churn_core.io import ReadOptions, ReadResult, read_table
+
+
+def digest(data: bytes) -> str:
+    """sha256 of uploaded bytes (the cache key of a file)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+@st.cache_data(max_entries=4, show_spinner="Reading the file...")
+def read_file(file_digest: str, _data: bytes, name: str, options: ReadOptions | None
+              ) -> ReadResult:
+    """``io.read_table`` of uploaded bytes, once per (file, options)."""
+    return read_table(_data, name=name, options=options)
+
+
+# -- exploration (keyed by dataset key) ---------------------------------------------------
+@st.cache_data(max_entries=16)
+def column_summary(key: str, _check: Any) -> pd.DataFrame:
+    return eda.column_summary(_check.dataset.frame, _check.dataset.schema)
+
+
+@st.cache_data(max_entries=16)
+def missingness(key: str, _check: Any) -> pd.DataFrame:
+    return eda.missingness(_check.dataset.frame)
+
+
+@st.cache_data(max_entries=16)
+def label_correlation(key: str, _check: Any) -> pd.DataFrame:
+    ds = _check.dataset
+    return eda.label_correlation(ds.frame, ds.y, ds.schema)
+
+
+@st.cache_data(max_entries=256)
+def churn_rate_by(key: str, column: str, _check: Any) -> pd.DataFrame:
+    ds = _check.dataset
+    return eda.churn_rate_by(ds.frame, ds.y, column)
+
+
+@st.cache_data(max_entries=256)
+def distribution_by_label(key: str, column: str, _check: Any) -> pd.DataFrame:
+    ds = _check.dataset
+    return eda.distribution_by_label(ds.frame, ds.y, column, max_points=charts.MAX_POINTS)
+
+
+# -- model results (keyed by model key) ----------------------------------------------------
+@st.cache_data(max_entries=8)
+def importance(model_key: str, _analysis: Any) -> pd.DataFrame:
+    return explain.global_importance(_analysis.explanation)
+
+
+@st.cache_data(max_entries=8)
+def beeswarm_figure(model_key: str, features: tuple[str, ...], _analysis: Any) -> go.Figure:
+    expl = _analysis.explanation
+    return charts.beeswarm(expl.contributions, expl.values, features)
+
+
+@st.cache_data(max_entries=32)
+def dependence_figure(model_key: str, feature: str, _analysis: Any) -> go.Figure:
+    expl = _analysis.explanation
+    return charts.dependence(expl.contributions, expl.values, feature)
+
+
+@st.cache_data(max_entries=8)
+def segment_tables(model_key: str, _analysis: Any) -> tuple[pd.DataFrame, pd.DataFrame,
+                                                             pd.DataFrame]:
+    """Summary, profile and 2-D projection of the analysis' segments."""
+    a = _analysis
+    summary = segments.segment_summary(a.segments, a.X, a.segment_labels, a.dataset.y)
+    profile = segments.segment_profile(a.segments, a.X, a.segment_labels)
+    points = segments.projection(a.segments, a.X, a.segment_labels, max_points=charts.MAX_POINTS)
+    return summary, profile, points
+
+
+@st.cache_data(max_entries=8)
+def sorted_scores(model_key: str, _analysis: Any) -> np.ndarray:
+    return np.sort(np.asarray(_analysis.scores, dtype=float))

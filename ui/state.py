@@ -1,0 +1,197 @@
+"""Session-state keys, defaults, dataset switching and page guards.
+
+Every value shared between pages lives in ``st.session_state`` under a key
+named in :class:`StateKeys`; widget keys (prefix ``w_``) are listed there too
+so that no page invents its own string. Derived results are dropped whenever
+the dataset (or its schema) changes, so no page ever shows a model trained on
+other data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_CSV = ROOT / "sample_data" / "customers.csv"
+
+
+class StateKeys:
+    """Names of every session-state entry used by the app."""
+
+    # the current customer table
+    SOURCE_BYTES = "source_bytes"          # bytes of the uploaded file (re-read on overrides)
+    SOURCE_NAME = "source_name"            # file name as uploaded (shown as text only)
+    SOURCE_ID = "source_id"                # uploader file id / "sample" / "events:<n>"
+    UPLOAD_SEEN = "upload_seen"            # file id of the last upload already loaded
+    SOURCE_FRAME = "source_frame"          # in-memory table (event-log builds), else None
+    READ_OPTIONS = "read_options"          # churn_core.io.ReadOptions or None
+    OVERRIDES = "overrides"                # churn_core.schema.SchemaOverrides or None
+    CONFIRMED = "confirmed"                # tuple of columns confirmed as not leaking
+    CHECK = "check"                        # pipeline.CheckResult of the current table
+    LOAD_PROBLEMS = "load_problems"        # problems of a failed load (list of Problem)
+    FEATURE_LABELS = "feature_labels"      # plain-words templates (event-log builds)
+    DATASET_KEY = "dataset_key"            # fingerprint + schema hash of CHECK
+    SAMPLE_AUTOLOADED = "sample_autoloaded"
+    # the model
+    ANALYSIS = "analysis"                  # pipeline.Analysis
+    MODEL_KEY = "model_key"                # cache key of ANALYSIS (dataset key + counter)
+    MODEL_COUNTER = "model_counter"
+    TRAIN_LOG = "train_log"                # progress messages of the last training
+    TRAIN_PROBLEMS = "train_problems"
+    SORTED_SCORES = "sorted_scores"        # ascending scores of every customer (O(log n) counts)
+    # threshold and money
+    THRESHOLD = "threshold"
+    THRESHOLD_METHOD = "threshold_method"
+    ECONOMICS = "economics"                # threshold.Economics
+    PROFIT = "profit"                      # (economics, full profit table, best point)
+    AT_RISK = "at_risk"                    # (model key, threshold, at-risk table) memo
+    # scoring
+    BUNDLE = "bundle"                      # bundle.ModelBundle loaded on the Score page
+    BUNDLE_ID = "bundle_id"
+    SCORE_RESULT = "score_result"
+    SCORE_ID = "score_id"
+    SCORE_PROBLEMS = "score_problems"
+    # event log
+    EVENTS_PATH = "events_path"            # temp file holding the uploaded log
+    EVENTS_ID = "events_id"
+    EVENTS_MAPPING = "events_mapping"      # events.EventMapping (proposal, then confirmed)
+    EVENTS_LOG = "events_log"              # events.PreparedLog (DuckDB staging)
+    EVENTS_SUMMARY = "events_summary"      # (definition, cutoff_summary table)
+    EVENTS_BUILD = "events_build"          # events.BuildResult
+    EVENTS_PROBLEMS = "events_problems"
+    # widget keys
+    W_UPLOAD = "w_upload"
+    W_THRESHOLD = "w_threshold"
+    W_VALUE = "w_value_retained"
+    W_OFFER = "w_offer_cost"
+    W_SUCCESS = "w_success_rate"
+    W_CONTACT = "w_contact_cost"
+    W_CAPACITY = "w_capacity"
+    W_QUICK = "w_quick_training"
+    W_SEGMENT_K = "w_segment_k"
+    W_EXPLORE_COLUMN = "w_explore_column"
+    W_DEPENDENCE = "w_dependence_feature"
+    W_CUSTOMER = "w_customer"
+    W_BUNDLE_UPLOAD = "w_bundle_upload"
+    W_SCORE_UPLOAD = "w_score_upload"
+    W_EVENTS_UPLOAD = "w_events_upload"
+
+
+DEFAULTS: dict[str, Any] = {
+    StateKeys.SOURCE_BYTES: None, StateKeys.SOURCE_NAME: None, StateKeys.SOURCE_ID: None,
+    StateKeys.UPLOAD_SEEN: None, StateKeys.SOURCE_FRAME: None, StateKeys.READ_OPTIONS: None,
+    StateKeys.OVERRIDES: None, StateKeys.CONFIRMED: (), StateKeys.CHECK: None,
+    StateKeys.LOAD_PROBLEMS: None, StateKeys.FEATURE_LABELS: {}, StateKeys.DATASET_KEY: None,
+    StateKeys.SAMPLE_AUTOLOADED: False, StateKeys.ANALYSIS: None, StateKeys.MODEL_KEY: None,
+    StateKeys.MODEL_COUNTER: 0, StateKeys.TRAIN_LOG: [], StateKeys.TRAIN_PROBLEMS: None,
+    StateKeys.SORTED_SCORES: None, StateKeys.THRESHOLD: None, StateKeys.THRESHOLD_METHOD: "",
+    StateKeys.ECONOMICS: None, StateKeys.PROFIT: None,
+    StateKeys.AT_RISK: None, StateKeys.BUNDLE: None,
+    StateKeys.BUNDLE_ID: None, StateKeys.SCORE_RESULT: None, StateKeys.SCORE_ID: None,
+    StateKeys.SCORE_PROBLEMS: None, StateKeys.EVENTS_PATH: None, StateKeys.EVENTS_ID: None,
+    StateKeys.EVENTS_MAPPING: None, StateKeys.EVENTS_LOG: None, StateKeys.EVENTS_SUMMARY: None,
+    StateKeys.EVENTS_BUILD: None, StateKeys.EVENTS_PROBLEMS: None,
+}
+
+# Everything computed from the current table: dropped when the table or its schema changes.
+DATASET_DEPENDENTS = (
+    StateKeys.ANALYSIS, StateKeys.MODEL_KEY, StateKeys.TRAIN_LOG, StateKeys.TRAIN_PROBLEMS,
+    StateKeys.SORTED_SCORES, StateKeys.THRESHOLD, StateKeys.THRESHOLD_METHOD, StateKeys.PROFIT,
+    StateKeys.AT_RISK,
+)
+WIDGET_DEPENDENTS = (StateKeys.W_THRESHOLD, StateKeys.W_CUSTOMER, StateKeys.W_DEPENDENCE,
+                     StateKeys.W_EXPLORE_COLUMN, StateKeys.W_SEGMENT_K)
+
+
+def init_state() -> None:
+    """Set every key to its default where it is not set yet."""
+    for key, value in DEFAULTS.items():
+        if key not in st.session_state:
+            st.session_state[key] = value.copy() if isinstance(value, list | dict) else value
+
+
+def get(key: str) -> Any:
+    """Return a state value (its default when the key was never set)."""
+    return st.session_state.get(key, DEFAULTS.get(key))
+
+
+def put(key: str, value: Any) -> None:
+    """Set a state value."""
+    st.session_state[key] = value
+
+
+def clear_dataset_dependents() -> None:
+    """Forget the model, threshold and every widget tied to the old table."""
+    for key in DATASET_DEPENDENTS:
+        value = DEFAULTS[key]
+        st.session_state[key] = value.copy() if isinstance(value, list | dict) else value
+    for key in WIDGET_DEPENDENTS:
+        st.session_state.pop(key, None)
+
+
+def dataset_key(check: Any) -> str:
+    """Cache key of a checked table: data fingerprint plus a hash of its final schema."""
+    schema = json.dumps(check.dataset.schema.to_dict(), sort_keys=True, default=str)
+    return f"{check.dataset.fingerprint}:{hashlib.sha256(schema.encode()).hexdigest()[:16]}"
+
+
+def set_check(check: Any) -> None:
+    """Make ``check`` the current table; drop derived results when data or schema changed."""
+    key = dataset_key(check)
+    if key != get(StateKeys.DATASET_KEY):
+        clear_dataset_dependents()
+    put(StateKeys.CHECK, check)
+    put(StateKeys.DATASET_KEY, key)
+    put(StateKeys.LOAD_PROBLEMS, None)
+
+
+def new_source(*, data: bytes | None, name: str, source_id: str, frame: Any = None,
+               feature_labels: dict[str, str] | None = None) -> None:
+    """Start over with a new file (or in-memory table): reset reading and schema choices."""
+    put(StateKeys.SOURCE_BYTES, data)
+    put(StateKeys.SOURCE_NAME, name)
+    put(StateKeys.SOURCE_ID, source_id)
+    put(StateKeys.SOURCE_FRAME, frame)
+    put(StateKeys.READ_OPTIONS, None)
+    put(StateKeys.OVERRIDES, None)
+    put(StateKeys.CONFIRMED, ())
+    put(StateKeys.FEATURE_LABELS, dict(feature_labels or {}))
+    put(StateKeys.CHECK, None)
+    put(StateKeys.DATASET_KEY, None)
+    clear_dataset_dependents()
+
+
+# -- guards ----------------------------------------------------------------------------------
+def require_dataset() -> Any:
+    """Return the current CheckResult, or tell the user to load data and stop the page."""
+    check = get(StateKeys.CHECK)
+    if check is None:
+        st.info("No customer table is loaded yet. Upload one (or open the sample) first.")
+        st.page_link("pages/data.py", label="Go to Data", icon=":material/upload_file:")
+        st.stop()
+    return check
+
+
+def require_label(check: Any) -> None:
+    """Stop the page when the table has no usable churn label."""
+    if check.dataset.schema.label_column is None or not check.dataset.schema.label_mapping:
+        st.info("This table has no usable churn column. Choose the label column on the "
+                "Data page.")
+        st.page_link("pages/data.py", label="Go to Data", icon=":material/upload_file:")
+        st.stop()
+
+
+def require_analysis() -> Any:
+    """Return the trained Analysis, or tell the user to train and stop the page."""
+    require_dataset()
+    analysis = get(StateKeys.ANALYSIS)
+    if analysis is None:
+        st.info("No model is trained on this table yet. Train one on the Model page.")
+        st.page_link("pages/model.py", label="Go to Model", icon=":material/model_training:")
+        st.stop()
+    return analysis
