@@ -318,10 +318,15 @@ def profit_curve(profit: pd.DataFrame, *, best: float, current: float) -> go.Fig
     fig.add_trace(go.Scatter(x=profit["threshold"], y=profit["profit"], mode="lines",
                              line={"color": ACCENT}, name="profit"))
     fig.add_vline(x=best, line_color="#2ca02c", line_dash="dash",
-                  annotation_text=f"best {best:.2f}", annotation_position="top left")
-    fig.add_vline(x=current, line_color=CHURNED, annotation_text=f"chosen {current:.2f}")
+                  annotation_text=f"best {best:.2f}", annotation_position="bottom right")
+    fig.add_vline(x=current, line_color=CHURNED, annotation_text=f"chosen {current:.2f}",
+                  annotation_position="top right")
     fig.add_hline(y=0, line_color=NEUTRAL, line_dash="dot")
     fig.update_xaxes(range=[0, 1])
+    top = float(profit["profit"].max()) if len(profit) else 0.0
+    if top > 0:  # flagging everyone can lose far more than the best campaign earns
+        low = max(float(profit["profit"].min()), -top)
+        fig.update_yaxes(range=[1.1 * min(low, 0.0), 1.1 * top])
     return fig
 
 

@@ -13,13 +13,22 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from churn_core.bundle import load_bundle, save_bundle
+from churn_core.events.cli import add_build_parser
+from churn_core.events.modeling import (
+    backtest_splits,
+    definition_from_summary,
+    event_overrides,
+    is_event_table,
+    read_summary,
+)
 from churn_core.export import to_csv_bytes
 from churn_core.io import ReadOptions, read_table
 from churn_core.model import TrainConfig
-from churn_core.pipeline import export_table, fit_all, load_and_check, make_bundle
+from churn_core.pipeline import CheckResult, check_frame, export_table, fit_all, make_bundle
 from churn_core.problems import ChurnDataError, Problem, describe_rows
 from churn_core.schema import SchemaOverrides
 from churn_core.score import score_frame
+from churn_core.splits import Splits
 
 log = logging.getLogger("churn_core")
 EXIT_USER = 2
@@ -58,10 +67,30 @@ def _overrides(args: argparse.Namespace) -> SchemaOverrides:
                            positive_value=args.positive)
 
 
+def _load(args: argparse.Namespace) -> tuple[CheckResult, Splits | None, dict]:
+    """Read and check DATA; tables built from event logs get their roles and time split."""
+    read = read_table(args.data, options=_read_options(args))
+    overrides = _overrides(args)
+    splits, labels = None, {}
+    event_table = is_event_table(read.frame) and not (args.label or args.id)
+    if event_table:
+        overrides = event_overrides(read.frame)
+    checked = check_frame(read.frame, overrides=overrides, confirmed=args.confirm or (),
+                          read=read)
+    if event_table and checked.usable and checked.schema.label_column:
+        summary = read_summary(args.data)
+        labels = dict((summary or {}).get("feature_labels", {}))
+        splits = backtest_splits(read.frame, definition=definition_from_summary(summary),
+                                 seed=getattr(args, "seed", 42),
+                                 labelled=checked.dataset.y.notna().to_numpy())
+        log.info("event table: backtest by time, test = latest cutoff (%d rows)",
+                 len(splits.test))
+    return checked, splits, labels
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Print the validation report; 0 if the data can train a model, 2 if not."""
-    checked = load_and_check(args.data, read_options=_read_options(args),
-                             overrides=_overrides(args), confirmed=args.confirm or ())
+    checked, _, _ = _load(args)
     s = checked.schema
     print(f"rows: {len(checked.dataset.frame):,}  columns: {checked.dataset.frame.shape[1]}")
     print(f"id column: {s.id_column or '-'}  label: {s.label_column or '-'} "
@@ -75,16 +104,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train on a table and write the bundle."""
-    checked = load_and_check(args.data, read_options=_read_options(args),
-                             overrides=_overrides(args), confirmed=args.confirm or ())
+    checked, splits, labels = _load(args)
     if not checked.usable:
         _print_problems([p for p in checked.problems if p.severity == "error"])
         return EXIT_USER
     config = TrainConfig(seed=args.seed, cv_folds=args.cv, search=not args.no_search,
                          class_weight=args.class_weight, device=args.device)
-    labels = _feature_labels(args.data)
     analysis = fit_all(checked.dataset, config=config, k=args.segments, feature_labels=labels,
-                       progress=_progress)
+                       splits=splits, progress=_progress)
     bundle = make_bundle(analysis)
     save_bundle(args.out, bundle)
     m = analysis.metrics()
@@ -108,19 +135,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         Path(args.export).write_bytes(to_csv_bytes(table))
         print(f"at-risk list ({len(table):,} customers) written to {args.export}")
     return 0
-
-
-def _feature_labels(data: str) -> dict[str, str]:
-    """Plain-words labels written by ``build`` beside its tables (summary.json)."""
-    import json
-
-    summary = Path(data).parent / "summary.json"
-    if summary.is_file():
-        try:
-            return dict(json.loads(summary.read_text(encoding="utf-8")).get("feature_labels", {}))
-        except (ValueError, AttributeError):
-            log.warning("could not read feature labels from %s", summary)
-    return {}
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -206,12 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7)
     p.set_defaults(func=cmd_simulate)
 
-    try:
-        from churn_core.events.cli import add_build_parser
-    except ImportError:  # the event-log builder is optional at import time
-        add_build_parser = None
-    if add_build_parser is not None:
-        add_build_parser(sub)
+    add_build_parser(sub)
     return parser
 
 

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None]
 REASON_COLUMNS = ("reason_1", "reason_2", "reason_3")
+MISSING_KEY = "\x00missing"
 
 
 @dataclass(frozen=True)
@@ -176,12 +177,13 @@ def top_reasons(
                 continue
             col = names[j]
             vals = X[col].iloc[rows]
-            keyed = vals.astype(object).where(vals.notna(), None)
+            # A string sentinel for missing values: dict lookups on NaN/None are unreliable.
+            keyed = vals.astype(object).where(vals.notna(), MISSING_KEY)
             texts = {
-                key: reason_text(col, np.nan if key is None else key, 1.0, pre, labels)
+                key: reason_text(col, np.nan if key == MISSING_KEY else key, 1.0, pre, labels)
                 for key in pd.unique(keyed)
             }
-            result[cols[slot]][rows] = keyed.map(texts).to_numpy()
+            result[cols[slot]][rows] = np.array([texts[key] for key in keyed], dtype=object)
     return pd.DataFrame(result, index=X.index)
 
 

@@ -173,10 +173,7 @@ def fit_preprocessor(frame: pd.DataFrame, schema: Any, *, max_levels: int = 50) 
     binary: list[str] = []
     snap_ts = pd.Timestamp(snapshot) if snapshot else None
     for col in numeric + datetime_cols:
-        if col in numeric:
-            values = to_numeric(frame[col])[0]
-        else:
-            values = _to_days(frame[col], snap_ts)
+        values = to_numeric(frame[col])[0] if col in numeric else _to_days(frame[col], snap_ts)
         finite = values.dropna().to_numpy()
         if finite.size:
             q = np.quantile(finite, [0.1, 0.5, 0.9])

@@ -27,6 +27,7 @@ from churn_core.model import TrainConfig, TrainResult, predict_X, train
 from churn_core.problems import ChurnDataError, Problem, has_errors
 from churn_core.schema import Schema, SchemaOverrides, infer_schema
 from churn_core.segments import SegmentModel, assign_segments, fit_segments
+from churn_core.splits import Splits
 from churn_core.threshold import Economics, ThresholdCurve, risk_tiers
 from churn_core.validate import ValidationReport, validate
 
@@ -136,6 +137,7 @@ def fit_all(
     k: int | None = None,
     feature_labels: Mapping[str, str] | None = None,
     explain_rows: str = "auto",
+    splits: Splits | None = None,
     progress: Progress | None = None,
 ) -> Analysis:
     """Train, score every row, segment, explain and choose the F1-best threshold.
@@ -150,6 +152,8 @@ def fit_all(
         Plain-words templates per feature (from the event-log builder).
     explain_rows : {"auto", "all", "top"}
         ``auto`` explains every row up to 200k rows, else the riskiest 20 %.
+    splits : Splits, optional
+        Fixed train/validation/test rows (a backtest by time for event logs).
     progress : callable, optional
     """
     if dataset.schema.label_column is None:
@@ -157,7 +161,7 @@ def fit_all(
                                       message="no churn column: choose the label column first")])
     report = progress or (lambda f, m: None)
     config = config or TrainConfig()
-    result = train(dataset, config=config, progress=lambda f, m: report(0.7 * f, m))
+    result = train(dataset, config=config, splits=splits, progress=lambda f, m: report(0.7 * f, m))
     X, _ = transform(result.preprocessor, dataset.frame)
     scores = predict_X(result.booster, X)
     report(0.72, "Finding customer segments")

@@ -157,14 +157,21 @@ def score_frame(
     problems += more
     scores = predict_X(bundle.booster, X)
     report(0.4, f"Scored {len(X):,} rows")
+    medium_from = bundle.threshold.get("detail", {}).get("medium_from")
     if top_n is not None:
+        # Exactly the top N by rank (ties broken by input order), not every score >= the Nth.
         k = int(min(max(top_n, 0), len(scores)))
-        cut = float(np.sort(scores)[::-1][k - 1]) if k else float("inf")
+        order = np.argsort(-scores, kind="stable")
+        flagged = np.zeros(len(scores), dtype=bool)
+        flagged[order[:k]] = True
+        cut = float(scores[order[k - 1]]) if k else float("inf")
+        tiers = risk_tiers(scores, cut)
+        tiers = np.where(flagged, "high", np.where(tiers == "high", "medium", tiers))
+        medium_from = None
     else:
         cut = float(bundle.threshold["value"] if threshold is None else threshold)
-    medium_from = bundle.threshold.get("detail", {}).get("medium_from")
-    tiers = risk_tiers(scores, cut, medium_from=medium_from if threshold is None else None)
-    flagged = scores >= cut
+        tiers = risk_tiers(scores, cut, medium_from=medium_from if threshold is None else None)
+        flagged = scores >= cut
     if bundle.segments is not None:
         seg_idx = assign_segments(bundle.segments, X)
         seg_names = np.asarray(bundle.segments.names, dtype=object)[seg_idx]
@@ -181,7 +188,8 @@ def score_frame(
                zip(reasons.itertuples(index=False), seg_names, tiers, strict=True)]
     id_name, ids = _ids(frame, bundle)
     table = at_risk_table(ids.to_numpy(), scores, tiers, seg_names, reasons, actions,
-                          id_name=id_name, at_risk_only=at_risk_only, threshold=cut,
+                          id_name=id_name, at_risk_only=at_risk_only,
+                          threshold=None if top_n is not None else cut,
                           keep_order=True)
     report(1.0, "Scoring done")
     return ScoreResult(table=table, problems=tuple(problems), threshold=cut)

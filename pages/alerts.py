@@ -79,13 +79,14 @@ medium = int(np.searchsorted(sorted_scores, threshold, side="left")
              - np.searchsorted(sorted_scores, medium_from, side="left"))
 expected = actions.profit_at(profit_table, threshold)
 metric_row({
-    "Customers flagged": f"{flagged:,} of {n_all:,}",
+    f"Customers flagged (of {n_all:,})": f"{flagged:,}",
     "Precision (test)": f"{point.precision:.0%}",
     "Recall (test)": f"{point.recall:.0%}",
     "Expected profit": f"{expected:,.0f}",
-    "Best possible profit": f"{best.profit:,.0f} at {best_t:.2f}",
+    "Best possible profit": f"{best.profit:,.0f}",
 })
-st.caption(f"Threshold chosen by: {get(K.THRESHOLD_METHOD)}. Contacting a customer pays on "
+st.caption(f"Threshold chosen by: {get(K.THRESHOLD_METHOD)}. The most profitable threshold is "
+           f"{best_t:.2f}. Contacting a customer pays on "
            f"average above a churn probability of {break_even_probability(econ):.2f}. "
            "Precision and recall are measured on test customers the model never saw; profit is "
            "scaled to all customers.")
@@ -104,7 +105,7 @@ st.caption(f"Tiers: high = probability at least {threshold:.2f}; medium = at lea
 
 # -- the list --------------------------------------------------------------------------------
 st.subheader("Customers to contact")
-table = actions.at_risk(analysis, threshold)
+table = actions.at_risk(analysis, threshold, flagged)
 st.dataframe(
     head(table, 1000), hide_index=True, width="stretch",
     column_config={"churn_probability": st.column_config.ProgressColumn(

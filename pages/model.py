@@ -62,12 +62,17 @@ box(f"**Model quality: {grade}.** {sentence}")
 metric_row({
     "ROC-AUC (test)": f"{ev.roc_auc:.3f}",
     "Baseline ROC-AUC": f"{r.baseline_auc:.3f}",
-    "CV ROC-AUC": f"{r.cv_auc:.3f} ± {r.cv_auc_std:.3f}",
+    "CV ROC-AUC": f"{r.cv_auc:.3f}",
     "PR-AUC": f"{ev.pr_auc:.3f}",
     "Top-10 % lift": f"{ev.top_decile_lift:.1f}x",
     "Device": r.device.upper(),
 })
-st.caption(f"Baseline = logistic regression on the same features. Trained on "
+if r.baseline_auc >= ev.roc_auc:
+    st.warning("The simple baseline does as well as the boosted model on the test customers; "
+               "the relationships are mostly simple (or the data is small).",
+               icon=":material/info:")
+st.caption(f"Baseline = logistic regression on the same features. CV = {r.cv_auc:.3f} ± "
+           f"{r.cv_auc_std:.3f} over folds that keep each customer on one side. Trained on "
            f"{len(r.splits.train):,} customers, tuned on {len(r.splits.valid):,}, tested on "
            f"{len(r.splits.test):,} never seen; {r.best_iteration} trees.")
 

@@ -166,15 +166,19 @@ def profit_at(table: pd.DataFrame, threshold: float) -> float:
     return float(table["profit"].iloc[i])
 
 
-def at_risk(analysis: Any, threshold: float) -> pd.DataFrame:
-    """The at-risk table at ``threshold`` (remembered for the last threshold shown)."""
+def at_risk(analysis: Any, threshold: float, flagged: int) -> pd.DataFrame:
+    """The at-risk table at ``threshold`` for display, in O(1) per slider move.
+
+    The list of every customer, riskiest first, is built once per model (every row
+    flagged at threshold 0, so tier "high" and the suggested action of a flagged
+    customer); the customers flagged at ``threshold`` are its first ``flagged`` rows.
+    """
     memo = get(K.AT_RISK)
     model_key = get(K.MODEL_KEY)
-    if memo is not None and memo[0] == model_key and memo[1] == threshold:
-        return memo[2]
-    table = pipeline.export_table(analysis, threshold)
-    put(K.AT_RISK, (model_key, threshold, table))
-    return table
+    if memo is None or memo[0] != model_key:
+        memo = (model_key, pipeline.export_table(analysis, 0.0))
+        put(K.AT_RISK, memo)
+    return memo[1].iloc[:flagged]
 
 
 def events_columns(path: str) -> list[str]:

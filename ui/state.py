@@ -49,7 +49,7 @@ class StateKeys:
     THRESHOLD_METHOD = "threshold_method"
     ECONOMICS = "economics"                # threshold.Economics
     PROFIT = "profit"                      # (economics, full profit table, best point)
-    AT_RISK = "at_risk"                    # (model key, threshold, at-risk table) memo
+    AT_RISK = "at_risk"                    # (model key, every customer riskiest first)
     # scoring
     BUNDLE = "bundle"                      # bundle.ModelBundle loaded on the Score page
     BUNDLE_ID = "bundle_id"

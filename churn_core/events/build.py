@@ -137,6 +137,7 @@ def build_tables(source: str | Path | PreparedLog, mapping: EventMapping | None 
     summary = _summary(log, definition, training, scoring)
     summary["seconds"] = round(time.perf_counter() - started, 2)
     labels = feature_labels(log)
+    summary["feature_labels"] = labels
     problems = list(log.problems) + _label_problems(training)
     if out_dir is not None:
         _write(Path(out_dir), training, scoring, summary)

@@ -244,7 +244,7 @@ def _values_fit(role: str, s: dict, type_name: str) -> bool:
     if role in ("amount", "quantity", "unit_price"):
         return numeric
     if role == "rating":
-        return numeric and s["min"] is not None and 0 <= s["min"] and s["max"] <= 10
+        return numeric and s["min"] is not None and s["min"] >= 0 and s["max"] <= 10
     if role == "event_type":
         return not numeric and s["distinct"] <= 100
     if role == "customer_id":

@@ -379,10 +379,11 @@ def prepare_log(source: str | Path, mapping: EventMapping, *,
         "SELECT sum(n_events), sum(dups), coalesce(sum(return_lines), 0) FROM daily").fetchone()
     examples = []
     if totals["bad_ts"]:
+        ts = mapping.timestamp
+        parsed = _timestamp(ts, types[ts], mapping.timestamp_format)
         examples = [r[0] for r in con.execute(
-            f"SELECT {_text(mapping.timestamp)} FROM {source_sql(source)} "
-            f"WHERE {_timestamp(mapping.timestamp, types[mapping.timestamp], mapping.timestamp_format)}"
-            f" IS NULL AND {_text(mapping.timestamp)} IS NOT NULL LIMIT 5").fetchall()]
+            f"SELECT {_text(ts)} FROM {source_sql(source)} "
+            f"WHERE {parsed} IS NULL AND {_text(ts)} IS NOT NULL LIMIT 5").fetchall()]
     dropped, problems = _report(totals, int(dups or 0), int(return_lines), decided,
                                 list(example_values(examples)), mapping)
     logger.info("staged %s: %s lines read, %s used, dropped %s", Path(source).name,

@@ -7,8 +7,8 @@ from ui.state import StateKeys
 
 
 def _flagged(at) -> int:
-    value = next(m.value for m in at.metric if m.label == "Customers flagged")
-    return int(value.split(" of ")[0].replace(",", ""))
+    value = next(m.value for m in at.metric if m.label.startswith("Customers flagged"))
+    return int(value.replace(",", ""))
 
 
 def test_alerts_needs_model(page):
