@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import platform
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -153,8 +154,55 @@ def bundle_to_zip(bundle: ModelBundle) -> bytes:
     return buf.getvalue()
 
 
+_COMPRESSED = (b"\x78\x01", b"\x78\x5e", b"\x78\x9c", b"\x78\xda",  # zlib (joblib)
+               b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x04\x22\x4d\x18")  # gzip bz2 xz lz4
+_PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".jbl", ".sav", ".dill", ".cloudpkl")
+_PROTOCOL0_START = re.compile(rb"^(?:\(|\}|\]|c[\w.]+\n|I\d|[SVF].)")
+
+
+def _looks_like_pickle(data: bytes) -> bool:
+    """Tell a pickle (any protocol) from its first bytes, without unpickling anything."""
+    if data[:1] == b"\x80":  # PROTO opcode: protocol 2 and later
+        return True
+    # protocols 0 and 1 start with MARK, EMPTY_DICT/LIST, GLOBAL, INT or STRING and end with STOP
+    return bool(_PROTOCOL0_START.match(data[:64])) and data.rstrip(b"\r\n").endswith(b".")
+
+
+def _pickle_head(head: bytes) -> bool:
+    """Like :func:`_looks_like_pickle` for the first bytes only (the end is not known)."""
+    return head[:1] == b"\x80" or bool(_PROTOCOL0_START.match(head[:64]))
+
+
+def _decompressed_head(data: bytes) -> bytes:
+    """First bytes of a zlib/gzip/bz2/xz stream (joblib's compressed files), else b""."""
+    import bz2
+    import lzma
+    import zlib
+
+    try:
+        if data[:1] == b"\x78":
+            return zlib.decompressobj().decompress(data[:4096], 256)
+        if data[:2] == b"\x1f\x8b":
+            return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data[:4096], 256)
+        if data[:3] == b"BZh":
+            return bz2.BZ2Decompressor().decompress(data[:4096], 256)
+        if data[:6] == b"\xfd7zXZ\x00":
+            return lzma.LZMADecompressor().decompress(data[:4096], 256)
+    except (zlib.error, OSError, EOFError, lzma.LZMAError, ValueError):
+        return b""
+    return b""
+
+
 def _refuse_foreign(data: bytes, what: str) -> None:
-    if data[:2] in PICKLE_MARKERS or data[:1] == b"\x80":
+    """Refuse pickles and joblib files (plain or compressed) by their bytes and name.
+
+    Nothing is unpickled: the checks read the first bytes only (and decompress at
+    most 256 bytes of a compressed file to look inside).
+    """
+    foreign = (data[:2] in PICKLE_MARKERS or _looks_like_pickle(data)
+               or what.lower().endswith(_PICKLE_SUFFIXES)
+               or (data.startswith(_COMPRESSED) and _pickle_head(_decompressed_head(data))))
+    if foreign:
         raise _error("BUNDLE_PICKLE", f"{what} is a Python pickle/joblib file; churn-radar never "
                      "loads pickles (they can run code). Save the model with churn-radar instead.")
 

@@ -381,9 +381,11 @@ def _number_core(arr: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]
     percent = pc.ends_with(core, "%")
     core = pc.replace_substring_regex(
         core, rf"^([+-]?) *(?:{_CURRENCY})? *(.*?) *(?:%|{_CURRENCY}|元)?$", r"\1\2")
-    if pc.any(pc.match_substring_regex(core, "[0-9][ '][0-9]")).as_py():
-        for _ in range(2):  # twice: the matches in "1 234 567" overlap
-            core = pc.replace_substring_regex(core, r"([0-9])[ ']([0-9]{3})", r"\1\2")
+    # "1 234 567" and "1'234.50" group digits by threes; "+86 138 0000 0000" (a phone
+    # number) does not and must stay text, so only whole values in that shape lose spaces.
+    grouped = pc.match_substring_regex(core, r"^[+-]?[0-9]{1,3}(?:[ '][0-9]{3})+(?:[.,][0-9]*)?$")
+    if pc.any(grouped).as_py():
+        core = pc.if_else(grouped, pc.replace_substring_regex(core, "[ ']", ""), core)
     return core, negative, currency, percent
 
 

@@ -22,6 +22,10 @@ logger = logging.getLogger(__name__)
 COLUMN_TYPES = ("numeric", "categorical", "datetime", "exclude")
 HIGH_CARDINALITY_LEVELS = 50
 ID_UNIQUE_RATIO = 0.95
+#: A customer-id name (``customer_id``, ``用户ID``) with repeated values is still the id
+#: column when at least this share of its values are distinct: the repeats are
+#: reported as DUPLICATE_IDS instead of the column becoming a feature.
+DUPLICATE_ID_RATIO = 0.5
 DATE_PARSE_SHARE = 0.90
 _DATE_SAMPLE = 1000
 
@@ -427,11 +431,13 @@ def _choose_id(frame: pd.DataFrame, label: str | None) -> str | None:
         if col == label or not _id_like_name(col) or not (_is_text(s) or _is_integral(s)):
             continue
         present = s.dropna()
-        ratio = present.nunique() / max(len(present), 1)
-        if len(present) and ratio >= ID_UNIQUE_RATIO:
-            customerish = any(w in _norm(col) for w in _CUSTOMERISH)
-            ranked.append((ratio < 1, not customerish, pos, col))
-    return min(ranked)[3] if ranked else None
+        if present.empty:
+            continue
+        ratio = present.nunique() / len(present)
+        customerish = any(w in _norm(col) for w in _CUSTOMERISH)
+        if ratio >= ID_UNIQUE_RATIO or (customerish and ratio >= DUPLICATE_ID_RATIO):
+            ranked.append((ratio < ID_UNIQUE_RATIO, ratio < 1, not customerish, pos, col))
+    return min(ranked)[-1] if ranked else None
 
 
 def _other_id_like(col: str, s: pd.Series, present: pd.Series) -> bool:

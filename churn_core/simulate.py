@@ -8,15 +8,15 @@ but not perfectly:
 =============================  ===========================================
 driver                         effect on the log-odds of churning
 =============================  ===========================================
-short tenure                   -0.16 per month, +1.0 more in the first 2 months
-complaint last month           +2.0
-days since last order          +0.2 per day
+short tenure                   -0.08 per month, +1.5 more in the first 2 months
+complaint last month           +1.0, and +1.5 more when satisfaction is 1-2
+days since last order          +0.1 per day, and +1.8 once past a week
 orders last month              -0.25 per order
-warehouse-to-home distance     +0.05 per km
-cashback amount                -0.012 per unit (about -0.6 per sd)
-satisfaction score (1-5)       +0.4 per point below 3
-single                         +0.8
-cash on delivery               +0.5
+warehouse-to-home distance     +1.2 beyond 25 km (a step, not a slope)
+cashback amount                +1.0 below 140 (low rewards)
+satisfaction score (1-5)       +0.3 per point below 3
+single                         +0.5, and +0.8 more when paying cash on delivery
+cash on delivery               +0.3
 unexplained                    normal noise with sd 0.5, then a Bernoulli draw
 =============================  ===========================================
 
@@ -131,17 +131,23 @@ def _behaviour(rng: np.random.Generator, n: int) -> pd.DataFrame:
 
 def _churn(rng: np.random.Generator, f: pd.DataFrame) -> np.ndarray:
     """Draw the 0/1 churn label from the behaviour (see the module table)."""
+    # Thresholds and interactions, as in real behaviour: a linear model cannot fit them all.
+    single = f["MaritalStatus"] == "Single"
+    cod = f["PreferredPaymentMode"] == "Cash on Delivery"
     logit = (
-        -0.16 * f["Tenure"]
-        + 1.0 * (f["Tenure"] <= 1)
-        + 2.0 * f["Complain"]
-        + 0.2 * f["DaySinceLastOrder"]
+        -0.08 * f["Tenure"]
+        + 1.5 * (f["Tenure"] <= 1)
+        + 1.0 * f["Complain"]
+        + 1.5 * f["Complain"] * (f["SatisfactionScore"] <= 2)
+        + 0.1 * f["DaySinceLastOrder"]
+        + 1.8 * (f["DaySinceLastOrder"] > 7)
         - 0.25 * f["OrderCount"]
-        + 0.05 * f["WarehouseToHome"]
-        - 0.012 * (f["CashbackAmount"] - 170)
-        + 0.4 * (3 - f["SatisfactionScore"])
-        + 0.8 * (f["MaritalStatus"] == "Single")
-        + 0.5 * (f["PreferredPaymentMode"] == "Cash on Delivery")
+        + 1.2 * (f["WarehouseToHome"] > 25)
+        + 1.0 * (f["CashbackAmount"] < 140)
+        + 0.3 * (3 - f["SatisfactionScore"])
+        + 0.5 * single
+        + 0.3 * cod
+        + 0.8 * (single & cod)
     ).to_numpy(dtype=float) + rng.normal(0, 0.5, len(f))
     logit += _solve_intercept(logit, TARGET_CHURN_RATE)
     return (rng.random(len(f)) < 1.0 / (1.0 + np.exp(-logit))).astype(int)

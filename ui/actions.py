@@ -109,6 +109,7 @@ def train(config: TrainConfig, progress: Callable[[float, str], None]) -> bool:
     try:
         analysis = pipeline.fit_all(check.dataset, config=config,
                                     feature_labels=get(K.FEATURE_LABELS) or None,
+                                    splits=_event_splits(check, config.seed),
                                     progress=progress)
     except ChurnDataError as exc:
         put(K.TRAIN_PROBLEMS, list(exc.problems))
@@ -119,6 +120,23 @@ def train(config: TrainConfig, progress: Callable[[float, str], None]) -> bool:
         return False
     set_analysis(analysis)
     return True
+
+
+def _event_splits(check: Any, seed: int) -> Any:
+    """A backtest by time when the current table was built from an event log, else None."""
+    from churn_core.events.modeling import (
+        backtest_splits,
+        definition_from_summary,
+        is_event_table,
+    )
+
+    build = get(K.EVENTS_BUILD)
+    frame = check.dataset.frame
+    if build is None or not str(get(K.SOURCE_ID) or "").startswith("events:") \
+            or not is_event_table(frame):
+        return None
+    return backtest_splits(frame, definition=definition_from_summary(build.summary), seed=seed,
+                           labelled=check.dataset.y.notna().to_numpy())
 
 
 def set_analysis(analysis: Any) -> None:

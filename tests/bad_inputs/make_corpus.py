@@ -107,7 +107,7 @@ def delimited(sep: str) -> Callable[[], bytes]:
 def text_numbers() -> str:
     rows = ["customer_id,us,eu,yuan,pct"]
     for i in range(1, 31):
-        rows.append(f'C{i:03d},"{i},234","{i}.234,50",¥{i},299,{i}%')
+        rows.append(f'C{i:03d},"{i},234","{i}.234,50","¥{i},299",{i}%')
     return "\n".join(rows) + "\n"
 
 
@@ -266,7 +266,7 @@ def few_positives(k: int, n: int) -> Callable[[], bytes]:
 
 def leaky_copy(t: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
     copy = (t["churn"] == "Yes").to_numpy().astype(int)
-    flip = rng.choice(len(t), size=2, replace=False)
+    flip = rng.choice(len(t), size=1, replace=False)
     copy[flip] = 1 - copy[flip]
     return copy
 
@@ -478,7 +478,8 @@ CASES_SPEC: list[dict[str, Any]] = [
     # --- The table
     dict(id="duplicate_ids", file="duplicate_ids.csv", build=duplicate_ids, stage="check",
          outcome="notice", bad_inputs="duplicate customer ids", train=True,
-         expect=[P("DUPLICATE_IDS", severity="warning", column="customer_id")]),
+         expect=[P("DUPLICATE_IDS", severity="warning", column="customer_id", rows=[1, 2, 3, 4, 5],
+                   count=100)]),
     dict(id="duplicate_profiles", file="duplicate_profiles.csv", build=duplicate_profiles,
          stage="check", outcome="notice", bad_inputs="rows identical apart from the id",
          expect=[P("DUPLICATE_PROFILES", severity="warning")]),

@@ -1,0 +1,280 @@
+"""Benchmark: train + explain the riskiest customers + export, ours vs the obvious pipeline.
+
+Run on its own::
+
+    .venv/bin/python bench/bench_pipeline.py --sizes 1e5,1e6
+
+For each size both contenders run on the same synthetic table
+(``simulate.simulate_large(n, n_features=30, seed=0)``: numeric and
+categorical columns, ~5 % missing), each in a fresh child process so that
+each peak memory is its own:
+
+ours
+    ``pipeline.check_frame`` (schema, validation with the leakage screen,
+    dataset) -> ``pipeline.fit_all`` (split, small search, final model with
+    early stopping, logistic baseline, score every row, segments, SHAP +
+    reasons for the riskiest rows: ``explain_rows="top"``) ->
+    ``pipeline.export_table`` -> ``export.to_csv_bytes``. The steps inside
+    ``fit_all`` are timed from its progress messages.
+obvious
+    pandas + ``XGBClassifier(enable_categorical=True, tree_method="hist")``
+    with its defaults on an 80 % split -> probabilities for every row ->
+    ``shap.TreeExplainer(model).shap_values`` on EVERY row -> the three
+    largest SHAP features per row -> ``DataFrame.to_csv``. Above
+    ``--obvious-shap-max`` rows SHAP is timed on that many rows and the time
+    extrapolated linearly (TreeSHAP cost is linear in rows); the output says so.
+
+Generating the table is timed but not counted in either total. Results go to
+``bench/results/pipeline.json`` and ``pipeline.csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import (  # noqa: E402
+    GB,
+    Recorder,
+    emit,
+    fmt_seconds,
+    machine,
+    parse_sizes,
+    print_table,
+    run_child,
+    write_results,
+)
+
+N_FEATURES = 30
+SEED = 0
+OBVIOUS_SHAP_MAX = 100_000
+# fit_all reports progress as fractions; these bands name its steps (see pipeline.fit_all
+# and model.train: train 0..0.7, score 0.7..0.72, segments 0.72..0.8, explain 0.8..1).
+FIT_ALL_STEPS = (
+    (0.15, "train: split + preprocess"),
+    (0.50, "train: parameter search"),
+    (0.62, "train: final model + test metrics"),
+    (0.70, "train: logistic baseline (+ CV)"),
+    (0.72, "score every row"),
+    (0.80, "segments (fit + assign)"),
+    (1.01, "explain riskiest rows + threshold"),
+)
+
+
+def _fit_all_step(fraction: float, message: str) -> str:
+    if message == "Training done":  # train's 1.0, i.e. fit_all's 0.7: scoring starts
+        return "score every row"
+    return next(name for upper, name in FIT_ALL_STEPS if fraction < upper)
+
+
+def run_ours(n: int, args: argparse.Namespace) -> dict[str, Any]:
+    from churn_core.export import to_csv_bytes
+    from churn_core.model import TrainConfig
+    from churn_core.pipeline import check_frame, export_table, fit_all
+    from churn_core.simulate import simulate_large
+
+    config = TrainConfig(cv_folds=args.cv_folds, search=not args.no_search, device=args.device)
+    with Recorder(use_tracemalloc=args.tracemalloc) as rec:
+        with rec.step("generate data", counted=False):
+            frame = simulate_large(n, n_features=N_FEATURES, seed=SEED)
+        with rec.step("check: schema + validate + dataset"):
+            checked = check_frame(frame)
+
+        # Split fit_all into its steps: each progress message closes the window since the
+        # previous one, which belongs to the step that the previous message opened.
+        marks: list[tuple[float, str, float, int]] = []
+        current = {"step": FIT_ALL_STEPS[0][1]}
+
+        def progress(fraction: float, message: str) -> None:
+            marks.append((time.perf_counter(), current["step"], fraction, rec.sampler.reset()))
+            current["step"] = _fit_all_step(fraction, message)
+
+        rec.sampler.reset()
+        start = time.perf_counter()
+        analysis = fit_all(checked.dataset, config=config, explain_rows="top", progress=progress)
+        marks.append((time.perf_counter(), current["step"], 1.0, rec.sampler.reset()))
+        spans: dict[str, list[float]] = {}
+        prev = start
+        for t, step, _, peak in marks:
+            s = spans.setdefault(step, [0.0, 0.0])
+            s[0] += t - prev
+            s[1] = max(s[1], peak)
+            prev = t
+        for name, (seconds, peak) in spans.items():
+            rec.add(name, seconds, int(peak))
+
+        threshold = analysis.threshold
+        with rec.step("export: at-risk table"):
+            table = export_table(analysis, threshold)
+        with rec.step("export: to_csv_bytes"):
+            data = to_csv_bytes(table)
+    r = analysis.result
+    return {
+        **rec.summary(),
+        "contender": "ours", "rows": n,
+        "config": {"cv_folds": config.cv_folds, "search": config.search,
+                   "device": r.device, "explain_rows": "top"},
+        "params": {k: r.params.get(k) for k in ("max_depth", "learning_rate",
+                                                "min_child_weight", "device")},
+        "trees": r.best_iteration,
+        "test_roc_auc": r.test_eval.roc_auc,
+        "baseline_roc_auc": r.baseline_auc,
+        "rows_explained": len(analysis.explanation.reasons),
+        "segments": analysis.segments.k if analysis.segments else 0,
+        "threshold": threshold,
+        "rows_exported": len(table),
+        "csv_mb": len(data) / 1e6,
+    }
+
+
+def run_obvious(n: int, args: argparse.Namespace) -> dict[str, Any]:
+    import numpy as np
+    import pandas as pd
+    import shap
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import train_test_split
+    from xgboost import XGBClassifier
+
+    from churn_core.simulate import simulate_large
+
+    extrapolated = n > args.obvious_shap_max
+    with Recorder(use_tracemalloc=args.tracemalloc) as rec:
+        with rec.step("generate data", counted=False):
+            frame = simulate_large(n, n_features=N_FEATURES, seed=SEED)
+        with rec.step("prepare: X, y, 80/20 split"):
+            X = frame.drop(columns=["customer_id", "churn"])
+            y = frame["churn"]
+            X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, stratify=y,
+                                                      random_state=SEED)
+        with rec.step("train: XGBClassifier defaults"):
+            model = XGBClassifier(enable_categorical=True, tree_method="hist",
+                                  device=args.device if args.device != "auto" else "cpu")
+            model.fit(X_tr, y_tr)
+        with rec.step("score every row"):
+            proba = model.predict_proba(X)[:, 1]
+        auc = float(roc_auc_score(y_te, model.predict_proba(X_te)[:, 1]))
+        explainer = shap.TreeExplainer(model)
+        if not extrapolated:
+            with rec.step("SHAP: TreeExplainer on every row"):
+                values = explainer.shap_values(X)
+        else:
+            m = args.obvious_shap_max
+            with rec.step(f"SHAP: TreeExplainer on {m:,} rows (measured)", counted=False):
+                sample = explainer.shap_values(X.iloc[:m])
+            measured = rec.steps[-1]
+            # The export below needs a value per row: repeat the sample (same size, same
+            # memory as the real thing); only the time of the full run is extrapolated.
+            values = np.resize(sample, (n, sample.shape[1]))
+            rec.add(f"SHAP: TreeExplainer on every row (EXTRAPOLATED x{n / m:.0f})",
+                    measured.seconds * n / m, int(measured.peak_rss_gb * GB),
+                    note=f"measured {measured.seconds:.1f} s on {m:,} rows, scaled linearly")
+        with rec.step("export: top-3 SHAP features + to_csv"):
+            names = np.asarray(X.columns, dtype=object)
+            top = np.argsort(-values, axis=1)[:, :3]
+            out = pd.DataFrame({"customer_id": frame["customer_id"], "churn_probability": proba,
+                                "reason_1": names[top[:, 0]], "reason_2": names[top[:, 1]],
+                                "reason_3": names[top[:, 2]]})
+            data = out.to_csv(index=False).encode("utf-8")
+    return {**rec.summary(), "contender": "obvious", "rows": n, "trees": model.n_estimators or 100,
+            "test_roc_auc": auc, "shap_extrapolated": extrapolated,
+            "shap_rows_measured": min(n, args.obvious_shap_max),
+            "rows_explained": n, "rows_exported": len(out), "csv_mb": len(data) / 1e6}
+
+
+def child(args: argparse.Namespace) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    run = run_ours if args.child == "ours" else run_obvious
+    emit(run(args.size, args))
+
+
+def _child_args(args: argparse.Namespace, contender: str, size: int) -> list[str]:
+    out = [__file__, "--child", contender, "--size", str(size), "--cv-folds", str(args.cv_folds),
+           "--obvious-shap-max", str(args.obvious_shap_max), "--device", args.device]
+    if args.no_search:
+        out.append("--no-search")
+    if args.tracemalloc:
+        out.append("--tracemalloc")
+    return out
+
+
+def _print_contender(res: dict[str, Any]) -> None:
+    if "error" in res:
+        print(f"  FAILED: {res['error']}")
+        return
+    print_table(
+        [{**s, "name": s["name"] + ("" if s["counted"] else "  (not counted)")}
+         for s in res["steps"]],
+        [("name", "step", "s"), ("seconds", "time", "time"),
+         ("peak_rss_gb", "peak RSS GB", ".2f"), ("rss_after_gb", "RSS after GB", ".2f")])
+    print(f"  total {fmt_seconds(res['total_seconds'])}, peak RSS {res['peak_rss_gb']:.2f} GB "
+          f"(kernel VmHWM {res['vmhwm_gb']:.2f} GB), child wall {res['wall_seconds']:.1f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1e5,1e6", help="comma-separated row counts")
+    parser.add_argument("--cv-folds", type=int, default=0,
+                        help="cross-validation folds for ours (0 = none, as for big data)")
+    parser.add_argument("--no-search", action="store_true", help="ours: one setting, no search")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--obvious-shap-max", type=int, default=OBVIOUS_SHAP_MAX,
+                        help="above this many rows the obvious SHAP time is extrapolated")
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="also record Python allocation peaks (slower)")
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds per contender")
+    parser.add_argument("--out", default="pipeline", help="results name in bench/results/")
+    parser.add_argument("--child", choices=["ours", "obvious"], help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return
+
+    info = machine() | {"load_average_at_start": os.getloadavg()}
+    print(f"machine: {info['cpus']} CPUs, {info['cpu']}, GPU: {info['gpu'] or 'none'}; "
+          f"load average {info['load_average_at_start'][0]:.1f}")
+    results, rows = [], []
+    for size in parse_sizes(args.sizes):
+        entry: dict[str, Any] = {"rows": size}
+        for contender in ("ours", "obvious"):
+            print(f"\n== {size:,} customers: {contender} ==", flush=True)
+            res = run_child(_child_args(args, contender, size), timeout=args.timeout)
+            entry[contender] = res
+            _print_contender(res)
+            for s in res.get("steps", []):
+                rows.append({"rows": size, "contender": contender, "step": s["name"],
+                             "seconds": round(s["seconds"], 3),
+                             "peak_rss_gb": round(s["peak_rss_gb"], 3),
+                             "counted": s["counted"], "note": s["note"]})
+            if "total_seconds" in res:
+                rows.append({"rows": size, "contender": contender, "step": "TOTAL",
+                             "seconds": round(res["total_seconds"], 3),
+                             "peak_rss_gb": round(max(res["peak_rss_gb"], res["vmhwm_gb"]), 3),
+                             "counted": True, "note": ""})
+        ours, obvious = entry["ours"], entry["obvious"]
+        if "total_seconds" in ours and "total_seconds" in obvious:
+            entry["ratio"] = obvious["total_seconds"] / ours["total_seconds"]
+            flag = " (obvious SHAP extrapolated)" if obvious.get("shap_extrapolated") else ""
+            print(f"\n{size:,} customers: ours {fmt_seconds(ours['total_seconds'])} "
+                  f"(peak {max(ours['peak_rss_gb'], ours['vmhwm_gb']):.2f} GB) vs obvious "
+                  f"{fmt_seconds(obvious['total_seconds'])}{flag} "
+                  f"(peak {max(obvious['peak_rss_gb'], obvious['vmhwm_gb']):.2f} GB): "
+                  f"ours is {entry['ratio']:.1f}x faster", flush=True)
+        results.append(entry)
+    payload = {"benchmark": "pipeline", "machine": info,
+               "goals": {"seconds_at_1m": 60, "speedup": 5, "peak_gb_at_1m": 3},
+               "options": {k: v for k, v in vars(args).items() if k not in ("child", "size")},
+               "results": results}
+    path = write_results(args.out, payload, rows)
+    print(f"\nresults written to {path.relative_to(path.parents[2])} (+ .csv)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""An event log, built and trained with a backtest by time (the latest cutoff is the test)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from churn_core.events import ChurnDefinition, build_tables, propose_mapping
+from churn_core.events.modeling import backtest_splits, event_overrides
+from churn_core.model import TrainConfig
+from churn_core.pipeline import check_frame, fit_all
+
+
+def test_online_retail_backtest_by_time(online_retail_csv, tmp_path):
+    definition = ChurnDefinition(window_days=90)
+    built = build_tables(online_retail_csv, propose_mapping(online_retail_csv), definition,
+                         out_dir=tmp_path)
+    training = built.training
+    checked = check_frame(training, overrides=event_overrides(training))
+    assert checked.usable
+    assert "cutoff" not in checked.schema.features
+    splits = backtest_splits(training, definition=definition,
+                             labelled=checked.dataset.y.notna().to_numpy())
+    cut = pd.to_datetime(training["cutoff"])
+    assert cut.iloc[splits.test].nunique() == 1
+    assert cut.iloc[splits.train].max() < cut.iloc[splits.test].min()
+    ids = training["customer_id"].astype(str).to_numpy()
+    assert not set(ids[splits.train]) & set(ids[splits.valid])
+    analysis = fit_all(checked.dataset, config=TrainConfig(cv_folds=0), splits=splits, k=3,
+                       feature_labels=built.feature_labels)
+    auc = analysis.result.test_eval.roc_auc
+    assert auc > 0.70, auc
+    reasons = analysis.explanation.reasons["reason_1"]
+    assert reasons.str.contains("days since the last order|order", case=False).any()
+    assert np.isfinite(analysis.scores).all()
