@@ -24,7 +24,7 @@ import tracemalloc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +105,7 @@ class Step:
 
     name: str
     seconds: float
+    cpu_seconds: float | None     # user + system time of all this process' threads
     peak_rss_gb: float
     rss_after_gb: float
     tracemalloc_peak_gb: float | None = None
@@ -143,20 +144,21 @@ class Recorder:
         self._sampler.reset()
         if self.use_tracemalloc:
             tracemalloc.reset_peak()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             yield
         finally:
-            seconds = time.perf_counter() - start
+            seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
             peak = self._sampler.reset()
             tm = tracemalloc.get_traced_memory()[1] / GB if self.use_tracemalloc else None
-            self.steps.append(Step(name, seconds, peak / GB, rss_bytes() / GB, tm, counted, note))
+            self.steps.append(Step(name, seconds, cpu, peak / GB, rss_bytes() / GB, tm,
+                                   counted, note))
 
-    def add(self, name: str, seconds: float, peak_bytes: int, *, counted: bool = True,
-            note: str = "") -> None:
+    def add(self, name: str, seconds: float, peak_bytes: int, *,
+            cpu_seconds: float | None = None, counted: bool = True, note: str = "") -> None:
         """Record a step measured elsewhere (e.g. split from a progress callback)."""
-        self.steps.append(Step(name, seconds, peak_bytes / GB, rss_bytes() / GB, None,
-                               counted, note))
+        self.steps.append(Step(name, seconds, cpu_seconds, peak_bytes / GB, rss_bytes() / GB,
+                               None, counted, note))
 
     @property
     def sampler(self) -> RSSSampler:
@@ -169,6 +171,7 @@ class Recorder:
         return {
             "steps": [asdict(s) for s in self.steps],
             "total_seconds": sum(s.seconds for s in counted),
+            "total_cpu_seconds": sum(s.cpu_seconds or 0.0 for s in counted),
             "peak_rss_gb": max((s.peak_rss_gb for s in self.steps), default=0.0),
             "vmhwm_gb": lifetime_peak_bytes() / GB,
         }
@@ -179,18 +182,22 @@ def emit(result: dict[str, Any]) -> None:
     print(RESULT_PREFIX + json.dumps(result, default=_json_default), flush=True)
 
 
-def run_child(args: Sequence[str], *, timeout: float | None = None,
-              echo: bool = True) -> dict[str, Any]:
+def run_child(args: Sequence[str], *, timeout: float | None = None, echo: bool = True,
+              threads: int = 0) -> dict[str, Any]:
     """Run ``python <args>`` in a fresh process and return the dict it :func:`emit`-ted.
 
     The child's stderr (logs) passes through; its other stdout lines are echoed
-    when ``echo``. On failure returns ``{"error": ..., "wall_seconds": ...}``.
+    when ``echo``. ``threads`` > 0 sets ``OMP_NUM_THREADS`` (XGBoost, scikit-learn
+    and BLAS read it). On failure returns ``{"error": ..., "wall_seconds": ...}``.
     """
     cmd = [sys.executable, *map(str, args)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if threads > 0:
+        env |= {"OMP_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads)}
     start = time.perf_counter()
     try:
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, timeout=timeout,
-                              cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                              cwd=ROOT, env=env)
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout} s", "wall_seconds": timeout}
     wall = time.perf_counter() - start
@@ -222,10 +229,31 @@ def machine() -> dict[str, Any]:
     except (OSError, StopIteration):
         pass
     mem_gb = _meminfo_total_kib() * 1024 / GB
-    return {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    return {"date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "load_average": os.getloadavg(), "calibration": calibrate(),
             "python": platform.python_version(), "platform": platform.platform(),
             "cpu": cpu, "cpus": os.cpu_count(), "memory_gb": round(mem_gb, 1),
             "gpu": _gpu_name(), "versions": versions}
+
+
+def calibrate() -> dict[str, float]:
+    """Seconds for a fixed pure-Python loop and a fixed matrix product.
+
+    The machine is shared; these two figures say how loaded it was when a run
+    started. Compare them before comparing timings of two runs.
+    """
+    import numpy as np
+
+    start = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    loop = time.perf_counter() - start
+    a = np.random.default_rng(0).random((2000, 2000))
+    start = time.perf_counter()
+    for _ in range(5):
+        a @ a
+    return {"python_loop_s": round(loop, 2), "matmul_s": round(time.perf_counter() - start, 2)}
 
 
 def _meminfo_total_kib() -> int:

@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import platform
 import re
 import zipfile
@@ -127,11 +128,23 @@ def save_bundle(path: str | Path, bundle: ModelBundle) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     raw = _model_bytes(bundle.booster)
     (out / MODEL_FILE).write_bytes(raw)
-    manifest = manifest_of(bundle, raw)
+    manifest = _finite(manifest_of(bundle, raw))
     (out / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, allow_nan=False,
                                                 default=_json_default), encoding="utf-8")
     log.info("saved model bundle to %s", out)
     return out
+
+
+def _finite(obj: Any) -> Any:
+    """Replace NaN and infinite floats by None (JSON has no NaN: ``cv_roc_auc`` is NaN
+    when cross-validation is skipped)."""
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
 
 
 def _json_default(obj: object) -> object:
@@ -145,7 +158,7 @@ def _json_default(obj: object) -> object:
 def bundle_to_zip(bundle: ModelBundle) -> bytes:
     """The bundle as zip bytes (for a download button)."""
     raw = _model_bytes(bundle.booster)
-    manifest = json.dumps(manifest_of(bundle, raw), indent=2, allow_nan=False,
+    manifest = json.dumps(_finite(manifest_of(bundle, raw)), indent=2, allow_nan=False,
                           default=_json_default)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -97,8 +97,10 @@ def cmd_check(args: argparse.Namespace) -> int:
           f"(positive = {s.positive_label!r})")
     print(f"features: {len(s.features)} ({len(s.numeric)} numeric, {len(s.categorical)} "
           f"categorical, {len(s.datetime)} dates); excluded: {dict(s.excluded) or 'none'}")
-    _print_problems(checked.problems, stream=sys.stdout)
-    print("usable: yes" if checked.usable else "usable: NO (fix the errors above)")
+    _print_problems([p for p in checked.problems if p.severity != "error"], stream=sys.stdout)
+    # Errors go to stderr, so scripts that pipe the report still see why it is unusable.
+    _print_problems([p for p in checked.problems if p.severity == "error"])
+    print("usable: yes" if checked.usable else "usable: NO (see the errors on stderr)")
     return 0 if checked.usable else EXIT_USER
 
 

@@ -11,14 +11,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 logger = logging.getLogger(__name__)
+
+#: Environment variable holding the key for :func:`hash_ids` (Streamlit secrets may set it).
+ID_SECRET_ENV = "CHURN_RADAR_ID_SECRET"
+MIN_SECRET_CHARS = 16
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\x00")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -251,3 +256,43 @@ def hash_ids(ids: Sequence[Any] | pd.Series, secret: str | bytes) -> pd.Series:
     hashed = [hmac.new(key, str(v).encode("utf-8"), hashlib.sha256).hexdigest()[:16]
               for v in values]
     return pd.Series(hashed, index=values.index, dtype=object)
+
+
+def id_secret_from_env(*, env: Mapping[str, str] | None = None) -> bytes:
+    """Return the id-hashing key from ``CHURN_RADAR_ID_SECRET``.
+
+    There is deliberately no fallback: without a secret, ids are exported as
+    they are or not at all, never replaced by a plain (reversible) hash.
+
+    Parameters
+    ----------
+    env : mapping, optional
+        Where to look; defaults to ``os.environ``.
+
+    Returns
+    -------
+    bytes
+        The secret, UTF-8 encoded, for :func:`hash_ids`.
+
+    Raises
+    ------
+    ChurnDataError
+        ``ID_SECRET_MISSING`` when the variable is unset or blank,
+        ``ID_SECRET_TOO_SHORT`` when it has fewer than 16 characters.
+    """
+    from churn_core.problems import ChurnDataError, Problem
+
+    value = (os.environ if env is None else env).get(ID_SECRET_ENV, "").strip()
+    if not value:
+        raise ChurnDataError([Problem(
+            "ID_SECRET_MISSING", "error",
+            f"Pseudonymous ids need a secret key: set the environment variable {ID_SECRET_ENV} "
+            "(or the Streamlit secret of the same name).",
+            action="export real ids, or set the secret and try again")])
+    if len(value) < MIN_SECRET_CHARS:
+        raise ChurnDataError([Problem(
+            "ID_SECRET_TOO_SHORT", "error",
+            f"{ID_SECRET_ENV} has {len(value)} characters; use at least {MIN_SECRET_CHARS} "
+            "random characters so the hashed ids cannot be guessed.",
+            action="set a longer secret")])
+    return value.encode("utf-8")

@@ -54,6 +54,7 @@ SEARCH_SPACE: tuple[dict[str, Any], ...] = (
     {"max_depth": 3, "learning_rate": 0.1, "min_child_weight": 10, "subsample": 0.8},
 )
 SEARCH_MAX_ROWS = 100_000
+SEARCH_CV_MAX_ROWS = 50_000
 CV_MAX_ROWS = 200_000
 
 
@@ -210,18 +211,36 @@ def _sample(idx: np.ndarray, limit: int, seed: int) -> np.ndarray:
     return np.sort(rng.choice(idx, size=limit, replace=False))
 
 
-def _search(config, device, X, y, splits, report) -> tuple[dict, pd.DataFrame]:
+def _search_folds(y: np.ndarray, groups: np.ndarray, splits: Splits,
+                  seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Where to compare settings: 3 grouped folds over train+valid on small data
+    (one validation split is too noisy there), else the validation split on a sample."""
+    pool = np.concatenate([splits.train, splits.valid])
+    if pool.size <= SEARCH_CV_MAX_ROWS:
+        fold = group_folds(y[pool], groups[pool], 3, seed=seed + 3)
+        return [(pool[fold != k], pool[fold == k]) for k in range(3)]
+    return [(_sample(splits.train, SEARCH_MAX_ROWS, seed), _sample(splits.valid, SEARCH_MAX_ROWS,
+                                                                   seed))]
+
+
+def _search(config, device, X, y, groups, splits, report) -> tuple[dict, pd.DataFrame]:
     space = SEARCH_SPACE if config.search else SEARCH_SPACE[1:2]
-    tr = _sample(splits.train, SEARCH_MAX_ROWS, config.seed)
-    va = _sample(splits.valid, SEARCH_MAX_ROWS, config.seed)
+    folds = _search_folds(y, groups, splits, config.seed) if config.search else []
     rows = []
     for i, extra in enumerate(space):
+        if not folds:
+            break
         report(0.15 + 0.35 * i / len(space), f"Trying setting {i + 1} of {len(space)}: {extra}")
-        params = _params(config, device, y[tr], extra)
-        bst = _fit(params, X.iloc[tr], y[tr], X.iloc[va], y[va],
-                   rounds=config.n_estimators, early_stopping=config.early_stopping_rounds)
-        auc = roc_auc_score(y[va], predict_X(bst, X.iloc[va]))
-        rows.append({**extra, "trees": bst.num_boosted_rounds(), "valid_auc": auc})
+        aucs, trees = [], []
+        for tr, va in folds:
+            params = _params(config, device, y[tr], extra)
+            bst = _fit(params, X.iloc[tr], y[tr], X.iloc[va], y[va],
+                       rounds=config.n_estimators, early_stopping=config.early_stopping_rounds)
+            aucs.append(roc_auc_score(y[va], predict_X(bst, X.iloc[va])))
+            trees.append(bst.num_boosted_rounds())
+        rows.append({**extra, "trees": int(np.mean(trees)), "valid_auc": float(np.mean(aucs))})
+    if not rows:
+        return space[0], pd.DataFrame()
     table = pd.DataFrame(rows)
     best = space[int(table["valid_auc"].idxmax())]
     return best, table
@@ -323,7 +342,7 @@ def train(dataset, *, config: TrainConfig | None = None, splits: Splits | None =
     report(0.08, f"Split {splits.sizes()} (groups kept on one side)")
     pre = fit_preprocessor(dataset.frame.iloc[splits.train], dataset.schema)
     X, _ = transform(pre, dataset.frame)
-    best, table = _search(config, device, X, y, splits, report)
+    best, table = _search(config, device, X, y, dataset.groups, splits, report)
     report(0.5, f"Training final model with {best}")
     params = _params(config, device, y[splits.train], best)
     booster = _fit(params, X.iloc[splits.train], y[splits.train], X.iloc[splits.valid],

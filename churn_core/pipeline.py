@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,13 @@ from churn_core.problems import ChurnDataError, Problem, has_errors
 from churn_core.schema import Schema, SchemaOverrides, infer_schema
 from churn_core.segments import SegmentModel, assign_segments, fit_segments
 from churn_core.splits import Splits
-from churn_core.threshold import Economics, ThresholdCurve, risk_tiers
+from churn_core.threshold import (
+    Economics,
+    ThresholdCurve,
+    ThresholdPoint,
+    capacity_floor,
+    risk_tiers,
+)
 from churn_core.validate import ValidationReport, validate
 
 log = logging.getLogger(__name__)
@@ -187,9 +193,21 @@ def fit_all(
                     feature_labels=dict(feature_labels or {}))
 
 
-def profit_threshold(analysis: Analysis, econ: Economics) -> float:
-    """Threshold maximising expected profit on validation rows, scaled to every customer."""
-    return float(analysis.valid_curve.best_profit(econ, population=len(analysis.scores)).threshold)
+def profit_threshold(analysis: Analysis, econ: Economics) -> ThresholdPoint:
+    """The most profitable threshold on validation rows, scaled to every customer.
+
+    With a capacity, the threshold is raised where needed so that no more than
+    ``econ.capacity`` of the scored customers are flagged.
+    """
+    population = len(analysis.scores)
+    best = analysis.valid_curve.best_profit(econ, population=population)
+    floor = capacity_floor(analysis.scores, econ.capacity)
+    if best.threshold < floor:
+        at = analysis.valid_curve.at(floor)
+        profit = analysis.valid_curve.profit(econ, population=population, max_points=None)
+        i = min(int(np.searchsorted(profit["threshold"].to_numpy(), floor)), len(profit) - 1)
+        best = replace(at, profit=float(profit["profit"].iloc[i]))
+    return best
 
 
 def make_bundle(

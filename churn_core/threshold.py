@@ -339,6 +339,18 @@ def flagged_count(sorted_scores: np.ndarray, threshold: float) -> int:
     return int(sorted_scores.size - np.searchsorted(sorted_scores, threshold, side="left"))
 
 
+def capacity_floor(scores: Any, capacity: int | None) -> float:
+    """Lowest threshold that flags at most ``capacity`` of ``scores`` (0.0 without a limit).
+
+    ``best_profit`` applies capacity to labelled rows scaled to the population;
+    this makes the cap exact on the scored population itself.
+    """
+    s = np.sort(np.asarray(scores, dtype=float))
+    if not capacity or capacity >= s.size:
+        return 0.0
+    return float(np.nextafter(s[s.size - capacity - 1], np.inf))
+
+
 def risk_tiers(scores: Any, threshold: float, *, medium_from: float | None = None) -> np.ndarray:
     """Return "high" / "medium" / "low" for each score.
 

@@ -172,7 +172,7 @@ def profit_view(analysis: Any, econ: Economics) -> tuple[pd.DataFrame, Any]:
         return stored[1], stored[2]
     population = len(analysis.scores)
     table = analysis.valid_curve.profit(econ, population=population, max_points=None)
-    best = analysis.valid_curve.best_profit(econ, population=population)
+    best = pipeline.profit_threshold(analysis, econ)
     put(K.PROFIT, (econ, table, best))
     return table, best
 

@@ -34,6 +34,7 @@ import gzip
 import io
 import json
 import pickle
+import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -72,7 +73,21 @@ def utf8(frame: pd.DataFrame, sep: str = ",") -> bytes:
 def xlsx_bytes(frame: pd.DataFrame) -> bytes:
     buf = io.BytesIO()
     frame.to_excel(buf, index=False, sheet_name="customers")
-    return buf.getvalue()
+    return _fixed_zip_times(buf.getvalue())
+
+
+def _fixed_zip_times(data: bytes) -> bytes:
+    """Rewrite a zip with constant member times and metadata dates, so the corpus is stable."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", b"2024-01-01T00:00:00Z", body)
+            fixed = zipfile.ZipInfo(info.filename, date_time=(2024, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(fixed, body)
+    return out.getvalue()
 
 
 # ---------------------------------------------------------------- builders
@@ -146,7 +161,7 @@ def zip_archive() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("customers.csv", csv_text(base_table(20)))
-    return buf.getvalue()
+    return _fixed_zip_times(buf.getvalue())
 
 
 def pdf_file() -> bytes:
@@ -166,7 +181,7 @@ def title_line() -> str:
 
 
 def gzip_bomb() -> bytes:
-    return gzip.compress(b"a,b\n" + b"1,2\n" * 50_000)  # 200 kB inside, 1 kB outside
+    return gzip.compress(b"a,b\n" + b"1,2\n" * 50_000, mtime=0)  # 200 kB inside, 1 kB outside
 
 
 def truncated_xlsx() -> bytes:
@@ -371,7 +386,7 @@ def zip_with_pickle() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("model.pkl", pickle.dumps({"model": "xgb"}))
-    return buf.getvalue()
+    return _fixed_zip_times(buf.getvalue())
 
 
 # ------------------------------------------------------------------- cases

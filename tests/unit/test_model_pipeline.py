@@ -181,11 +181,11 @@ def test_cli_user_errors_exit_2_without_traceback(tmp_path):
 
 
 def test_real_ecommerce_quality_bar(ecom_xlsx):
-    """Default settings: grouped CV ROC-AUC near 0.98 and well above the baseline."""
+    """Default settings: grouped CV ROC-AUC of at least 0.98 and well above the baseline."""
     checked = load_and_check(ecom_xlsx)
     assert checked.usable
     assert not checked.report.leakage["action"].isin(["review", "excluded"]).any()
     analysis = fit_all(checked.dataset, config=TrainConfig(), k=3)
     m = analysis.metrics()
-    assert m["cv_roc_auc"] >= 0.975
+    assert m["cv_roc_auc"] >= 0.98
     assert m["cv_roc_auc"] > m["baseline_cv_roc_auc"] + 0.05
