@@ -22,7 +22,7 @@ import threading
 import time
 import tracemalloc
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -223,11 +223,8 @@ def machine() -> dict[str, Any]:
         except ImportError:
             versions[mod] = None
     cpu = ""
-    try:
-        cpu = next(ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo", encoding="utf-8")
-                   if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    with suppress(OSError, StopIteration), open("/proc/cpuinfo", encoding="utf-8") as fh:
+        cpu = next(ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name"))
     mem_gb = _meminfo_total_kib() * 1024 / GB
     return {"date": datetime.now(UTC).isoformat(timespec="seconds"),
             "load_average": os.getloadavg(), "calibration": calibrate(),

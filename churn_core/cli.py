@@ -121,11 +121,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"rows used: {m['rows_train']:,} train / {m['rows_valid']:,} validation / "
           f"{m['rows_test']:,} test (of {len(checked.dataset.frame):,})")
     print(f"device: {m['device']}")
-    print(f"CV ROC-AUC: {m['cv_roc_auc']:.4f} +/- {m['cv_roc_auc_std']:.4f}")
+    if m["cv_roc_auc"] is None:
+        print("CV ROC-AUC: not computed (--cv 0)")
+    else:
+        print(f"CV ROC-AUC: {m['cv_roc_auc']:.4f} +/- {m['cv_roc_auc_std']:.4f}")
     print(f"test ROC-AUC: {m['roc_auc']:.4f}  PR-AUC: {m['pr_auc']:.4f}  "
           f"(base rate {m['base_rate']:.3f})")
-    print(f"baseline (logistic regression) ROC-AUC: test {m['baseline_roc_auc']:.4f}, "
-          f"CV {m['baseline_cv_roc_auc']:.4f}")
+    base_cv = m["baseline_cv_roc_auc"]
+    print(f"baseline (logistic regression) ROC-AUC: test {m['baseline_roc_auc']:.4f}"
+          + ("" if base_cv is None else f", CV {base_cv:.4f}"))
     print(f"threshold: {analysis.threshold:.4f} ({analysis.threshold_method})")
     print(f"segments: {analysis.segments.k if analysis.segments else 0}")
     print(f"warnings: {len(warnings)}")

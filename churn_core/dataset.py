@@ -12,8 +12,9 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from churn_core.labels import encode_label
 from churn_core.problems import Problem
-from churn_core.schema import Schema, encode_label
+from churn_core.schema import Schema
 
 logger = logging.getLogger(__name__)
 

@@ -130,8 +130,13 @@ class Analysis:
     def metrics(self) -> dict[str, Any]:
         """Scalar held-out scores for summaries and the manifest."""
         r = self.result
-        return {**r.test_eval.summary(), "cv_roc_auc": r.cv_auc, "cv_roc_auc_std": r.cv_auc_std,
-                "baseline_roc_auc": r.baseline_auc, "baseline_cv_roc_auc": r.baseline_cv_auc,
+
+        def known(x: float) -> float | None:
+            return float(x) if np.isfinite(x) else None
+
+        return {**r.test_eval.summary(), "cv_roc_auc": known(r.cv_auc),
+                "cv_roc_auc_std": known(r.cv_auc_std), "baseline_roc_auc": r.baseline_auc,
+                "baseline_cv_roc_auc": known(r.baseline_cv_auc),
                 "rows_train": len(r.splits.train), "rows_valid": len(r.splits.valid),
                 "rows_test": len(r.splits.test), "device": r.device}
 

@@ -15,6 +15,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from churn_core.labels import (
+    _norm,
+    choose_label,
+    label_problems,
+    map_label,
+)
 from churn_core.problems import Problem, example_rows, example_values
 
 logger = logging.getLogger(__name__)
@@ -29,34 +35,10 @@ DUPLICATE_ID_RATIO = 0.5
 DATE_PARSE_SHARE = 0.90
 _DATE_SAMPLE = 1000
 
-_POSITIVE = (
-    "1 yes y true t churn churned churner left exited exit cancelled canceled cancel lost "
-    "attrited inactive closed terminated 是 流失 已流失 离网 销户 注销 attritedcustomer"
-)
-_NEGATIVE = (
-    "0 no n false f active retained stayed stay remained current existing loyal renewed "
-    "notchurned normal 否 未流失 不流失 非流失 正常 在网 留存 活跃 existingcustomer"
-)
-LABEL_SYNONYMS: dict[str, int] = {
-    **dict.fromkeys(_POSITIVE.split(), 1),
-    **dict.fromkeys(_NEGATIVE.split(), 0),
-}
-"""Normalised label value (lower case, no spaces) -> 1 (churned) or 0 (stayed)."""
-
-
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# Exact churn names win over generic ones; generic ones must also look binary.
-_LABEL_NAMES_STRONG = _words(
-    "churn churned churnflag churnlabel churnstatus ischurn ischurned haschurned churner "
-    "是否流失 流失 流失标志 流失标签 是否流失客户 流失状态"
-)
-_LABEL_NAMES_WEAK = _words(
-    "exited exit attrition attritionflag left hasleft cancelled canceled iscancelled "
-    "target label y class outcome 标签 目标"
-)
 _ID_NAMES = _words(
     "id uid user userid customer customerid custid clientid memberid accountid "
     "编号 用户 客户 用户id 客户id 会员id 用户编号 客户编号 会员编号"
@@ -173,163 +155,9 @@ class Schema:
 
 
 # ----------------------------------------------------------------------------- helpers
-def _norm(text: object) -> str:
-    """Lower-case and drop spaces, underscores, hyphens and dots (for name matching)."""
-    return re.sub(r"[\s_\-.]+", "", str(text)).lower()
-
-
 def _is_text(s: pd.Series) -> bool:
     return bool(pd.api.types.is_string_dtype(s) or pd.api.types.is_object_dtype(s)
                 or isinstance(s.dtype, pd.CategoricalDtype))
-
-
-def _value_key(v: object) -> str:
-    """Raw label value as text: integral numbers without ``.0``, text stripped."""
-    if isinstance(v, bool | np.bool_):
-        return str(bool(v))
-    if isinstance(v, int | np.integer):
-        return str(int(v))
-    if isinstance(v, float | np.floating):
-        return str(int(v)) if float(v).is_integer() else repr(float(v))
-    return str(v).strip()
-
-
-def _label_codes(series: pd.Series) -> tuple[np.ndarray, list[str], list[str]]:
-    """Factorise a label column by normalised value (case, spaces and ``1``/``1.0`` merged).
-
-    Returns per-row codes (-1 = missing), the normalised key of each code and the
-    raw text first seen for it. Works on the distinct values only, so it is fast.
-    """
-    codes, uniques = pd.factorize(series)
-    raw = [_value_key(u) for u in uniques]
-    position: dict[str, int] = {}
-    display: list[str] = []
-    key_code = np.empty(len(raw), dtype=np.int64)
-    for i, text in enumerate(raw):
-        key_code[i] = position.setdefault(_norm(text), len(position))
-        if key_code[i] == len(display):
-            display.append(text)
-    return np.where(codes >= 0, key_code[np.maximum(codes, 0)], -1), list(position), display
-
-
-def encode_label(series: pd.Series, schema: Schema) -> pd.Series:
-    """Return the label as float 0/1 using ``schema.label_mapping``.
-
-    Parameters
-    ----------
-    series : pandas.Series
-        The raw label column.
-    schema : Schema
-        Supplies ``label_mapping`` (raw value as text -> 0/1); matching ignores case,
-        spaces and ``1`` vs ``1.0``.
-
-    Returns
-    -------
-    pandas.Series
-        float64, same index; NaN where the label is missing or not in the mapping.
-    """
-    mapping = {_norm(k): float(v) for k, v in schema.label_mapping.items()}
-    codes, keys, _ = _label_codes(series)
-    lookup = np.array([mapping.get(k, np.nan) for k in keys] + [np.nan])
-    return pd.Series(lookup[codes], index=series.index, dtype="float64", name=series.name)
-
-
-def _map_label(series: pd.Series, column: str, positive_value: str | None
-               ) -> tuple[dict[str, int], str, list[Problem]]:
-    """Decide which raw value means churned. Returns mapping, positive label, problems."""
-    codes, keys, shown = _label_codes(series)
-    tally = np.bincount(codes[codes >= 0], minlength=len(keys))
-    counts = pd.Series(tally, index=keys).sort_values(ascending=False, kind="stable")
-    display = dict(zip(keys, shown, strict=True))
-    values = tuple(display[k] for k in counts.index)
-    if len(values) == 0:
-        return {}, "", [Problem("LABEL_ONE_CLASS", "error",
-                                f"The label column '{column}' has no values at all.",
-                                column=column, action="choose another label column")]
-    if len(values) == 1:
-        return {}, "", [Problem(
-            "LABEL_ONE_CLASS", "error",
-            f"The label column '{column}' has only one value, '{values[0]}': a model needs "
-            "both churned and retained customers.", column=column, count=int(counts.iloc[0]),
-            values=values, action="use data with both classes or another label column")]
-    if len(values) > 2:
-        return {}, "", [Problem(
-            "LABEL_MANY_VALUES", "error",
-            f"The label column '{column}' has {len(values)} different values "
-            f"({', '.join(example_values(values))}); a churn label needs exactly two.",
-            column=column, count=len(values), values=example_values(values),
-            action="recode the label to two values or choose another column")]
-    if positive_value is not None:
-        pos_key = _norm(_value_key(positive_value))
-        if pos_key not in counts.index:
-            return {}, "", [Problem(
-                "POSITIVE_VALUE_NOT_FOUND", "error",
-                f"The chosen positive value '{positive_value}' does not occur in '{column}' "
-                f"(values: {', '.join(values)}).", column=column, values=values,
-                action="choose one of the listed values as positive_value")]
-        decided = {k: int(k == pos_key) for k in counts.index}
-        how = "as chosen"
-    else:
-        syn = [LABEL_SYNONYMS.get(k) for k in counts.index]
-        if None in syn or syn[0] == syn[1]:
-            return {}, "", [Problem(
-                "LABEL_AMBIGUOUS", "error",
-                f"Cannot tell which value of '{column}' means churned "
-                f"({' / '.join(values)}).", column=column, values=values,
-                action="set positive_value to the value that means churned")]
-        decided = dict(zip(counts.index, syn, strict=True))
-        how = "recognised"
-    mapping = {display[k]: v for k, v in decided.items()}
-    positive = next(display[k] for k, v in decided.items() if v == 1)
-    info = Problem("LABEL_MAPPED", "info",
-                   f"positive class = {positive} (churned) in '{column}', {how}.",
-                   column=column, values=(positive,),
-                   action="set positive_value to change which value means churned")
-    return mapping, positive, [info]
-
-
-def label_problems(frame: pd.DataFrame, schema: Schema) -> list[Problem]:
-    """Check the label of ``frame`` against ``schema``: missing, unmapped, one class.
-
-    Returns
-    -------
-    list of Problem
-        ``NO_LABEL``, ``LABEL_*`` errors and the ``LABEL_MISSING`` warning.
-    """
-    col = schema.label_column
-    if col is None or col not in frame.columns:
-        where = "was found" if col is None else f"'{col}' is not in the table"
-        return [Problem("NO_LABEL", "error",
-                        f"No churn label column {where}; pick the column that says who churned "
-                        "(the data can still be explored and scored).",
-                        column=col, action="pick the label column")]
-    raw = frame[col]
-    if not schema.label_mapping:
-        return [p for p in _map_label(raw, col, None)[2] if p.severity == "error"]
-    y = encode_label(raw, schema)
-    out: list[Problem] = []
-    unmapped = raw.notna().to_numpy() & y.isna().to_numpy()
-    if unmapped.any():
-        rows, count = example_rows(unmapped)
-        out.append(Problem("LABEL_MANY_VALUES", "error",
-                           f"'{col}' holds values outside the label mapping.", column=col,
-                           rows=rows, count=count, values=example_values(raw[unmapped]),
-                           action="recode those values or fix the mapping"))
-    classes = y.dropna().unique()
-    if len(classes) == 1:
-        value = next(k for k, v in schema.label_mapping.items() if v == classes[0])
-        out.append(Problem("LABEL_ONE_CLASS", "error",
-                           f"The label column '{col}' has only one value, '{value}'.",
-                           column=col, count=int(y.notna().sum()), values=(value,),
-                           action="use data with both classes"))
-    missing = raw.isna().to_numpy()
-    if missing.any():
-        rows, count = example_rows(missing)
-        out.append(Problem("LABEL_MISSING", "warning",
-                           f"{count:,} rows have no value in '{col}'; they are left out of "
-                           "training but still scored.", column=col, rows=rows, count=count,
-                           action="excluded from training, still scored"))
-    return out
 
 
 def parse_dates(series: pd.Series) -> pd.Series:
@@ -400,28 +228,6 @@ def _spelling_variants(levels: list[str]) -> list[tuple[str, str]]:
                     or (wa and wb and wa != wb and (set(wa) < set(wb) or set(wb) < set(wa)))):
                 pairs.append((a, b))
     return pairs
-
-
-def _choose_label(frame: pd.DataFrame) -> str | None:
-    """Pick the label by name: exact churn names first, generic names only when binary."""
-    ranked = []
-    for pos, col in enumerate(frame.columns):
-        n = _norm(col)
-        if not (n in _LABEL_NAMES_STRONG or n in _LABEL_NAMES_WEAK or "churn" in n
-                or "流失" in n):
-            continue
-        binary = frame[col].nunique(dropna=True) <= 2
-        if n in _LABEL_NAMES_STRONG:
-            tier = 0
-        elif n in _LABEL_NAMES_WEAK and binary:
-            tier = 1
-        elif (("churn" in n or "流失" in n) and binary
-              and not re.search(r"reason|原因|date|日期|time|时间|prob|score|risk|day", n)):
-            tier = 2
-        else:
-            continue
-        ranked.append((tier, not binary, pos, col))
-    return min(ranked)[3] if ranked else None
 
 
 def _choose_id(frame: pd.DataFrame, label: str | None) -> str | None:
@@ -516,7 +322,7 @@ def infer_schema(frame: pd.DataFrame, *, overrides: SchemaOverrides | None = Non
                                 column=col, action="check the spelling of the column name"))
     label = ov.label_column if ov.label_column in frame.columns else None
     if label is None and ov.label_column is None:
-        label = _choose_label(frame)
+        label = choose_label(frame)
         if label is not None:
             problems.append(Problem("LABEL_DETECTED", "info",
                                     f"'{label}' is used as the churn label.", column=label,
@@ -567,7 +373,7 @@ def infer_schema(frame: pd.DataFrame, *, overrides: SchemaOverrides | None = Non
     if label is None:
         problems.extend(label_problems(frame, _empty_schema()))
     else:
-        mapping, positive, found = _map_label(frame[label], label, ov.positive_value)
+        mapping, positive, found = map_label(frame[label], label, ov.positive_value)
         problems.extend(found)
     schema = Schema(
         id_column=id_col, label_column=label, label_mapping=mapping, positive_label=positive,

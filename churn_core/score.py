@@ -148,6 +148,10 @@ def score_frame(
         When model columns are missing.
     """
     report = progress or (lambda f, m: None)
+    if not isinstance(frame, pd.DataFrame):
+        # Never score bare arrays: columns could only be matched by position.
+        raise TypeError(f"score_frame needs a DataFrame with named columns, got "
+                        f"{type(frame).__name__}")
     if len(frame) == 0:
         raise ChurnDataError([Problem(code="NO_DATA_ROWS", severity="error",
                                       message="the file has 0 data rows to score")])

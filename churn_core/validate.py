@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from churn_core.labels import encode_label, label_problems
 from churn_core.problems import Problem, example_rows, example_values, has_errors, problems_frame
-from churn_core.schema import Schema, encode_label, label_problems, parse_dates
+from churn_core.schema import Schema, parse_dates
 
 logger = logging.getLogger(__name__)
 

@@ -34,5 +34,6 @@ def online_retail_csv() -> Path:
 @pytest.fixture(scope="session")
 def sample_csv() -> Path:
     """The bundled synthetic sample table."""
-    assert SAMPLE_CSV.exists(), "sample_data/customers.csv is missing: run python -m churn_core simulate"
+    assert SAMPLE_CSV.exists(), (
+        "sample_data/customers.csv is missing: python -m churn_core simulate --out it")
     return SAMPLE_CSV

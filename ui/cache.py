@@ -16,7 +16,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from churn_core import charts, eda, explain, segments
-from churn_core.io import ReadOptions, ReadResult, read_table
+from churn_core.guard import read_table_guarded
+from churn_core.io import ReadOptions, ReadResult
+
+UPLOAD_MEMORY_MB = 6144
 
 
 def digest(data: bytes) -> str:
@@ -27,8 +30,10 @@ def digest(data: bytes) -> str:
 @st.cache_data(max_entries=4, show_spinner="Reading the file...")
 def read_file(file_digest: str, _data: bytes, name: str, options: ReadOptions | None
               ) -> ReadResult:
-    """``io.read_table`` of uploaded bytes, once per (file, options)."""
-    return read_table(_data, name=name, options=options)
+    """Read uploaded bytes once per (file, options), in a child process with time and
+    memory limits so that a hostile or huge file cannot take the app down."""
+    return read_table_guarded(_data, name=name, options=options, timeout_s=180,
+                              memory_mb=UPLOAD_MEMORY_MB)
 
 
 # -- exploration (keyed by dataset key) ---------------------------------------------------

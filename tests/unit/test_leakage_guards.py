@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from churn_core.labels import encode_label
 from churn_core.pipeline import check_frame, load_and_check
-from churn_core.schema import encode_label
 
 LEAK_CODES = {"LEAKAGE_REVIEW", "LEAKAGE_EXCLUDED", "LEAKY_NAME", "MISSING_ENCODES_LABEL"}
 log = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ from churn_core.problems import ChurnDataError
 from churn_core.score import score_frame
 
 CORPUS = Path(__file__).resolve().parents[1] / "bad_inputs" / "files"
-FAST = settings(max_examples=60, deadline=None,
+FAST = settings(max_examples=40, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 SLOW = settings(max_examples=12, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

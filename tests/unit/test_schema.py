@@ -8,13 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churn_core.schema import (
-    LABEL_SYNONYMS,
-    Schema,
-    SchemaOverrides,
-    encode_label,
-    infer_schema,
-)
+from churn_core.labels import LABEL_SYNONYMS, encode_label
+from churn_core.schema import Schema, SchemaOverrides, infer_schema
 
 N = 200
 
