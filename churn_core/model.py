@@ -53,7 +53,7 @@ SEARCH_SPACE: tuple[dict[str, Any], ...] = (
     {"max_depth": 8, "learning_rate": 0.1, "min_child_weight": 0.5, "reg_lambda": 0.1},
     {"max_depth": 3, "learning_rate": 0.1, "min_child_weight": 10, "subsample": 0.8},
 )
-SEARCH_MAX_ROWS = 100_000
+SEARCH_MAX_ROWS = 50_000
 SEARCH_CV_MAX_ROWS = 50_000
 CV_MAX_ROWS = 200_000
 

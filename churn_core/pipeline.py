@@ -20,7 +20,7 @@ import pandas as pd
 from churn_core.bundle import ModelBundle
 from churn_core.dataset import Dataset, prepare_dataset
 from churn_core.explain import Explanation, explain
-from churn_core.export import at_risk_table, suggest_action
+from churn_core.export import at_risk_table
 from churn_core.features import transform
 from churn_core.io import ReadOptions, ReadResult, read_table
 from churn_core.model import TrainConfig, TrainResult, predict_X, train
@@ -162,7 +162,7 @@ def fit_all(
     feature_labels : mapping, optional
         Plain-words templates per feature (from the event-log builder).
     explain_rows : {"auto", "all", "top"}
-        ``auto`` explains every row up to 200k rows, else the riskiest 20 %.
+        ``auto`` explains every row up to 200k rows, else the riskiest 10 %.
     splits : Splits, optional
         Fixed train/validation/test rows (a backtest by time for event logs).
     progress : callable, optional
@@ -182,7 +182,7 @@ def fit_all(
     mode = explain_rows
     if mode == "auto":
         mode = "all" if len(X) <= EXPLAIN_ALL_MAX_ROWS else "top"
-    rows = np.arange(len(X)) if mode == "all" else np.argsort(-scores)[: max(len(X) // 5, 1)]
+    rows = np.arange(len(X)) if mode == "all" else np.argsort(-scores)[: max(len(X) // 10, 1)]
     expl = explain(result.booster, result.preprocessor, dataset.frame.iloc[np.sort(rows)],
                    device=result.device, labels=feature_labels,
                    progress=lambda f, m: report(0.8 + 0.18 * f, m))
@@ -247,14 +247,14 @@ def export_table(
     """The at-risk list for the analysed customers (reasons where explained)."""
     scores = analysis.scores
     tiers = risk_tiers(scores, threshold, medium_from=medium_from)
-    reasons = pd.DataFrame("", index=analysis.X.index, columns=["reason_1", "reason_2", "reason_3"])
-    reasons.loc[analysis.explanation.reasons.index] = analysis.explanation.reasons.to_numpy()
-    seg = analysis.segment_names
-    keep = scores >= threshold if at_risk_only else np.ones(len(scores), dtype=bool)
-    actions = np.full(len(scores), "", dtype=object)
-    for i in np.flatnonzero(keep):
-        actions[i] = suggest_action([r for r in reasons.iloc[i] if r], seg[i], tiers[i])
+    rows = np.flatnonzero(scores >= threshold) if at_risk_only else np.arange(len(scores))
+    # Reasons exist for explained rows; positions of the others stay empty.
+    pos = analysis.X.index.get_indexer(analysis.explanation.reasons.index)
+    reasons = np.full((len(scores), 3), "", dtype=object)
+    reasons[pos] = analysis.explanation.reasons.to_numpy()
+    picked = pd.DataFrame(reasons[rows], columns=["reason_1", "reason_2", "reason_3"])
     schema = analysis.dataset.schema
-    return at_risk_table(analysis.dataset.ids.to_numpy(), scores, tiers, seg, reasons, actions,
+    return at_risk_table(analysis.dataset.ids.to_numpy()[rows], scores[rows], tiers[rows],
+                         analysis.segment_names[rows], picked, None,
                          id_name=schema.id_column or "customer_id", at_risk_only=at_risk_only,
                          threshold=threshold)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from churn_core.bundle import ModelBundle
 from churn_core.explain import explain
-from churn_core.export import at_risk_table, suggest_action
+from churn_core.export import at_risk_table
 from churn_core.features import transform
 from churn_core.model import predict_X
 from churn_core.problems import ChurnDataError, Problem
@@ -188,10 +188,8 @@ def score_frame(
                        labels=bundle.feature_labels,
                        progress=lambda f, m: report(0.4 + 0.5 * f, m))
         reasons.iloc[rows] = expl.reasons.to_numpy()
-    actions = [suggest_action([r for r in rr if r], s, t) for rr, s, t in
-               zip(reasons.itertuples(index=False), seg_names, tiers, strict=True)]
     id_name, ids = _ids(frame, bundle)
-    table = at_risk_table(ids.to_numpy(), scores, tiers, seg_names, reasons, actions,
+    table = at_risk_table(ids.to_numpy(), scores, tiers, seg_names, reasons, None,
                           id_name=id_name, at_risk_only=at_risk_only,
                           threshold=None if top_n is not None else cut,
                           keep_order=True)
