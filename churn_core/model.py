@@ -55,6 +55,8 @@ SEARCH_SPACE: tuple[dict[str, Any], ...] = (
 )
 SEARCH_MAX_ROWS = 50_000
 SEARCH_CV_MAX_ROWS = 50_000
+# Settings are compared, not finished: a cap keeps slow-learning ones from dominating the time.
+SEARCH_MAX_ROUNDS = 600
 CV_MAX_ROWS = 200_000
 
 
@@ -235,7 +237,8 @@ def _search(config, device, X, y, groups, splits, report) -> tuple[dict, pd.Data
         for tr, va in folds:
             params = _params(config, device, y[tr], extra)
             bst = _fit(params, X.iloc[tr], y[tr], X.iloc[va], y[va],
-                       rounds=config.n_estimators, early_stopping=config.early_stopping_rounds)
+                       rounds=min(config.n_estimators, SEARCH_MAX_ROUNDS),
+                       early_stopping=min(config.early_stopping_rounds, 30))
             aucs.append(roc_auc_score(y[va], predict_X(bst, X.iloc[va])))
             trees.append(bst.num_boosted_rounds())
         rows.append({**extra, "trees": int(np.mean(trees)), "valid_auc": float(np.mean(aucs))})

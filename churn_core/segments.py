@@ -42,6 +42,7 @@ MAX_NUMERIC = 20
 MAX_LEVELS = 10
 CATEGORY_WEIGHT = 0.5
 CLIP_Z = 3.0
+KMEANS_FIT_ROWS = 20_000
 MINIBATCH_ROWS = 100_000
 PROFILE_ROWS = 200_000
 Progress = Callable[[float, str], None] | None
@@ -347,9 +348,13 @@ def fit_segments(
     E_all = encode(model, X, dtype=np.float32 if len(X) > MINIBATCH_ROWS else np.float64)
     if len(X) > MINIBATCH_ROWS:
         km: Any = MiniBatchKMeans(n_clusters=k, batch_size=4096, n_init=3, random_state=seed)
+        km.fit(E_all)
     else:
+        # Centres from at most KMEANS_FIT_ROWS rows: they barely move beyond that, and
+        # every row is still assigned to its nearest centre below.
         km = KMeans(n_clusters=k, n_init=4, random_state=seed)
-    km.fit(E_all)
+        fit_rows = rng.choice(len(E_all), size=min(len(E_all), KMEANS_FIT_ROWS), replace=False)
+        km.fit(E_all[np.sort(fit_rows)])
     centers = np.asarray(km.cluster_centers_, dtype=np.float64)
     pca = PCA(n_components=2, random_state=seed).fit(E_sample) if E_sample.shape[1] >= 2 else None
     model = replace(
