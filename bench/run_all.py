@@ -36,8 +36,15 @@ def _run(script: str, *extra: str) -> int:
 
 
 def _load(name: str) -> dict[str, Any] | None:
+    """``<name>.json``, with the results of ``<name>_*.json`` runs (one size each) added."""
     path = RESULTS / f"{name}.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    payload = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    for extra in sorted(RESULTS.glob(f"{name}_*.json")):
+        part = json.loads(extra.read_text(encoding="utf-8"))
+        if payload is None:
+            payload = {**part, "results": []}
+        payload["results"] += [{**r, "run": extra.stem} for r in part.get("results", [])]
+    return payload
 
 
 def summary_rows() -> list[dict[str, Any]]:
@@ -50,19 +57,26 @@ def summary_rows() -> list[dict[str, Any]]:
             if "total_seconds" not in res:
                 continue
             note = "SHAP extrapolated from a sample" if res.get("shap_extrapolated") else ""
-            rows.append({"benchmark": "pipeline", "size": r["rows"], "measure": f"{who} total",
+            rows.append({"benchmark": "pipeline", "run": r.get("run", "pipeline"),
+                         "size": r["rows"], "measure": f"{who} total",
                          "seconds": res["total_seconds"],
+                         "cpu_seconds": res.get("total_cpu_seconds"),
                          "peak_gb": max(res["peak_rss_gb"], res["vmhwm_gb"]),
-                         "ratio": r.get("ratio") if who == "ours" else None, "note": note})
+                         "ratio": r.get("ratio") if who == "ours" else None,
+                         "ratio_cpu": r.get("ratio_cpu") if who == "ours" else None,
+                         "note": note})
             for s in res["steps"]:
                 if s["counted"]:
-                    rows.append({"benchmark": "pipeline", "size": r["rows"],
-                                 "measure": f"{who}: {s['name']}", "seconds": s["seconds"],
+                    rows.append({"benchmark": "pipeline", "run": r.get("run", "pipeline"),
+                                 "size": r["rows"], "measure": f"{who}: {s['name']}",
+                                 "seconds": s["seconds"],
+                                 "cpu_seconds": s.get("cpu_seconds"),
                                  "peak_gb": s["peak_rss_gb"], "ratio": None, "note": s["note"]})
     inter = _load("interactive")
     for r in (inter or {}).get("results", []):
         for i in r.get("interactions", []):
-            rows.append({"benchmark": "interactive", "size": r["rows"],
+            rows.append({"benchmark": "interactive", "run": r.get("run", "interactive"),
+                         "size": r["rows"],
                          "measure": i["interaction"], "seconds": i["median_s"],
                          "peak_gb": None, "ratio": None,
                          "note": (f"{i['payload_kb']:.0f} KB JSON" if i.get("payload_kb")
@@ -72,7 +86,8 @@ def summary_rows() -> list[dict[str, Any]]:
         for engine in ("duckdb", "pandas"):
             res = r.get(engine, {})
             if "seconds" in res:
-                rows.append({"benchmark": "events", "size": r["events"], "measure": engine,
+                rows.append({"benchmark": "events", "run": "events", "size": r["events"],
+                             "measure": engine,
                              "seconds": res["seconds"], "peak_gb": res.get("peak_rss_gb"),
                              "ratio": r.get("speedup") if engine == "duckdb" else None,
                              "note": ""})
@@ -88,7 +103,8 @@ def write_chart(rows: list[dict[str, Any]], path: Path) -> None:
         "End to end: train + explain + export (s, log)", "Interactive paths, median (ms, log)"))
     for who, color in (("ours", "#d62728"), ("obvious", "#7f7f7f")):
         part = [r for r in rows if r["benchmark"] == "pipeline" and r["measure"] == f"{who} total"]
-        fig.add_trace(go.Bar(x=[f"{r['size']:,}" for r in part], y=[r["seconds"] for r in part],
+        fig.add_trace(go.Bar(x=[f"{r['size']:,} ({r['run']})" for r in part],
+                             y=[r["seconds"] for r in part],
                              name=who, marker_color=color,
                              text=[f"{r['seconds']:.0f} s, {r['peak_gb']:.1f} GB" for r in part],
                              hovertext=[r["note"] for r in part]), row=1, col=1)
@@ -129,9 +145,12 @@ def main() -> None:
     write_results("summary", {"benchmark": "summary", "machine": machine(), "rows": rows},
                   rows)
     write_chart(rows, RESULTS / "summary.html")
-    print_table(rows, [("benchmark", "benchmark", "s"), ("size", "size", ",d"),
+    print_table(rows, [("benchmark", "benchmark", "s"), ("run", "run", "s"),
+                       ("size", "size", ",d"),
                        ("measure", "measure", "s"), ("seconds", "time", "time"),
-                       ("peak_gb", "peak GB", ".2f"), ("ratio", "ratio", ".1f")])
+                       ("cpu_seconds", "CPU", "time"),
+                       ("peak_gb", "peak GB", ".2f"), ("ratio", "ratio", ".1f"),
+                       ("ratio_cpu", "CPU ratio", ".1f")])
     print(f"\nsummary written to {RESULTS.relative_to(ROOT)}/summary.json, .csv and .html")
     if failed:
         sys.exit(f"failed: {', '.join(failed)}")

@@ -287,10 +287,12 @@ def dependence(contributions: pd.DataFrame, values: pd.DataFrame, feature: str, 
     c = contributions[feature].to_numpy(dtype=float)[rows]
     fig = _fig(f"Effect of {feature} on churn risk", str(feature),
                "contribution to churn risk (log-odds)")
-    fig.add_trace(go.Scattergl(x=x, y=c, mode="markers",
-                               marker={"size": 5, "opacity": 0.5,
-                                       "color": np.where(c > 0, CHURNED, RETAINED)},
-                               hoverinfo="x+y"))
+    # Two single-colour traces: a colour string per point makes plotly validate each one.
+    for up, colour, name in ((True, CHURNED, "raises risk"), (False, RETAINED, "lowers risk")):
+        pick = (c > 0) == up
+        fig.add_trace(go.Scattergl(x=x[pick], y=c[pick], mode="markers", name=name,
+                                   marker={"size": 5, "opacity": 0.5, "color": colour},
+                                   hoverinfo="x+y"))
     fig.add_hline(y=0, line_color=NEUTRAL)
     return fig
 

@@ -277,7 +277,9 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
     The byte-order mark makes Excel read Chinese and other non-ASCII text
     correctly.
     """
-    return escape_formulas(df).to_csv(index=False).encode("utf-8-sig")
+    # CRLF line ends (what Excel writes) also make the writer quote cells holding a bare CR,
+    # which would otherwise split a row in two when the file is read back.
+    return escape_formulas(df).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def hash_ids(ids: Sequence[Any] | pd.Series, secret: str | bytes) -> pd.Series:
