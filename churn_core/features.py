@@ -231,22 +231,19 @@ def transform(pre: Preprocessor, frame: pd.DataFrame) -> tuple[pd.DataFrame, lis
         else:
             values, bad = to_numeric(raw)
             if bad.any():
-                rows, count = example_rows(bad.to_numpy())
-                problems.append(
-                    Problem(
-                        code="NOT_NUMBERS",
-                        severity="warning",
-                        message=f"{col}: {count:,} values are not numbers",
-                        column=col,
-                        rows=rows,
-                        count=count,
-                        values=example_values(raw[bad]),
-                        action="treated as missing",
-                    )
-                )
+                problems.append(_made_missing("NOT_NUMBERS", col, bad, raw,
+                                              "values are not numbers"))
             out[col] = values
     X = pd.DataFrame(out, index=frame.index)
     return X, problems
+
+
+def _made_missing(code: str, col: str, mask: pd.Series, values: pd.Series, what: str) -> Problem:
+    """A warning that the values under ``mask`` were treated as missing."""
+    rows, count = example_rows(mask.to_numpy())
+    return Problem(code=code, severity="warning", message=f"{col}: {count:,} {what}",
+                   column=col, rows=rows, count=count, values=example_values(values[mask]),
+                   action="treated as missing")
 
 
 def _categorical(col: str, raw: pd.Series, pre: Preprocessor, problems: list[Problem]) -> pd.Series:
@@ -260,18 +257,7 @@ def _categorical(col: str, raw: pd.Series, pre: Preprocessor, problems: list[Pro
         # Levels seen in training but not kept were pooled into "other" there.
         text = text.mask(not_kept & ~unseen, OTHER if OTHER in known else np.nan)
         if unseen.any():
-            rows, count = example_rows(unseen.to_numpy())
-            problems.append(
-                Problem(
-                    code="UNSEEN_CATEGORY",
-                    severity="warning",
-                    message=f"{col}: {count:,} values are levels never seen in training",
-                    column=col,
-                    rows=rows,
-                    count=count,
-                    values=example_values(text[unseen]),
-                    action="treated as missing",
-                )
-            )
+            problems.append(_made_missing("UNSEEN_CATEGORY", col, unseen, text,
+                                          "values are levels never seen in training"))
             text = text.mask(unseen, np.nan)
     return pd.Series(pd.Categorical(text, categories=list(levels)), index=raw.index)
