@@ -24,7 +24,8 @@ Errors (raised): ``FILE_NOT_FOUND``, ``TOO_LARGE``, ``EMPTY_FILE``,
 ``UNDECODABLE``, ``UNREADABLE`` (damaged workbook, Parquet or gzip; CSV the
 parser rejects), ``SHEET_NOT_FOUND``.
 
-Warnings: ``RAGGED_ROWS`` (rows with more fields than the header, skipped;
+Warnings: ``SHORT_ROWS`` (fewer fields than the header, padded with missing values),
+``RAGGED_ROWS`` (rows with more fields than the header, skipped;
 ``rows`` holds 1-based *file line* numbers), ``DUPLICATE_HEADER``,
 ``NOT_NUMBERS`` (values of a numeric column that were not numbers, now
 missing), ``MOSTLY_NUMBERS`` (50-95 % numbers: kept as text), ``INF_VALUES``
@@ -61,11 +62,12 @@ from churn_core.cellvalues import (
     is_filled,
     is_id_name,
 )
-from churn_core.problems import Problem, example_values
+from churn_core.problems import Problem, example_rows, example_values
 from churn_core.textfile import (
     UndecodableError,
     decode_text,
     line_offset,
+    short_rows,
     sniff_format,
     sniff_layout,
 )
@@ -325,6 +327,13 @@ def _read_csv(data: bytes, name: str, inner: str, opts: ReadOptions, problems: l
     del text
     body = io.BytesIO(payload[line_offset(payload, layout.header_line):])
     frame, bad = _parse_csv(body, name, layout.delimiter, layout.width, problems)
+    short = short_rows(body.getvalue(), layout.delimiter, layout.width, max(len(frame) - 1, 0))
+    if short is not None and short.any():
+        at, count = example_rows(short)
+        problems.append(Problem(
+            "SHORT_ROWS", "warning", f"{name}: {count:,} rows have fewer fields than the "
+            f"header ({layout.width}); the missing fields were left empty.", rows=at,
+            count=count, action="missing fields treated as missing values"))
     if bad:
         lines = [layout.header_line + n for n, _, _ in bad]
         shown = tuple(lines[:5])

@@ -17,6 +17,8 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass
 
+import numpy as np
+
 logger = logging.getLogger(__name__)
 
 #: Encodings tried, in order, when a file has no byte-order mark.
@@ -374,3 +376,23 @@ def line_offset(data: bytes, line: int) -> int:
             return len(data)
         pos = nxt + 1
     return pos
+
+
+def short_rows(body: bytes, delimiter: str, width: int, n_rows: int) -> np.ndarray | None:
+    """Mask of data rows that had fewer fields than the header (pandas pads them silently).
+
+    ``body`` is the UTF-8 text from the header line on. Blank lines are skipped
+    and lines with more than ``width`` fields are left out, as the parser does.
+    Returns None when the count does not line up with the ``n_rows`` parsed rows
+    (unbalanced quotes, odd line ends): then nothing is claimed.
+    """
+    reader = csv.reader(io.StringIO(body.decode("utf-8", errors="strict"), newline=""),
+                        delimiter=delimiter)
+    try:
+        counts = np.fromiter((len(r) for r in reader if r), dtype=np.int64)
+    except csv.Error:
+        return None
+    data = counts[1:]
+    data = data[data <= width]
+    return data < width if data.size == n_rows else None
+

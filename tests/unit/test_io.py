@@ -458,3 +458,12 @@ def test_any_bytes_give_a_result_or_a_data_error(data: bytes):
         assert isinstance(r, ReadResult)
         assert isinstance(r.frame.index, pd.RangeIndex)
         assert all(p.severity != "error" for p in r.problems)
+
+
+def test_short_rows_are_reported_not_padded_silently():
+    data = b'a,b,c\n1,2,3\n4,5\n6,7,\n\n8,9,10\n"x,y",2\n'
+    result = read_table(data, name="short.csv")
+    short = [p for p in result.problems if p.code == "SHORT_ROWS"]
+    assert len(short) == 1
+    assert short[0].rows == (2, 5) and short[0].count == 2
+    assert len(result.frame) == 5
