@@ -15,12 +15,12 @@ encoded, assigned and projected exactly like the training data):
   as one standard deviation of a numeric column and categoricals do not
   dominate.
 
-k is chosen on a random sample (``sample`` rows) by the silhouette score of
-``KMeans(n_init=4)`` for each k in ``k_range``. The final centres come from
-KMeans on all rows, or MiniBatchKMeans above :data:`MINIBATCH_ROWS` rows.
-Segment names come from the two most distinctive features (largest |z| of the
-segment mean against the overall mean), e.g. "High DaySinceLastOrder, low
-OrderCount".
+k is chosen on a random sample (``sample`` rows) by the silhouette score (on
+2,000 rows) of ``KMeans(n_init=1)`` for each k in ``k_range``. The final
+centres come from KMeans on up to :data:`KMEANS_FIT_ROWS` rows, or
+MiniBatchKMeans on all rows above :data:`MINIBATCH_ROWS`. Segment names come
+from the two most distinctive features (largest |z| of the segment mean
+against the overall mean), e.g. "High DaySinceLastOrder, low OrderCount".
 """
 
 from __future__ import annotations
@@ -338,11 +338,10 @@ def fit_segments(
         if not candidates:
             raise ValueError("k_range has no k between 2 and the number of rows")
         for i, kk in enumerate(candidates):
-            # One init and a 2,000-row silhouette are enough to rank k (same k, 5x faster).
+            # One init and a 2,000-row silhouette rank k as well (same k, 5x faster).
             labels = KMeans(n_clusters=kk, n_init=1, random_state=seed).fit_predict(E_sample)
-            score = (silhouette_score(E_sample, labels, sample_size=min(len(E_sample), 2000),
-                                      random_state=seed)
-                     if len(set(labels)) > 1 else -1.0)
+            score = silhouette_score(E_sample, labels, sample_size=min(len(E_sample), 2000),
+                                     random_state=seed) if len(set(labels)) > 1 else -1.0
             scores.append((kk, float(score)))
             report(0.1 + 0.6 * (i + 1) / len(candidates), f"k={kk}: silhouette {score:.3f}")
         k = max(scores, key=lambda t: (t[1], -t[0]))[0]
@@ -353,11 +352,9 @@ def fit_segments(
         km: Any = MiniBatchKMeans(n_clusters=k, batch_size=4096, n_init=3, random_state=seed)
         km.fit(E_all)
     else:
-        # Centres from at most KMEANS_FIT_ROWS rows: they barely move beyond that, and
-        # every row is still assigned to its nearest centre below.
-        km = KMeans(n_clusters=k, n_init=4, random_state=seed)
-        fit_rows = rng.choice(len(E_all), size=min(len(E_all), KMEANS_FIT_ROWS), replace=False)
-        km.fit(E_all[np.sort(fit_rows)])
+        # Centres from at most KMEANS_FIT_ROWS rows; every row is still assigned below.
+        fit = rng.choice(len(E_all), size=min(len(E_all), KMEANS_FIT_ROWS), replace=False)
+        km = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(E_all[np.sort(fit)])
     centers = np.asarray(km.cluster_centers_, dtype=np.float64)
     pca = PCA(n_components=2, random_state=seed).fit(E_sample) if E_sample.shape[1] >= 2 else None
     model = replace(
