@@ -96,8 +96,7 @@ class SegmentModel:
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-ready dict (see :meth:`from_dict`)."""
         return {
-            "k": self.k,
-            "features": list(self.features),
+            "k": self.k, "features": list(self.features),
             "numeric": list(self.numeric),
             "categorical": list(self.categorical),
             "medians": list(self.medians),
