@@ -1,8 +1,298 @@
-"""Entry point of ``python -m churn_core``; see :mod:`churn_core.cli`."""
+"""Command line: ``python -m churn_core check|train|score|build|simulate``.
 
+This is the only module that writes to stdout; the library logs.
+
+User mistakes print a readable message on stderr and exit with status 2;
+never a traceback. Progress goes to stderr as log lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 
-from churn_core.cli import main
+from churn_core.bundle import load_bundle, save_bundle
+from churn_core.events.build import build_tables
+from churn_core.events.labels import ChurnDefinition
+from churn_core.events.mapping import propose_mapping
+from churn_core.events.modeling import (
+    backtest_splits,
+    definition_from_summary,
+    event_overrides,
+    is_event_table,
+    read_summary,
+)
+from churn_core.export import to_csv_bytes
+from churn_core.io import ReadOptions, read_table
+from churn_core.model import TrainConfig
+from churn_core.pipeline import CheckResult, check_frame, export_table, fit_all, make_bundle
+from churn_core.problems import ChurnDataError, Problem, describe_rows
+from churn_core.schema import SchemaOverrides
+from churn_core.score import score_frame
+from churn_core.splits import Splits
+
+log = logging.getLogger("churn_core")
+EXIT_USER = 2
+
+
+def _progress(fraction: float, message: str) -> None:
+    log.info("[%3.0f%%] %s", 100 * fraction, message)
+
+
+def format_problem(p: Problem) -> str:
+    """One line for a problem: severity, code, column, message, rows and values."""
+    parts = [f"{p.severity.upper():7} {p.code}"]
+    if p.column:
+        parts.append(f"[{p.column}]")
+    parts.append(p.message)
+    if p.rows:
+        parts.append(f"({describe_rows(p.rows, p.count)})")
+    if p.values:
+        parts.append("values: " + ", ".join(repr(v) for v in p.values))
+    if p.action:
+        parts.append(f"-> {p.action}")
+    return " ".join(parts)
+
+
+def _print_problems(problems: Sequence[Problem], stream=sys.stderr) -> None:
+    for p in problems:
+        print(format_problem(p), file=stream)
+
+
+def _read_options(args: argparse.Namespace) -> ReadOptions:
+    return ReadOptions(encoding=args.encoding, delimiter=args.delimiter, sheet=args.sheet)
+
+
+def _overrides(args: argparse.Namespace) -> SchemaOverrides:
+    return SchemaOverrides(id_column=args.id, label_column=args.label,
+                           positive_value=args.positive)
+
+
+def _load(args: argparse.Namespace) -> tuple[CheckResult, Splits | None, dict]:
+    """Read and check DATA; tables built from event logs get their roles and time split."""
+    read = read_table(args.data, options=_read_options(args))
+    overrides = _overrides(args)
+    splits, labels = None, {}
+    event_table = is_event_table(read.frame) and not (args.label or args.id)
+    if event_table:
+        overrides = event_overrides(read.frame)
+    checked = check_frame(read.frame, overrides=overrides, confirmed=args.confirm or (),
+                          read=read)
+    if event_table and checked.usable and checked.schema.label_column:
+        summary = read_summary(args.data)
+        labels = dict((summary or {}).get("feature_labels", {}))
+        splits = backtest_splits(read.frame, definition=definition_from_summary(summary),
+                                 seed=getattr(args, "seed", 42),
+                                 labelled=checked.dataset.y.notna().to_numpy())
+        log.info("event table: backtest by time, test = latest cutoff (%d rows)",
+                 len(splits.test))
+    return checked, splits, labels
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Print the validation report; 0 if the data can train a model, 2 if not."""
+    checked, _, _ = _load(args)
+    s = checked.schema
+    print(f"rows: {len(checked.dataset.frame):,}  columns: {checked.dataset.frame.shape[1]}")
+    print(f"id column: {s.id_column or '-'}  label: {s.label_column or '-'} "
+          f"(positive = {s.positive_label!r})")
+    print(f"features: {len(s.features)} ({len(s.numeric)} numeric, {len(s.categorical)} "
+          f"categorical, {len(s.datetime)} dates); excluded: {dict(s.excluded) or 'none'}")
+    _print_problems([p for p in checked.problems if p.severity != "error"], stream=sys.stdout)
+    # Errors go to stderr, so scripts that pipe the report still see why it is unusable.
+    _print_problems([p for p in checked.problems if p.severity == "error"])
+    print("usable: yes" if checked.usable else "usable: NO (see the errors on stderr)")
+    return 0 if checked.usable else EXIT_USER
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train on a table and write the bundle."""
+    checked, splits, labels = _load(args)
+    if not checked.usable:
+        _print_problems([p for p in checked.problems if p.severity == "error"])
+        return EXIT_USER
+    config = TrainConfig(seed=args.seed, cv_folds=args.cv, search=not args.no_search,
+                         class_weight=args.class_weight, device=args.device)
+    analysis = fit_all(checked.dataset, config=config, k=args.segments, feature_labels=labels,
+                       splits=splits, progress=_progress)
+    bundle = make_bundle(analysis)
+    save_bundle(args.out, bundle)
+    m = analysis.metrics()
+    warnings = [p for p in checked.problems if p.severity == "warning"]
+    print(f"rows used: {m['rows_train']:,} train / {m['rows_valid']:,} validation / "
+          f"{m['rows_test']:,} test (of {len(checked.dataset.frame):,})")
+    print(f"device: {m['device']}")
+    if m["cv_roc_auc"] is None:
+        print("CV ROC-AUC: not computed (--cv 0)")
+    else:
+        print(f"CV ROC-AUC: {m['cv_roc_auc']:.4f} +/- {m['cv_roc_auc_std']:.4f}")
+    print(f"test ROC-AUC: {m['roc_auc']:.4f}  PR-AUC: {m['pr_auc']:.4f}  "
+          f"(base rate {m['base_rate']:.3f})")
+    base_cv = m["baseline_cv_roc_auc"]
+    print(f"baseline (logistic regression) ROC-AUC: test {m['baseline_roc_auc']:.4f}"
+          + ("" if base_cv is None else f", CV {base_cv:.4f}"))
+    print(f"threshold: {analysis.threshold:.4f} ({analysis.threshold_method})")
+    print(f"segments: {analysis.segments.k if analysis.segments else 0}")
+    print(f"warnings: {len(warnings)}")
+    for p in warnings:
+        print("  " + format_problem(p))
+    print(f"bundle written to {args.out}")
+    if args.export:
+        table = export_table(analysis, analysis.threshold)
+        Path(args.export).write_bytes(to_csv_bytes(table))
+        print(f"at-risk list ({len(table):,} customers) written to {args.export}")
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    """Score fresh data with a saved bundle."""
+    bundle = load_bundle(args.bundle)
+    read = read_table(args.data, options=_read_options(args))
+    _print_problems([p for p in read.problems if p.severity != "info"])
+    result = score_frame(bundle, read.frame, threshold=args.threshold, top_n=args.top,
+                         at_risk_only=args.at_risk_only, progress=_progress)
+    _print_problems(result.problems)
+    Path(args.out).write_bytes(to_csv_bytes(result.table))
+    flagged = int(result.table["at_risk"].sum())
+    print(f"scored {len(read.frame):,} rows; {flagged:,} at risk at threshold "
+          f"{result.threshold:.4f}; written to {args.out}")
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """Write the synthetic sample table."""
+    from churn_core.simulate import simulate_customers
+
+    frame = simulate_customers(args.n, seed=args.seed)
+    frame.to_csv(args.out, index=False)
+    print(f"wrote {len(frame):,} synthetic customers to {args.out}")
+    return 0
+
+
+def _cutoffs(text: str) -> str | list[str]:
+    return "monthly" if text == "monthly" else [d.strip() for d in text.split(",") if d.strip()]
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Build the labelled training table, the scoring table and summary.json."""
+    mapping = propose_mapping(args.events, overrides=args.mapping)
+    for p in mapping.problems:
+        log.info("%s %s", p.code, p.message)
+    definition = ChurnDefinition(window_days=args.window, active_days=args.active,
+                                 lead_days=args.lead, cutoffs=_cutoffs(args.cutoffs))
+    result = build_tables(args.events, mapping, definition, out_dir=args.out,
+                          progress=_progress)
+    for p in result.problems:
+        if p.severity != "info":
+            log.warning("%s %s", p.code, p.message)
+    print(f"mapping: {mapping.to_string()}")
+    for row in result.summary.get("dropped", []):
+        print(f"left out: {row['count']:,} lines ({row['reason']})")
+    print(f"{'cutoff':12} {'customers':>10} {'churned':>8} {'rate':>6}  used for")
+    for c in result.summary.get("cutoffs", []):
+        rate = "" if c.get("churn_rate") is None else f"{c['churn_rate']:.1%}"
+        churned = "" if c.get("churned") is None else f"{c['churned']:,}"
+        print(f"{c['cutoff']:12} {c['active_customers']:>10,} {churned:>8} {rate:>6}  "
+              f"{c.get('used_for', '')}")
+    print(f"training rows: {len(result.training):,}; customers to score: "
+          f"{len(result.scoring):,}; written to {args.out}")
+    return 0
+
+
+def _add_read_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--encoding", help="text encoding (default: detected)")
+    p.add_argument("--delimiter", help="field delimiter (default: detected)")
+    p.add_argument("--sheet", help="Excel sheet name (default: the first)")
+
+
+def _add_schema_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--label", help="churn column (default: detected)")
+    p.add_argument("--id", help="customer id column (default: detected)")
+    p.add_argument("--positive", help="label value that means churned (default: detected)")
+    p.add_argument("--confirm", action="append", metavar="COL",
+                   help="keep a column flagged as leaking the label (repeatable)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m churn_core``."""
+    parser = argparse.ArgumentParser(prog="python -m churn_core",
+                                     description="churn-radar: churn early warning")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("check", help="validate a customer table")
+    p.add_argument("data")
+    _add_read_args(p)
+    _add_schema_args(p)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("train", help="train a model and write a bundle")
+    p.add_argument("data")
+    p.add_argument("--out", required=True, help="bundle directory to write")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--cv", type=int, default=5, help="cross-validation folds (0 to skip)")
+    p.add_argument("--segments", type=int, default=None, help="number of segments (default: auto)")
+    p.add_argument("--no-search", action="store_true", help="skip the small parameter search")
+    p.add_argument("--class-weight", action="store_true", help="weight churners up")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--export", help="also write the at-risk CSV here")
+    _add_read_args(p)
+    _add_schema_args(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("score", help="score fresh data with a saved bundle")
+    p.add_argument("bundle")
+    p.add_argument("data")
+    p.add_argument("--out", required=True, help="CSV to write")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--threshold", type=float, help="probability cut-off (default: the saved one)")
+    g.add_argument("--top", type=int, help="flag the N riskiest customers")
+    p.add_argument("--at-risk-only", action="store_true", help="write flagged rows only")
+    _add_read_args(p)
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("simulate", help="write the synthetic sample customer table")
+    p.add_argument("--out", required=True)
+    p.add_argument("--n", type=int, default=4000)
+    p.add_argument("--seed", type=int, default=7)
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("build", help="build churn tables from a raw order/event log")
+    p.add_argument("events", help="CSV, CSV.gz or Parquet event log")
+    p.add_argument("--out", required=True, help="directory for training.parquet, "
+                   "scoring.parquet and summary.json")
+    p.add_argument("--window", type=int, default=90, help="churn window W in days")
+    p.add_argument("--active", type=int, default=365, help="active in the last L days")
+    p.add_argument("--lead", type=int, default=0, help="lead time G in days")
+    p.add_argument("--cutoffs", default="monthly", help="'monthly' or DATE,DATE,...")
+    p.add_argument("--mapping", default=None, help="column roles: col=role,col=role")
+    p.set_defaults(func=cmd_build)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(levelname)s %(message)s", stream=sys.stderr)
+    try:
+        return int(args.func(args))
+    except ChurnDataError as exc:
+        _print_problems(exc.problems)
+        return EXIT_USER
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        print(f"ERROR   {exc.strerror or exc}: {exc.filename}", file=sys.stderr)
+        return EXIT_USER
+    except ValueError as exc:
+        print(f"ERROR   {exc}", file=sys.stderr)
+        return EXIT_USER
+    except KeyboardInterrupt:
+        return 130
+
 
 if __name__ == "__main__":
     sys.exit(main())

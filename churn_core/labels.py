@@ -16,7 +16,7 @@ import pandas as pd
 from churn_core.problems import Problem, example_rows, example_values
 
 
-def _norm(text: object) -> str:
+def normalize_name(text: object) -> str:
     """Lower-case and drop spaces, underscores, hyphens and dots (for name matching)."""
     return re.sub(r"[\s_\-.]+", "", str(text)).lower()
 
@@ -72,7 +72,7 @@ def _label_codes(series: pd.Series) -> tuple[np.ndarray, list[str], list[str]]:
     display: list[str] = []
     key_code = np.empty(len(raw), dtype=np.int64)
     for i, text in enumerate(raw):
-        key_code[i] = position.setdefault(_norm(text), len(position))
+        key_code[i] = position.setdefault(normalize_name(text), len(position))
         if key_code[i] == len(display):
             display.append(text)
     return np.where(codes >= 0, key_code[np.maximum(codes, 0)], -1), list(position), display
@@ -94,7 +94,7 @@ def encode_label(series: pd.Series, schema: Any) -> pd.Series:
     pandas.Series
         float64, same index; NaN where the label is missing or not in the mapping.
     """
-    mapping = {_norm(k): float(v) for k, v in schema.label_mapping.items()}
+    mapping = {normalize_name(k): float(v) for k, v in schema.label_mapping.items()}
     codes, keys, _ = _label_codes(series)
     lookup = np.array([mapping.get(k, np.nan) for k in keys] + [np.nan])
     return pd.Series(lookup[codes], index=series.index, dtype="float64", name=series.name)
@@ -126,7 +126,7 @@ def map_label(series: pd.Series, column: str, positive_value: str | None
             column=column, count=len(values), values=example_values(values),
             action="recode the label to two values or choose another column")]
     if positive_value is not None:
-        pos_key = _norm(_value_key(positive_value))
+        pos_key = normalize_name(_value_key(positive_value))
         if pos_key not in counts.index:
             return {}, "", [Problem(
                 "POSITIVE_VALUE_NOT_FOUND", "error",
@@ -202,7 +202,7 @@ def choose_label(frame: pd.DataFrame) -> str | None:
     """Pick the label by name: exact churn names first, generic names only when binary."""
     ranked = []
     for pos, col in enumerate(frame.columns):
-        n = _norm(col)
+        n = normalize_name(col)
         if not (n in _LABEL_NAMES_STRONG or n in _LABEL_NAMES_WEAK or "churn" in n
                 or "流失" in n):
             continue

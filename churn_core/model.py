@@ -226,12 +226,12 @@ def _search_folds(y: np.ndarray, groups: np.ndarray, splits: Splits,
 
 
 def _search(config, device, X, y, groups, splits, report) -> tuple[dict, pd.DataFrame]:
-    space = SEARCH_SPACE if config.search else SEARCH_SPACE[1:2]
-    folds = _search_folds(y, groups, splits, config.seed) if config.search else []
+    if not config.search:
+        return SEARCH_SPACE[1], pd.DataFrame()
+    space = SEARCH_SPACE
+    folds = _search_folds(y, groups, splits, config.seed)
     rows = []
     for i, extra in enumerate(space):
-        if not folds:
-            break
         report(0.15 + 0.35 * i / len(space), f"Trying setting {i + 1} of {len(space)}: {extra}")
         aucs, trees = [], []
         for tr, va in folds:
@@ -242,8 +242,6 @@ def _search(config, device, X, y, groups, splits, report) -> tuple[dict, pd.Data
             aucs.append(roc_auc_score(y[va], predict_X(bst, X.iloc[va])))
             trees.append(bst.num_boosted_rounds())
         rows.append({**extra, "trees": int(np.mean(trees)), "valid_auc": float(np.mean(aucs))})
-    if not rows:
-        return space[0], pd.DataFrame()
     table = pd.DataFrame(rows)
     best = space[int(table["valid_auc"].idxmax())]
     return best, table

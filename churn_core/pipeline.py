@@ -33,6 +33,7 @@ from churn_core.threshold import (
     ThresholdCurve,
     ThresholdPoint,
     capacity_floor,
+    profit_at,
     risk_tiers,
 )
 from churn_core.validate import ValidationReport, validate
@@ -208,10 +209,8 @@ def profit_threshold(analysis: Analysis, econ: Economics) -> ThresholdPoint:
     best = analysis.valid_curve.best_profit(econ, population=population)
     floor = capacity_floor(analysis.scores, econ.capacity)
     if best.threshold < floor:
-        at = analysis.valid_curve.at(floor)
         profit = analysis.valid_curve.profit(econ, population=population, max_points=None)
-        i = min(int(np.searchsorted(profit["threshold"].to_numpy(), floor)), len(profit) - 1)
-        best = replace(at, profit=float(profit["profit"].iloc[i]))
+        best = replace(analysis.valid_curve.at(floor), profit=profit_at(profit, floor))
     return best
 
 

@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 from churn_core.labels import (
-    _norm,
     choose_label,
     label_problems,
     map_label,
+    normalize_name,
 )
 from churn_core.problems import Problem, example_rows, example_values
 
@@ -190,14 +190,14 @@ def _is_integral(s: pd.Series) -> bool:
 
 
 def _id_like_name(name: str) -> bool:
-    n = _norm(name)
+    n = normalize_name(name)
     return (n in _ID_NAMES or bool(re.search(r"(^|[_\s\-.])id$", str(name).lower()))
             or bool(re.search(r"[a-z]I[dD]$", str(name)))
             or bool(re.search(r"[\u4e00-\u9fff](id|编号)$", n)))
 
 
 def _personal(name: str, s: pd.Series) -> bool:
-    n = _norm(name)
+    n = normalize_name(name)
     if not _is_text(s):
         return n in {"phone", "phonenumber", "telephone", "tel", "mobilenumber", "手机号",
                      "手机号码", "电话", "电话号码", "联系电话"}
@@ -219,7 +219,7 @@ def _personal(name: str, s: pd.Series) -> bool:
 def _spelling_variants(levels: list[str]) -> list[tuple[str, str]]:
     """Pairs of levels that look like variants: same when normalised, initials, or word subset."""
     pairs = []
-    info = [(lv, _norm(lv), re.findall(r"\w+", lv.lower())) for lv in levels]
+    info = [(lv, normalize_name(lv), re.findall(r"\w+", lv.lower())) for lv in levels]
     for i, (a, na, wa) in enumerate(info):
         for b, nb, wb in info[i + 1:]:
             initials_a = "".join(w[0] for w in wa) if len(wa) > 1 else None
@@ -240,7 +240,7 @@ def _choose_id(frame: pd.DataFrame, label: str | None) -> str | None:
         if present.empty:
             continue
         ratio = present.nunique() / len(present)
-        customerish = any(w in _norm(col) for w in _CUSTOMERISH)
+        customerish = any(w in normalize_name(col) for w in _CUSTOMERISH)
         if ratio >= ID_UNIQUE_RATIO or (customerish and ratio >= DUPLICATE_ID_RATIO):
             ranked.append((ratio < ID_UNIQUE_RATIO, ratio < 1, not customerish, pos, col))
     return min(ranked)[-1] if ranked else None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,6 +20,7 @@ from churn_core.bundle import ModelBundle
 from churn_core.explain import explain
 from churn_core.export import at_risk_table
 from churn_core.features import transform
+from churn_core.labels import normalize_name
 from churn_core.model import predict_X
 from churn_core.problems import ChurnDataError, Problem
 from churn_core.segments import assign_segments
@@ -45,10 +45,6 @@ class ScoreResult:
     threshold: float
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[\s_\-.]+", "", str(name)).casefold()
-
-
 def align_columns(frame: pd.DataFrame, bundle: ModelBundle) -> tuple[pd.DataFrame, list[Problem]]:
     """Pick the model's columns from ``frame`` by name.
 
@@ -68,7 +64,7 @@ def align_columns(frame: pd.DataFrame, bundle: ModelBundle) -> tuple[pd.DataFram
     present = list(frame.columns)
     by_norm: dict[str, list[str]] = {}
     for c in present:
-        by_norm.setdefault(_norm(c), []).append(c)
+        by_norm.setdefault(normalize_name(c), []).append(c)
     problems: list[Problem] = []
     mapping: dict[str, str] = {}
     missing: list[str] = []
@@ -76,7 +72,7 @@ def align_columns(frame: pd.DataFrame, bundle: ModelBundle) -> tuple[pd.DataFram
         if col in frame.columns:
             mapping[col] = col
             continue
-        candidates = [c for c in by_norm.get(_norm(col), []) if c not in needed]
+        candidates = [c for c in by_norm.get(normalize_name(col), []) if c not in needed]
         if len(candidates) == 1:
             mapping[col] = candidates[0]
             problems.append(Problem(

@@ -339,6 +339,13 @@ def flagged_count(sorted_scores: np.ndarray, threshold: float) -> int:
     return int(sorted_scores.size - np.searchsorted(sorted_scores, threshold, side="left"))
 
 
+def profit_at(profit: pd.DataFrame, threshold: float) -> float:
+    """Expected profit at ``threshold`` from a full ``ThresholdCurve.profit`` table (O(log n))."""
+    grid = profit["threshold"].to_numpy()
+    i = min(int(np.searchsorted(grid, threshold, side="left")), len(grid) - 1)
+    return float(profit["profit"].iloc[i])
+
+
 def capacity_floor(scores: Any, capacity: int | None) -> float:
     """Lowest threshold that flags at most ``capacity`` of ``scores`` (0.0 without a limit).
 

@@ -9,7 +9,7 @@ import streamlit as st
 from churn_core import charts, pipeline
 from churn_core.bundle import bundle_to_zip
 from churn_core.export import to_csv_bytes
-from churn_core.threshold import Economics, break_even_probability
+from churn_core.threshold import Economics, break_even_probability, profit_at
 from ui import actions
 from ui.state import StateKeys, get, put, require_analysis
 from ui.widgets import download_csv, head, metric_row
@@ -77,7 +77,7 @@ flagged = int(n_all - np.searchsorted(sorted_scores, threshold, side="left"))
 medium_from = threshold / 2
 medium = int(np.searchsorted(sorted_scores, threshold, side="left")
              - np.searchsorted(sorted_scores, medium_from, side="left"))
-expected = actions.profit_at(profit_table, threshold)
+expected = profit_at(profit_table, threshold)
 metric_row({
     f"Customers flagged (of {n_all:,})": f"{flagged:,}",
     "Precision (test)": f"{point.precision:.0%}",

@@ -177,13 +177,6 @@ def profit_view(analysis: Any, econ: Economics) -> tuple[pd.DataFrame, Any]:
     return table, best
 
 
-def profit_at(table: pd.DataFrame, threshold: float) -> float:
-    """Expected profit at ``threshold`` from the full profit table (O(log n))."""
-    grid = table["threshold"].to_numpy()
-    i = min(int(np.searchsorted(grid, threshold, side="left")), len(grid) - 1)
-    return float(table["profit"].iloc[i])
-
-
 def at_risk(analysis: Any, threshold: float, flagged: int) -> pd.DataFrame:
     """The at-risk table at ``threshold`` for display, in O(1) per slider move.
 
@@ -223,7 +216,8 @@ def save_events_upload(data: bytes, name: str) -> str:
 
 def use_training_table(result: Any, name: str) -> bool:
     """Make an event-log training table the current dataset (id, label, cutoff set)."""
-    overrides = SchemaOverrides(id_column="customer_id", label_column="churned",
-                                column_types={"cutoff": "exclude"})
+    from churn_core.events.modeling import event_overrides
+
     return load_frame(result.training, name, f"events:{name}:{len(result.training)}",
-                      overrides=overrides, feature_labels=result.feature_labels)
+                      overrides=event_overrides(result.training),
+                      feature_labels=result.feature_labels)
