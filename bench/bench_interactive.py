@@ -189,7 +189,7 @@ def run(n: int, args: argparse.Namespace) -> dict[str, Any]:
             "profit_curve (every threshold)": lambda: charts.profit_curve(
                 profit_table, best=best_t, current=0.5),
             "tier_counts": lambda: charts.tier_counts(tiers_search(0.5)),
-            "score_histogram (every score)": lambda: charts.score_histogram(scores,
+            "score_histogram (binned)": lambda: charts.score_histogram(scores,
                                                                             threshold=0.5),
             "importance": lambda: charts.importance(importance),
             "beeswarm (top 10 features)": lambda: charts.beeswarm(

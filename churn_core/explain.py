@@ -8,6 +8,7 @@ so memory stays bounded at millions of rows.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -81,6 +82,7 @@ def shap_contributions(
     return out, base
 
 
+@functools.lru_cache(maxsize=4096)
 def humanize(name: str) -> str:
     """Turn a column name into words: ``DaySinceLastOrder`` -> ``Day since last order``."""
     text = re.sub(r"[_\-.]+", " ", str(name))
@@ -145,6 +147,30 @@ def reason_text(
     return f"{_numeric_phrase(label, v, pre.quantiles.get(feature, (np.nan,) * 3))} ({effect})"
 
 
+def _plain_numeric_texts(col: str, keys: np.ndarray, pre: Preprocessor,
+                         labels: Mapping[str, str] | None) -> dict | None:
+    """``reason_text`` for many values of a plain numeric feature at once (the common,
+    costly case: nearly every value is distinct); None for any other kind of feature."""
+    if (col in pre.categorical or col in pre.binary or col in pre.datetime
+            or (labels or {}).get(col)):
+        return None
+    label = humanize(col)
+    med = pre.quantiles.get(col, (np.nan,) * 3)[1]
+    typical = _fmt(med) if np.isfinite(med) else ""
+    out = {}
+    for key in keys:
+        if key == MISSING_KEY:
+            out[key] = f"{label} is missing (raises risk)"
+            continue
+        v = float(key)
+        if not typical or v == med:
+            out[key] = f"{label} is {_fmt(v)} (raises risk)"
+        else:
+            side = "above" if v > med else "below"
+            out[key] = f"{label} is {_fmt(v)}, {side} the typical {typical} (raises risk)"
+    return out
+
+
 def top_reasons(
     contributions: np.ndarray,
     X: pd.DataFrame,
@@ -179,10 +205,12 @@ def top_reasons(
             vals = X[col].iloc[rows]
             # A string sentinel for missing values: dict lookups on NaN/None are unreliable.
             keyed = vals.astype(object).where(vals.notna(), MISSING_KEY)
-            texts = {
-                key: reason_text(col, np.nan if key == MISSING_KEY else key, 1.0, pre, labels)
-                for key in pd.unique(keyed)
-            }
+            texts = _plain_numeric_texts(col, pd.unique(keyed), pre, labels)
+            if texts is None:
+                texts = {
+                    key: reason_text(col, np.nan if key == MISSING_KEY else key, 1.0, pre, labels)
+                    for key in pd.unique(keyed)
+                }
             result[cols[slot]][rows] = np.array([texts[key] for key in keyed], dtype=object)
     return pd.DataFrame(result, index=X.index)
 
@@ -197,6 +225,7 @@ def explain(
     labels: Mapping[str, str] | None = None,
     batch_size: int = 50_000,
     progress: Progress | None = None,
+    X: pd.DataFrame | None = None,
 ) -> Explanation:
     """Explain raw rows: transform, TreeSHAP, reasons in plain words.
 
@@ -211,8 +240,11 @@ def explain(
         Reasons per row.
     labels : mapping, optional
         Plain-words templates per feature.
+    X : DataFrame, optional
+        ``transform(pre, frame)`` when the caller already has it (saves a pass).
     """
-    X, _ = transform(pre, frame)
+    if X is None:
+        X, _ = transform(pre, frame)
     contribs, base = shap_contributions(
         booster, X, device=device, batch_size=batch_size, progress=progress
     )

@@ -92,11 +92,24 @@ def _json_float(x: float) -> float | None:
 
 
 def _as_text(series: pd.Series) -> pd.Series:
-    """Return text values stripped, with missing kept as NaN (object dtype)."""
-    out = series.astype("object")
-    mask = out.notna()
-    out = out.where(~mask, out[mask].map(lambda v: str(v).strip()))
-    return out.where(out != "", np.nan)
+    """Return text values stripped, with missing kept as NaN (object dtype).
+
+    Each distinct value is converted once (a million rows hold few distinct
+    categories). Mixed Python types go value by value, because factorising
+    would merge ``1``, ``1.0`` and ``True``, whose texts differ.
+    """
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        codes, uniques = series.cat.codes.to_numpy(), series.cat.categories
+    elif pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        codes, uniques = pd.factorize(series)
+    else:
+        out = series.astype("object")
+        mask = out.notna()
+        out = out.where(~mask, out[mask].map(lambda v: str(v).strip()))
+        return out.where(out != "", np.nan)
+    texts = np.array([str(v).strip() for v in uniques] + [""], dtype=object)
+    texts[texts == ""] = np.nan
+    return pd.Series(texts[codes], index=series.index, dtype=object)
 
 
 def to_numeric(series: pd.Series) -> tuple[pd.Series, pd.Series]:

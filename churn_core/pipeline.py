@@ -21,9 +21,8 @@ from churn_core.bundle import ModelBundle
 from churn_core.dataset import Dataset, prepare_dataset
 from churn_core.explain import Explanation, explain
 from churn_core.export import at_risk_table
-from churn_core.features import transform
 from churn_core.io import ReadOptions, ReadResult, read_table
-from churn_core.model import TrainConfig, TrainResult, predict_X, train
+from churn_core.model import TrainConfig, TrainResult, train
 from churn_core.problems import ChurnDataError, Problem, has_errors
 from churn_core.schema import Schema, SchemaOverrides, infer_schema
 from churn_core.segments import SegmentModel, assign_segments, fit_segments
@@ -174,8 +173,7 @@ def fit_all(
     report = progress or (lambda f, m: None)
     config = config or TrainConfig()
     result = train(dataset, config=config, splits=splits, progress=lambda f, m: report(0.7 * f, m))
-    X, _ = transform(result.preprocessor, dataset.frame)
-    scores = predict_X(result.booster, X)
+    X, scores = result.X, result.scores
     report(0.72, "Finding customer segments")
     segments = fit_segments(X.iloc[result.splits.train], k=k, seed=config.seed)
     labels = assign_segments(segments, X)
@@ -184,8 +182,9 @@ def fit_all(
     if mode == "auto":
         mode = "all" if len(X) <= EXPLAIN_ALL_MAX_ROWS else "top"
     rows = np.arange(len(X)) if mode == "all" else np.argsort(-scores)[: max(len(X) // 10, 1)]
-    expl = explain(result.booster, result.preprocessor, dataset.frame.iloc[np.sort(rows)],
-                   device=result.device, labels=feature_labels,
+    rows = np.sort(rows)
+    expl = explain(result.booster, result.preprocessor, dataset.frame.iloc[rows],
+                   device=result.device, labels=feature_labels, X=X.iloc[rows],
                    progress=lambda f, m: report(0.8 + 0.18 * f, m))
     y = dataset.y.to_numpy(dtype=float)
     valid_curve = ThresholdCurve(y[result.splits.valid], result.valid_scores)

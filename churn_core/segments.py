@@ -17,8 +17,8 @@ encoded, assigned and projected exactly like the training data):
 
 k is chosen on a random sample (``sample`` rows) by the silhouette score (on
 2,000 rows) of ``KMeans(n_init=1)`` for each k in ``k_range``. The final
-centres come from KMeans on up to :data:`KMEANS_FIT_ROWS` rows, or
-MiniBatchKMeans on all rows above :data:`MINIBATCH_ROWS`. Segment names come
+centres come from KMeans on up to :data:`KMEANS_FIT_ROWS` rows; every row is
+then assigned to its nearest centre. Segment names come
 from the two most distinctive features (largest |z| of the segment mean
 against the overall mean), e.g. "High DaySinceLastOrder, low OrderCount".
 """
@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
 
@@ -43,7 +43,6 @@ MAX_LEVELS = 10
 CATEGORY_WEIGHT = 0.5
 CLIP_Z = 3.0
 KMEANS_FIT_ROWS = 20_000
-MINIBATCH_ROWS = 100_000
 PROFILE_ROWS = 200_000
 Progress = Callable[[float, str], None] | None
 
@@ -346,14 +345,10 @@ def fit_segments(
         k = max(scores, key=lambda t: (t[1], -t[0]))[0]
         logger.info("chose k=%d by silhouette (%s)", k, scores)
     report(0.75, f"fitting {k} segments")
-    E_all = encode(model, X, dtype=np.float32 if len(X) > MINIBATCH_ROWS else np.float64)
-    if len(X) > MINIBATCH_ROWS:
-        km: Any = MiniBatchKMeans(n_clusters=k, batch_size=4096, n_init=3, random_state=seed)
-        km.fit(E_all)
-    else:
-        # Centres from at most KMEANS_FIT_ROWS rows; every row is still assigned below.
-        fit = rng.choice(len(E_all), size=min(len(E_all), KMEANS_FIT_ROWS), replace=False)
-        km = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(E_all[np.sort(fit)])
+    # Centres from at most KMEANS_FIT_ROWS rows (ten centres need no more); every row is
+    # assigned by assign_segments, so a million rows are encoded once, not here.
+    fit = rng.choice(len(X), size=min(len(X), KMEANS_FIT_ROWS), replace=False)
+    km = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(encode(model, X.iloc[np.sort(fit)]))
     centers = np.asarray(km.cluster_centers_, dtype=np.float64)
     pca = PCA(n_components=2, random_state=seed).fit(E_sample) if E_sample.shape[1] >= 2 else None
     model = replace(
@@ -362,7 +357,7 @@ def fit_segments(
         pca_mean=tuple(pca.mean_.tolist()) if pca else (0.0,) * E_sample.shape[1],
         pca_components=pca.components_.tolist() if pca else [[1.0], [0.0]],
     )
-    E_prof = E_all[np.sort(fit_rows)].astype(np.float64)
+    E_prof = encode(model, Xs)
     _, _, z = _z_scores(model, E_prof, _nearest(centers, E_prof))
     model = replace(model, names=_names(model, z))
     report(1.0, f"{k} segments")

@@ -11,7 +11,14 @@ import pytest
 
 from churn_core.bundle import load_bundle, save_bundle
 from churn_core.evaluate import confusion_at, evaluate, quality_verdict
-from churn_core.explain import global_importance, humanize, row_waterfall
+from churn_core.explain import (
+    global_importance,
+    humanize,
+    reason_text,
+    row_waterfall,
+    top_reasons,
+)
+from churn_core.features import Preprocessor
 from churn_core.model import TrainConfig
 from churn_core.pipeline import check_frame, export_table, fit_all, load_and_check, make_bundle
 from churn_core.problems import ChurnDataError
@@ -84,6 +91,26 @@ def test_reasons_are_plain_words_for_every_row(sample_analysis):
 def test_humanize():
     assert humanize("DaySinceLastOrder") == "Day since last order"
     assert humanize("order_count_30d") == "Order count 30d"
+
+
+def test_reasons_for_many_numeric_values_match_reason_text():
+    # top_reasons formats plain numeric features in bulk; it must say what reason_text says.
+    pre = Preprocessor(numeric=("spend_30d", "visits"), categorical=(), datetime=(),
+                       quantiles={"spend_30d": (0.0, 1.5, 3.0), "visits": (np.nan,) * 3},
+                       feature_names=("spend_30d", "visits"))
+    rng = np.random.default_rng(0)
+    values = np.concatenate([rng.normal(0, 100, 300), rng.integers(-5, 5, 50), [1.5, 1e13, -0.0]])
+    X = pd.DataFrame({"spend_30d": values, "visits": values[::-1].copy()})
+    X.iloc[::7, 0] = np.nan
+    contributions = rng.normal(size=(len(X), 2))
+    reasons = top_reasons(contributions, X, pre, top=2)
+    for i in range(len(X)):
+        order = np.argsort(-contributions[i])
+        for slot, j in enumerate(order):
+            col = X.columns[j]
+            expected = (reason_text(col, X.iloc[i, j], 1.0, pre)
+                        if contributions[i, j] > 0 else "")
+            assert reasons.iloc[i, slot] == expected
 
 
 def test_shap_matches_tree_explainer(sample_analysis):

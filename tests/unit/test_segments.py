@@ -92,10 +92,10 @@ def test_fixed_k_and_new_data(planted):
         assign_segments(model, X.drop(columns="recency"))
 
 
-def test_large_input_uses_minibatch(monkeypatch):
+def test_centres_from_a_sample_still_assign_every_row(monkeypatch):
     import churn_core.segments as seg
 
-    monkeypatch.setattr(seg, "MINIBATCH_ROWS", 1000)
+    monkeypatch.setattr(seg, "KMEANS_FIT_ROWS", 500)
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.normal(0, 1, (3000, 4)), columns=list("abcd"))
     X.loc[:1499, "a"] += 8

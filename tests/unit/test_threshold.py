@@ -143,3 +143,14 @@ def test_counts_add_up(rows, t):
     assert p.tp + p.fp + p.fn + p.tn == len(rows)
     assert p.tp + p.fp == p.flagged == int((s >= t).sum())
     assert 0 <= p.precision <= 1 and 0 <= p.recall <= 1 and 0 <= p.f1 <= 1
+
+
+def test_score_histogram_sends_bins_not_every_score():
+    from churn_core import charts
+
+    scores = np.random.default_rng(0).random(100_000)
+    fig = charts.score_histogram(scores, threshold=0.4)
+    bars = fig.data[0]
+    assert len(bars.y) == 50 and int(np.sum(bars.y)) == scores.size
+    assert fig.layout.shapes[0].x0 == 0.4
+    assert len(fig.to_json()) < 20_000
