@@ -12,10 +12,12 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from churn_core.bundle import load_bundle, save_bundle
 from churn_core.events.build import build_tables
+from churn_core.events.cutoffs import FREQUENCIES, plan_cutoffs
 from churn_core.events.labels import ChurnDefinition
 from churn_core.events.mapping import propose_mapping
 from churn_core.events.modeling import (
@@ -57,7 +59,8 @@ def format_problem(p: Problem) -> str:
     return " ".join(parts)
 
 
-def _print_problems(problems: Sequence[Problem], stream=sys.stderr) -> None:
+def _print_problems(problems: Sequence[Problem], stream=None) -> None:
+    stream = stream or sys.stderr       # looked up per call, so redirections are honoured
     for p in problems:
         print(format_problem(p), file=stream)
 
@@ -173,7 +176,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cutoffs(text: str) -> str | list[str]:
-    return "monthly" if text == "monthly" else [d.strip() for d in text.split(",") if d.strip()]
+    return text if text in FREQUENCIES else [d.strip() for d in text.split(",") if d.strip()]
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -197,6 +200,13 @@ def cmd_build(args: argparse.Namespace) -> int:
         churned = "" if c.get("churned") is None else f"{c['churned']:,}"
         print(f"{c['cutoff']:12} {c['active_customers']:>10,} {churned:>8} {rate:>6}  "
               f"{c.get('used_for', '')}")
+    plan = plan_cutoffs(date.fromisoformat(result.summary["first_date"]),
+                        date.fromisoformat(result.summary["last_date"]), definition)
+    train = plan.train_cutoffs
+    print(f"cutoffs: {plan.frequency} ({plan.reason})")
+    if train:
+        print(f"backtest: test cutoff {plan.test_cutoff}; training cutoffs {train[0]} to "
+              f"{train[-1]} ({len(train)}), whose churn windows end by the test cutoff")
     print(f"training rows: {len(result.training):,}; customers to score: "
           f"{len(result.scoring):,}; written to {args.out}")
     return 0
@@ -267,7 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=int, default=90, help="churn window W in days")
     p.add_argument("--active", type=int, default=365, help="active in the last L days")
     p.add_argument("--lead", type=int, default=0, help="lead time G in days")
-    p.add_argument("--cutoffs", default="monthly", help="'monthly' or DATE,DATE,...")
+    p.add_argument("--cutoffs", default="auto",
+                   help="auto (month ends, or every 14/7 days when the log is too short "
+                   "for a backtest by time), monthly, biweekly, weekly, or DATE,DATE,...")
     p.add_argument("--mapping", default=None, help="column roles: col=role,col=role")
     p.set_defaults(func=cmd_build)
     return parser

@@ -9,20 +9,25 @@ import streamlit as st
 
 from churn_core import charts
 from churn_core.events import (
+    FREQUENCIES,
     ROLES,
     ChurnDefinition,
     build_tables,
     cutoff_summary,
+    plan_cutoffs,
     prepare_log,
     propose_mapping,
 )
 from churn_core.problems import ChurnDataError
 from ui import actions
 from ui.state import StateKeys, get, put
-from ui.widgets import metric_row, problems_table, show_data_error, show_problems
+from ui.widgets import metric_row, plain, problems_table, show_data_error, show_problems
 
 K = StateKeys
 ROLE_CHOICES = ["ignore", *ROLES, "static"]
+CUTOFF_LABELS = {"auto": "automatic", "monthly": "month ends", "biweekly": "every 14 days",
+                 "weekly": "every 7 days"}
+SHOW = {"info": st.info, "warning": st.warning, "error": st.error}
 
 st.title("Event log")
 st.caption("No churn column? Upload raw orders or events (customer id + date, optionally "
@@ -97,19 +102,35 @@ show_problems([p for p in log.problems if p.severity != "info"], key="log_proble
 
 # -- 2. churn definition ---------------------------------------------------------------------
 st.subheader("2. What churn means")
-c = st.columns(4)
+c = st.columns(5)
 window = c[0].number_input("Churned if no order within (days)", 1, 3650, 90)
 active = c[1].number_input("Counted if ordered in the last (days)", 1, 3650, 365)
 lead = c[2].number_input("Lead time before the window (days)", 0, 365, 0)
 history = c[3].number_input("History before the first cutoff (days)", 0, 3650, 90)
+frequency = c[4].selectbox("Look at customers", FREQUENCIES, format_func=CUTOFF_LABELS.get,
+                           help="Automatic: month ends when they leave enough cutoffs for a "
+                           "backtest by time, else every 14 or 7 days.")
 st.caption(f"A customer who ordered in the {active} days up to a cutoff is churned if they "
            f"place no order between day {lead + 1} and day {lead + window} after it.")
 try:
     definition = ChurnDefinition(window_days=int(window), active_days=int(active),
-                                 lead_days=int(lead), min_history_days=int(history))
+                                 lead_days=int(lead), min_history_days=int(history),
+                                 cutoffs=frequency)
 except ChurnDataError as exc:
     show_data_error(exc, title="This definition is not valid")
     st.stop()
+plan = plan_cutoffs(log.first_day, log.last_day, definition)
+for p in plan.problems:
+    SHOW[p.severity](plain(f"{p.message} ({p.action})"))
+if any(p.severity == "error" for p in plan.problems):
+    st.stop()
+if plan.train_cutoffs:
+    st.caption(f"Backtest by time: test cutoff {plan.test_cutoff}, "
+               f"{len(plan.train_cutoffs)} training cutoff(s) whose churn window ends by then.")
+elif plan.test_cutoff is not None:
+    st.warning("No earlier cutoff's churn window ends by the latest outcome-known cutoff, so "
+               "a model cannot be tested by time: look at customers automatically or every "
+               "7 days, or shorten the churn window.")
 stored = get(K.EVENTS_SUMMARY)
 if stored is None or stored[0] != definition:
     with st.spinner("Counting customers per cutoff..."):

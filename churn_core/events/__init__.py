@@ -21,9 +21,13 @@ API
     Frozen: ``customer_id, timestamp, event_type, amount, quantity, unit_price, order_id,
     product, category, rating, static, timestamp_format, problems``;
     ``from_string("col=role,...")``, ``with_overrides(...)``, ``to_string()``, ``to_dict()``.
-``ChurnDefinition(window_days=90, active_days=365, lead_days=0, cutoffs="monthly",
+``ChurnDefinition(window_days=90, active_days=365, lead_days=0, cutoffs="auto",
 min_history_days=90)``
     Active = ordered in (c - active, c]; churned = no order in (c + lead, c + lead + window].
+    Cutoffs ``"auto"``, ``"monthly"``, ``"biweekly"``, ``"weekly"`` or dates.
+``plan_cutoffs(first_day, last_day, definition) -> CutoffPlan``
+    Which cutoffs a definition gives on a log and why: ``"auto"`` keeps month ends when
+    they leave at least 3 training cutoffs for a backtest by time, else every 14 or 7 days.
 ``prepare_log(source, mapping, *, engine=None, drop_duplicates=True, progress=None)
 -> PreparedLog``
     Stage the log once in DuckDB (optional: the functions below accept a path too).
@@ -44,13 +48,17 @@ Problem codes
 Errors: ``EVENTS_UNREADABLE``, ``EVENTS_BAD_MAPPING``, ``EVENTS_NO_CUSTOMER_ID``,
 ``EVENTS_NO_TIMESTAMP``, ``EVENTS_UNKNOWN_COLUMN``, ``EVENTS_NO_USABLE_ROWS``,
 ``EVENTS_BAD_DEFINITION``, ``EVENTS_NO_CUTOFFS``, ``EVENTS_NO_KNOWN_OUTCOME``,
-``EVENTS_TOO_FEW_CUTOFFS``. Warnings (lines left out, with counts): ``EVENTS_MISSING_ID``,
+``EVENTS_TOO_FEW_CUTOFFS`` (also raised when ``cutoffs="auto"`` finds the log too short
+for a backtest). Warnings (lines left out, with counts): ``EVENTS_MISSING_ID``,
 ``EVENTS_BAD_TIMESTAMP``, ``EVENTS_MISSING_TIMESTAMP``, ``EVENTS_DUPLICATES``,
-``EVENTS_ONE_CLASS``. Info: ``EVENT_ROLE_DETECTED``, ``EVENT_STATIC_DETECTED``,
-``EVENTS_RETURNS``, ``EVENTS_NO_PURCHASE_TYPE``.
+``EVENTS_ONE_CLASS``, ``EVENTS_CUTOFFS_CHOSEN`` (auto, fewer than 3 training cutoffs).
+Info: ``EVENT_ROLE_DETECTED``, ``EVENT_STATIC_DETECTED``,
+``EVENTS_RETURNS``, ``EVENTS_NO_PURCHASE_TYPE``, ``EVENTS_CUTOFFS_CHOSEN`` (the frequency
+``"auto"`` chose, and why).
 """
 
 from churn_core.events.build import BuildResult, build_tables
+from churn_core.events.cutoffs import FREQUENCIES, CutoffPlan, plan_cutoffs
 from churn_core.events.features import feature_labels
 from churn_core.events.labels import (
     ChurnDefinition,
@@ -63,7 +71,8 @@ from churn_core.events.mapping import ROLES, EventMapping, propose_mapping
 from churn_core.events.staging import EngineSettings, PreparedLog, prepare_log
 
 __all__ = [
-    "ROLES", "BuildResult", "ChurnDefinition", "EngineSettings", "EventMapping", "PreparedLog",
-    "TimeSplit", "build_tables", "cutoff_summary", "feature_labels", "prepare_log",
-    "propose_mapping", "resolve_cutoffs", "time_split",
+    "FREQUENCIES", "ROLES", "BuildResult", "ChurnDefinition", "CutoffPlan", "EngineSettings",
+    "EventMapping", "PreparedLog", "TimeSplit", "build_tables", "cutoff_summary",
+    "feature_labels", "plan_cutoffs", "prepare_log", "propose_mapping", "resolve_cutoffs",
+    "time_split",
 ]

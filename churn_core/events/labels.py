@@ -8,7 +8,6 @@ known only when ``c + lead_days + window_days <= last date in the data``.
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -17,6 +16,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from churn_core.events.cutoffs import (
+    FREQUENCIES,
+    backtest_cutoffs,
+    plan_cutoffs,
+    required_days,
+)
 from churn_core.events.mapping import EventMapping
 from churn_core.events.staging import EngineSettings, PreparedLog, prepare_log
 from churn_core.problems import ChurnDataError, Problem
@@ -34,17 +39,21 @@ class ChurnDefinition:
         L: only customers who ordered in the L days up to the cutoff count.
     lead_days : int
         G: gap between the cutoff and the start of the window (time to act).
-    cutoffs : "monthly" or sequence of dates
-        ``"monthly"``: every month end from ``first date + min_history_days``
-        to the last date; or explicit dates (ISO strings or ``date``).
+    cutoffs : {"auto", "monthly", "biweekly", "weekly"} or sequence of dates
+        ``"monthly"``: every month end from ``first date + min_history_days`` to the
+        last date. ``"biweekly"``/``"weekly"``: every 14/7 days back from the latest
+        date whose outcome is known. ``"auto"`` (default): month ends when they leave
+        enough training cutoffs for a backtest by time, else every 14 or 7 days (see
+        :func:`churn_core.events.cutoffs.plan_cutoffs`). Or explicit dates (ISO
+        strings or ``date``, also one comma-separated string).
     min_history_days : int
-        Days of history needed before the first monthly cutoff.
+        Days of history needed before the first cutoff.
     """
 
     window_days: int = 90
     active_days: int = 365
     lead_days: int = 0
-    cutoffs: str | tuple[date, ...] = "monthly"
+    cutoffs: str | tuple[date, ...] = "auto"
     min_history_days: int = 90
 
     def __post_init__(self) -> None:
@@ -53,7 +62,7 @@ class ChurnDefinition:
         bad += [f"{k}={getattr(self, k)!r}" for k in ("lead_days", "min_history_days")
                 if not isinstance(getattr(self, k), int) or getattr(self, k) < 0]
         cutoffs = self.cutoffs
-        if isinstance(cutoffs, str) and cutoffs != "monthly":
+        if isinstance(cutoffs, str) and cutoffs not in FREQUENCIES:
             cutoffs = tuple(c for c in cutoffs.split(",") if c.strip())
         if not isinstance(cutoffs, str):
             try:
@@ -62,12 +71,13 @@ class ChurnDefinition:
                 bad.append(f"cutoffs={self.cutoffs!r}")
                 cutoffs = ()
             if not cutoffs:
-                bad.append("cutoffs=() (give 'monthly' or at least one date)")
+                bad.append("cutoffs=() (give 'auto', 'monthly', 'weekly' or dates)")
         if bad:
             raise ChurnDataError([Problem(
                 "EVENTS_BAD_DEFINITION", "error",
                 "Invalid churn definition: " + ", ".join(bad) + " (days must be whole "
-                "numbers, window and active period at least 1; cutoffs 'monthly' or dates).",
+                "numbers, window and active period at least 1; cutoffs "
+                + "/".join(FREQUENCIES) + " or dates).",
                 values=tuple(bad))])
         object.__setattr__(self, "cutoffs", cutoffs)
 
@@ -84,20 +94,21 @@ class ChurnDefinition:
         return d
 
 
-def _month_end(d: date) -> date:
-    return date(d.year, d.month, calendar.monthrange(d.year, d.month)[1])
-
-
 def resolve_cutoffs(first_day: date, last_day: date, definition: ChurnDefinition) -> list[date]:
-    """Return the cutoff dates inside ``[first_day, last_day]``, ascending."""
-    if not isinstance(definition.cutoffs, str):
-        return [c for c in definition.cutoffs if first_day <= c <= last_day]
-    out = []
-    c = _month_end(first_day + timedelta(days=definition.min_history_days))
-    while c <= last_day:
-        out.append(c)
-        c = _month_end(c + timedelta(days=1))
-    return out
+    """Return the cutoff dates inside ``[first_day, last_day]``, ascending.
+
+    Raises
+    ------
+    ChurnDataError
+        ``EVENTS_TOO_FEW_CUTOFFS`` when ``cutoffs="auto"`` and no frequency leaves a
+        training cutoff for a backtest by time; the message names the log length the
+        window needs and a window that fits (see :func:`plan_cutoffs`).
+    """
+    plan = plan_cutoffs(first_day, last_day, definition)
+    errors = [p for p in plan.problems if p.severity == "error"]
+    if errors:
+        raise ChurnDataError(errors)
+    return list(plan.cutoffs)
 
 
 def outcome_known(cutoff: date, last_day: date, definition: ChurnDefinition) -> bool:
@@ -127,7 +138,7 @@ def cutoff_summary(source: str | Path | PreparedLog, mapping: EventMapping | Non
     mapping : EventMapping
         Required when ``source`` is a path.
     definition : ChurnDefinition, optional
-        Defaults to 90-day window, 365 days active, monthly cutoffs.
+        Defaults to 90-day window, 365 days active, automatic cutoffs.
     engine : EngineSettings, optional
 
     Returns
@@ -135,6 +146,11 @@ def cutoff_summary(source: str | Path | PreparedLog, mapping: EventMapping | Non
     DataFrame
         ``cutoff`` (date), ``active_customers``, ``churned`` (NA when the
         outcome is not known yet), ``churn_rate``, ``outcome_known``.
+
+    Raises
+    ------
+    ChurnDataError
+        ``EVENTS_TOO_FEW_CUTOFFS`` from :func:`resolve_cutoffs`.
     """
     definition = definition or ChurnDefinition()
     log = ensure_prepared(source, mapping, engine)
@@ -211,21 +227,15 @@ def time_split(training: pd.DataFrame, *, definition: ChurnDefinition | None = N
     Raises
     ------
     ChurnDataError
-        ``EVENTS_TOO_FEW_CUTOFFS`` when fewer than two usable cutoffs remain.
+        ``EVENTS_TOO_FEW_CUTOFFS`` when no earlier cutoff is left for training; the
+        message names the log length the definition needs.
     """
     cutoffs = pd.to_datetime(training["cutoff"]).dt.date.to_numpy()
     distinct = sorted(set(cutoffs))
-    test_cutoff = distinct[-1] if distinct else None
-    earlier = distinct[:-1]
-    if definition is not None and test_cutoff is not None:
-        earlier = [c for c in earlier
-                   if c + timedelta(days=definition.horizon_days) <= test_cutoff]
+    test_cutoff, earlier = backtest_cutoffs(
+        distinct, definition.horizon_days if definition is not None else 0)
     if not earlier:
-        raise ChurnDataError([Problem(
-            "EVENTS_TOO_FEW_CUTOFFS", "error",
-            f"A backtest by time needs at least two outcome-known cutoffs "
-            f"(found {len(distinct)} usable); use a longer log, a shorter window or more "
-            "cutoffs.", count=len(distinct))])
+        raise ChurnDataError([_too_few_cutoffs(distinct, definition)])
     in_earlier = np.isin(cutoffs, np.array(earlier, dtype=object))
     ids = training["customer_id"].astype(str).to_numpy()
     customers = np.unique(ids[in_earlier])
@@ -237,4 +247,24 @@ def time_split(training: pd.DataFrame, *, definition: ChurnDefinition | None = N
         train=np.flatnonzero(in_earlier & ~is_valid),
         valid=np.flatnonzero(in_earlier & is_valid),
         test=np.flatnonzero(cutoffs == test_cutoff),
-        test_cutoff=test_cutoff, train_cutoffs=tuple(earlier))
+        test_cutoff=test_cutoff, train_cutoffs=earlier)
+
+
+def _too_few_cutoffs(distinct: list[date], definition: ChurnDefinition | None) -> Problem:
+    found = (f"the table has {len(distinct)} cutoff{'s' if len(distinct) != 1 else ''}"
+             + (f" ({distinct[0]} to {distinct[-1]})" if len(distinct) > 1 else ""))
+    if definition is None:
+        return Problem("EVENTS_TOO_FEW_CUTOFFS", "error",
+                       f"A backtest by time needs at least two cutoffs; {found}.",
+                       count=len(distinct), action="build with more cutoffs")
+    need = required_days(definition)
+    return Problem(
+        "EVENTS_TOO_FEW_CUTOFFS", "error",
+        f"A backtest by time needs an outcome-known cutoff at least "
+        f"{definition.horizon_days} days before the latest one; {found}. With a "
+        f"{definition.window_days}-day churn window the log must span at least {need} days "
+        f"({definition.min_history_days} days of history, then {definition.horizon_days} "
+        f"days to label a training cutoff and {definition.horizon_days} more for the test).",
+        count=len(distinct), values=(f"needed_days={need}",),
+        action="build with weekly or automatic cutoffs, a shorter churn window, or a "
+               "longer log")

@@ -62,7 +62,8 @@ def definition_from_summary(summary: Mapping[str, Any] | None) -> ChurnDefinitio
     d = dict(summary["definition"])
     return ChurnDefinition(window_days=int(d.get("window_days", 90)),
                            active_days=int(d.get("active_days", 365)),
-                           lead_days=int(d.get("lead_days", 0)))
+                           lead_days=int(d.get("lead_days", 0)),
+                           min_history_days=int(d.get("min_history_days", 90)))
 
 
 def backtest_splits(frame: pd.DataFrame, *, definition: ChurnDefinition | None,

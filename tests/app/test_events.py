@@ -9,10 +9,10 @@ from tests.app.conftest import assert_clean
 from ui.state import StateKeys
 
 
-def _log() -> bytes:
+def _log(span: int = 540) -> bytes:
     rng = np.random.default_rng(0)
     n = 4000
-    days = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 540, n), unit="D")
+    days = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, span, n), unit="D")
     frame = pd.DataFrame({"customer_id": rng.integers(1, 300, n).astype(str),
                           "order_date": days.strftime("%Y-%m-%d"),
                           "amount": rng.gamma(2.0, 30.0, n).round(2)})
@@ -34,8 +34,19 @@ def test_event_log_to_training_table(page):
     assert_clean(at)
     assert at.session_state[StateKeys.EVENTS_LOG] is not None
     assert at.session_state[StateKeys.EVENTS_SUMMARY] is not None
+    assert any("month ends" in box.value for box in at.info)     # auto kept month ends
     next(b for b in at.button if b.label == "Build the training table").click().run()
     assert_clean(at)
     check = at.session_state[StateKeys.CHECK]
     assert check is not None and check.dataset.schema.label_column == "churned"
     assert at.session_state[StateKeys.FEATURE_LABELS]
+
+
+def test_event_log_too_short_for_the_window(page):
+    at = page("events.py")
+    at.file_uploader(key=StateKeys.W_EVENTS_UPLOAD).upload("orders.csv", _log(180),
+                                                            "text/csv").run()
+    next(b for b in at.button if b.label == "Confirm the mapping").click().run()
+    assert not at.exception
+    assert any("at least 271 days" in box.value for box in at.error)
+    assert not any(b.label == "Build the training table" for b in at.button)

@@ -141,7 +141,7 @@ def test_bad_definition_and_no_known_outcome(small_log):
 
 
 def test_monthly_cutoffs_and_summary(small_log):
-    d = ChurnDefinition(window_days=30, min_history_days=30)
+    d = ChurnDefinition(window_days=30, min_history_days=30, cutoffs="monthly")
     assert resolve_cutoffs(date(2022, 12, 1), date(2023, 3, 15), d) == [
         date(2022, 12, 31), date(2023, 1, 31), date(2023, 2, 28)]
     summary = cutoff_summary(small_log, propose_mapping(small_log), d)

@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from churn_core.events import ChurnDefinition, EventMapping, prepare_log
-from churn_core.events.features import features_sql
+from churn_core.events.features import feature_labels, features_sql
 
 CUTOFF = date(2023, 6, 30)
 MAPPING = EventMapping.from_string(
     "cid=customer_id,ts=timestamp,kind=event_type,order=order_id,qty=quantity,"
-    "price=unit_price,sku=product,stars=rating,land=static")
+    "price=unit_price,sku=product,dept=category,stars=rating,land=static")
 DEFINITION = ChurnDefinition(window_days=30, active_days=120, cutoffs=[CUTOFF])
 
 
@@ -30,6 +30,7 @@ def event(days: st.SearchStrategy[int]) -> st.SearchStrategy[dict]:
         "qty": st.integers(-2, 5),
         "price": st.sampled_from([1.0, 2.5, 10.0]),
         "sku": st.sampled_from(["p1", "p2", "p3"]),
+        "dept": st.sampled_from(["home", "toys"]),
         "stars": st.one_of(st.none(), st.integers(1, 5).map(float)),
         "land": st.sampled_from(["UK", "FR"]),
     })
@@ -39,7 +40,7 @@ def event(days: st.SearchStrategy[int]) -> st.SearchStrategy[dict]:
 # "every event is an order" when no name looks like a purchase); an anchor purchase long
 # before the cutoff keeps that log-level decision fixed so the test is about values only.
 ANCHOR = {"cid": "z", "day": -300, "kind": "purchase", "order": "0", "qty": 1, "price": 1.0,
-          "sku": "p1", "stars": None, "land": "UK"}
+          "sku": "p1", "dept": "home", "stars": None, "land": "UK"}
 
 
 def _features(events: list[dict], folder: Path, name: str) -> pd.DataFrame:
@@ -49,7 +50,10 @@ def _features(events: list[dict], folder: Path, name: str) -> pd.DataFrame:
     frame.to_parquet(path)
     log = prepare_log(path, MAPPING)
     sql = features_sql(log, CUTOFF, DEFINITION, with_label=False)
-    return log.con.execute(sql).df().sort_values("customer_id", ignore_index=True)
+    frame = log.con.execute(sql).df().sort_values("customer_id", ignore_index=True)
+    # every feature the builder can produce is mapped here, so the property covers them all
+    assert set(feature_labels(log)) <= set(frame.columns)
+    return frame
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow],
