@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -181,13 +182,16 @@ def child(engine: str, path: Path, memory_limit: str, threads: int) -> None:
 def measure(engine: str, path: Path, args: argparse.Namespace) -> dict:
     cmd = [sys.executable, __file__, "--child", engine, "--path", str(path),
            "--memory-limit", args.memory_limit, "--threads", str(args.threads)]
+    # the machine may be shared: the 1-minute load average before and after says how much
+    load = {"load_before": os.getloadavg()[0]}
     t = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t
+    load["load_after"] = os.getloadavg()[0]
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     if proc.returncode != 0 or not lines:
-        return {"error": (proc.stderr or proc.stdout)[-2000:], "wall_seconds": wall}
-    return json.loads(lines[-1][7:]) | {"wall_seconds": wall}
+        return {"error": (proc.stderr or proc.stdout)[-2000:], "wall_seconds": wall} | load
+    return json.loads(lines[-1][7:]) | {"wall_seconds": wall} | load
 
 
 def main() -> None:
@@ -206,7 +210,7 @@ def main() -> None:
     DATA.mkdir(parents=True, exist_ok=True)
     results = []
     print(f"{'events':>12} {'gen s':>7} {'file MB':>8} {'duckdb s':>9} {'duckdb GB':>10} "
-          f"{'pandas s':>9} {'pandas GB':>10} {'speedup':>8}")
+          f"{'pandas s':>9} {'pandas GB':>10} {'speedup':>8} {'load':>5}")
     for size in (int(float(s)) for s in args.sizes.split(",")):
         path = DATA / f"events_{size}.parquet"
         t = time.perf_counter()
@@ -214,6 +218,7 @@ def main() -> None:
             generate(size, path)
         gen = time.perf_counter() - t
         row = {"events": size, "generate_seconds": gen, "file_mb": path.stat().st_size / 1e6,
+               "memory_limit": args.memory_limit, "threads": args.threads,
                "duckdb": measure("duckdb", path, args)}
         if size <= args.pandas_max:
             row["pandas"] = measure("pandas", path, args)
@@ -230,13 +235,19 @@ def main() -> None:
             return format(r[key], spec) if key in r else "-"
         print(f"{size:>12,} {gen:>7.1f} {row['file_mb']:>8.0f} {fmt(d, 'seconds', '9.1f')} "
               f"{fmt(d, 'peak_rss_gb', '10.2f')} {fmt(p, 'seconds', '9.1f')} "
-              f"{fmt(p, 'peak_rss_gb', '10.2f')} {(f'{speed:.1f}x' if speed else '-'):>8}")
+              f"{fmt(p, 'peak_rss_gb', '10.2f')} {(f'{speed:.1f}x' if speed else '-'):>8} "
+              f"{fmt(d, 'load_before', '5.1f')}")
         for name in ("duckdb", "pandas"):
             if "error" in row[name]:
                 print(f"  {name} failed: {row[name]['error'][-500:]}")
             elif "skipped" in row[name]:
                 print(f"  {name} skipped: {row[name]['skipped']}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    # sizes not run this time keep their last result (each row names its memory limit)
+    sizes = {r["events"] for r in results}
+    if RESULTS.exists():
+        kept = [r for r in json.loads(RESULTS.read_text())["results"] if r["events"] not in sizes]
+        results = sorted(kept + results, key=lambda r: r["events"])
     RESULTS.write_text(json.dumps({
         "machine": {"python": platform.python_version(), "cpus": args.threads,
                     "memory_limit": args.memory_limit},

@@ -6,17 +6,18 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
+from churn_core.events.cutoffs import CutoffPlan, plan_cutoffs
 from churn_core.events.features import feature_labels, features_sql
 from churn_core.events.labels import (
     ChurnDefinition,
     cutoff_summary,
     ensure_prepared,
     outcome_known,
-    resolve_cutoffs,
 )
 from churn_core.events.mapping import EventMapping
 from churn_core.events.staging import EngineSettings, PreparedLog, Progress
@@ -43,7 +44,8 @@ class BuildResult:
     summary : dict
         JSON-ready: source, rows read/used, ``dropped`` (reason, code, count),
         returns, definition, mapping, ``cutoffs`` (cutoff, active_customers,
-        churned, churn_rate, outcome_known, used_for), scoring date, features.
+        churned, churn_rate, outcome_known, used_for), ``cutoff_plan`` (frequency
+        requested and used, reason, test and training cutoffs), scoring date, features.
     feature_labels : dict of str to str
         Plain-words template per feature, ``template.format(value=v)``.
     problems : list of Problem
@@ -84,7 +86,7 @@ def build_tables(source: str | Path | PreparedLog, mapping: EventMapping | None 
     mapping : EventMapping
         Column roles; required when ``source`` is a path.
     definition : ChurnDefinition, optional
-        Churn window, active period, lead time and cutoffs (default 90/365/0, monthly).
+        Churn window, active period, lead time and cutoffs (default 90/365/0, auto).
     out_dir : str or Path, optional
         When given, writes ``training.parquet``, ``scoring.parquet`` and ``summary.json``.
     engine : EngineSettings, optional
@@ -101,7 +103,8 @@ def build_tables(source: str | Path | PreparedLog, mapping: EventMapping | None 
     ------
     ChurnDataError
         Mapping and reading errors (see :func:`prepare_log`);
-        ``EVENTS_NO_CUTOFFS`` when no cutoff falls inside the data;
+        ``EVENTS_TOO_FEW_CUTOFFS`` when automatic cutoffs find the log too short for a
+        backtest by time; ``EVENTS_NO_CUTOFFS`` when no cutoff falls inside the data;
         ``EVENTS_NO_KNOWN_OUTCOME`` when no cutoff's churn window ends inside the data.
     """
     started = time.perf_counter()
@@ -113,7 +116,11 @@ def build_tables(source: str | Path | PreparedLog, mapping: EventMapping | None 
 
     log = ensure_prepared(source, mapping, engine, drop_duplicates=drop_duplicates,
                           progress=stage_progress)
-    cutoffs = resolve_cutoffs(log.first_day, log.last_day, definition)
+    plan = plan_cutoffs(log.first_day, log.last_day, definition)
+    errors = [p for p in plan.problems if p.severity == "error"]
+    if errors:
+        raise ChurnDataError(list(log.problems) + errors)
+    cutoffs = list(plan.cutoffs)
     known = [c for c in cutoffs if outcome_known(c, log.last_day, definition)]
     span = f"{log.first_day} to {log.last_day}"
     if not known:
@@ -134,11 +141,11 @@ def build_tables(source: str | Path | PreparedLog, mapping: EventMapping | None 
         progress(0.9, f"features for scoring at {log.last_day}")
     scoring = _fetch(log, features_sql(log, log.last_day, definition, with_label=False))
     scoring = scoring.sort_values("customer_id", ignore_index=True)
-    summary = _summary(log, definition, training, scoring)
+    summary = _summary(log, definition, plan, training, scoring)
     summary["seconds"] = round(time.perf_counter() - started, 2)
     labels = feature_labels(log)
     summary["feature_labels"] = labels
-    problems = list(log.problems) + _label_problems(training)
+    problems = list(log.problems) + list(plan.problems) + _label_problems(training)
     if out_dir is not None:
         _write(Path(out_dir), training, scoring, summary)
     if progress:
@@ -149,21 +156,32 @@ def build_tables(source: str | Path | PreparedLog, mapping: EventMapping | None 
                        feature_labels=labels, problems=problems)
 
 
-def _summary(log: PreparedLog, definition: ChurnDefinition, training: pd.DataFrame,
-             scoring: pd.DataFrame) -> dict:
+def _used_for(cutoff: date, known: bool, plan: CutoffPlan) -> str:
+    if not known:
+        return "not used (outcome not known yet)"
+    if cutoff == plan.test_cutoff:
+        return "test (backtest by time)"
+    if cutoff in plan.train_cutoffs:
+        return "training"
+    return "not in the backtest (churn window reaches past the test cutoff)"
+
+
+def _summary(log: PreparedLog, definition: ChurnDefinition, plan: CutoffPlan,
+             training: pd.DataFrame, scoring: pd.DataFrame) -> dict:
     per_cutoff = cutoff_summary(log, definition=definition)
     rows = [{"cutoff": r.cutoff.isoformat(), "active_customers": int(r.active_customers),
              "churned": None if pd.isna(r.churned) else int(r.churned),
              "churn_rate": None if pd.isna(r.churn_rate) else round(float(r.churn_rate), 4),
              "outcome_known": bool(r.outcome_known),
-             "used_for": "training" if r.outcome_known else "not used (outcome not known yet)"}
+             "used_for": _used_for(r.cutoff, bool(r.outcome_known), plan)}
             for r in per_cutoff.itertuples()]
     features = [c for c in training.columns if c not in ("customer_id", "cutoff", "churned")]
     return {
         "source": log.source_name, "first_date": log.first_day.isoformat(),
         "last_date": log.last_day.isoformat(), "rows_read": log.rows_read,
         "rows_used": log.rows_used, "dropped": list(log.dropped), "returns": log.returns,
-        "definition": definition.to_dict(), "mapping": log.mapping.to_dict(),
+        "definition": definition.to_dict(), "cutoff_plan": plan.to_dict(),
+        "mapping": log.mapping.to_dict(),
         "cutoffs": rows, "training_rows": len(training),
         "training_churn_rate": round(float(training["churned"].mean()), 4),
         "scoring_date": log.last_day.isoformat(), "scoring_customers": len(scoring),

@@ -1,13 +1,17 @@
 """Read an event log once into a compact per-customer-per-day table inside DuckDB.
 
-Three scans of the file, all in DuckDB (never in pandas):
+Four scans of the file, all in DuckDB (never in pandas):
 
 1. a quality pass: rows, rows without customer id, unparseable timestamps,
    date range and the event-type vocabulary (to recognise purchases and
    returns);
 2. the ``daily`` table: exact duplicate lines dropped, then one row per
    customer and day with orders, returns, money, event-type counts, ratings,
-   static attributes and the gap to the previous order day;
+   static attributes and the gap to the previous order day. Duplicates are
+   found exactly in two steps: a narrow pass lists the line hashes seen more
+   than once (the one line-level aggregate, the largest cost at 100M lines),
+   then only lines with such a hash are grouped on every column (one more
+   scan of the file, only when there are any);
 3. the ``items`` table: the first day each customer bought each product and
    category (distinct counts at any cutoff are then a filter and a count).
 
@@ -21,7 +25,6 @@ import dataclasses
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -29,21 +32,15 @@ from pathlib import Path
 
 import duckdb
 
-from churn_core.events.mapping import (
-    EventMapping,
-    check_mapping,
-    describe_source,
-    quote,
-    source_sql,
-)
+from churn_core.events.cleaning import text_sql, timestamp_sql, typed_sql
+from churn_core.events.mapping import EventMapping, check_mapping, describe_source, source_sql
+from churn_core.events.spill import spill_directory
 from churn_core.problems import Problem, example_values
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None] | None
 
-NA_TOKENS = ("nan", "NaN", "None", "NULL", "null", "NA", "N/A", "n/a", "-", "--", "?",
-             "无", "空", "#N/A")
 RETURN_WORDS = re.compile(r"return|cancel|refund|退货|退款|取消|退订", re.IGNORECASE)
 PURCHASE_WORDS = re.compile(
     r"purchase|order|buy|bought|transaction|checkout|pay|sale|下单|购买|支付|订单|成交",
@@ -74,9 +71,11 @@ def connect(engine: EngineSettings | None = None) -> duckdb.DuckDBPyConnection:
     """Open an in-memory DuckDB connection with the given resource limits."""
     engine = engine or EngineSettings()
     threads = engine.threads or min(2, os.cpu_count() or 1)
-    tmp = engine.temp_directory or tempfile.mkdtemp(prefix="churn_duckdb_")
+    tmp = engine.temp_directory or spill_directory()
     con = duckdb.connect(config={"memory_limit": engine.memory_limit, "threads": threads,
                                  "temp_directory": tmp, "preserve_insertion_order": False})
+    # the bar is drawn on stdout for queries over ~2 s: noise in the app and the CLI
+    con.execute("SET enable_progress_bar = false")
     return con
 
 
@@ -118,70 +117,6 @@ class PreparedLog:
     has_money: bool
     has_returns: bool
     problems: tuple[Problem, ...]
-
-
-def _text(col: str) -> str:
-    tokens = ", ".join("'" + t.replace("'", "''") + "'" for t in NA_TOKENS)
-    x = f"NULLIF(trim(CAST({quote(col)} AS VARCHAR)), '')"
-    # the length test skips the token lookup for almost every value (cheap at 100M rows)
-    return f"CASE WHEN length({x}) <= 4 AND {x} IN ({tokens}) THEN NULL ELSE {x} END"
-
-
-def _number(col: str, type_name: str) -> str:
-    if not type_name.startswith(("VARCHAR", "BLOB")):
-        return f"TRY_CAST({quote(col)} AS DOUBLE)"
-    x = _text(col)
-    return (f"COALESCE(TRY_CAST({x} AS DOUBLE), "
-            f"TRY_CAST(regexp_replace({x}, '[,\\s¥$€£￥%]', '', 'g') AS DOUBLE))")
-
-
-def _timestamp(col: str, type_name: str, fmt: str | None) -> str:
-    if type_name.startswith(("TIMESTAMP", "DATE")):
-        return f"CAST({quote(col)} AS TIMESTAMP)"
-    x = _text(col)
-    if fmt:
-        return f"COALESCE(TRY_CAST({x} AS TIMESTAMP), try_strptime({x}, '{fmt}'))"
-    return f"TRY_CAST({x} AS TIMESTAMP)"
-
-
-def _plain_text(col: str, type_name: str) -> str:
-    """Cheap text for typed (Parquet) columns: no trimming or NA tokens."""
-    if type_name.startswith("VARCHAR"):
-        return f"NULLIF({quote(col)}, '')"
-    return f"CAST({quote(col)} AS VARCHAR)"
-
-
-def _typed_sql(source: str | Path, mapping: EventMapping, types: dict[str, str], *,
-               typed_source: bool) -> str:
-    """SELECT giving one typed row per line: cid, ts, ts_given, event_type, ..., s0..
-
-    ``typed_source`` (Parquet): only the customer id gets the full text clean-up;
-    other text roles are taken as stored, which keeps a 100M-row scan cheap.
-    """
-    m = mapping
-
-    def text(col: str) -> str:
-        return _plain_text(col, types[col]) if typed_source else _text(col)
-
-    ts_type = types[m.timestamp]
-    ts_given = (f"{quote(m.timestamp)} IS NOT NULL" if not ts_type.startswith("VARCHAR")
-                else f"{_text(m.timestamp)} IS NOT NULL")
-    cols = [f"{_text(m.customer_id)} AS cid0",
-            f"{_timestamp(m.timestamp, ts_type, m.timestamp_format)} AS ts",
-            f"{ts_given} AS ts_given"]
-    for role in ("event_type", "order_id", "product", "category"):
-        col = getattr(m, role)
-        expr = "NULL::VARCHAR" if col is None else text(col)
-        cols.append(f"{'lower(' + expr + ')' if role == 'event_type' else expr} AS {role}")
-    for role in ("amount", "quantity", "unit_price", "rating"):
-        col = getattr(m, role)
-        cols.append(f"{'NULL::DOUBLE' if col is None else _number(col, types[col])} AS {role}")
-    cols += [f"{text(c)} AS s{i}" for i, c in enumerate(m.static)]
-    # "17850.0" is an integer id exported through a float column: keep "17850"
-    cid = ("CASE WHEN suffix(cid0, '.0') AND regexp_full_match(cid0, '[0-9]+\\.0+') "
-           "THEN regexp_replace(cid0, '\\.0+$', '') ELSE cid0 END")
-    return (f"SELECT {cid} AS cid, * EXCLUDE (cid0) FROM "
-            f"(SELECT {', '.join(cols)} FROM {source_sql(source)})")
 
 
 def _sql_list(values: list[str]) -> str:
@@ -239,12 +174,46 @@ def _money_sql(m: EventMapping) -> str | None:
     return None
 
 
+def _line_hash(m: EventMapping) -> str:
+    cols = ("cid", "ts", "event_type", "order_id", "product", "category", "amount", "quantity",
+            "unit_price", "rating", *(f"s{i}" for i in range(len(m.static))))
+    return f"hash({', '.join(cols)})"
+
+
+def _stage_repeated_hashes(con: duckdb.DuckDBPyConnection, clean: str, m: EventMapping) -> int:
+    """Table ``repeated``: line hashes seen more than once; return how many there are.
+
+    Equal lines have equal hashes, so every duplicate line has its hash here;
+    a line whose hash is not here is unique. One narrow aggregate (8 bytes a
+    line) instead of grouping 100M lines on every column.
+    """
+    con.execute(f"CREATE OR REPLACE TEMP TABLE repeated AS SELECT h FROM "
+                f"(SELECT {_line_hash(m)} AS h FROM ({clean})) GROUP BY h HAVING count(*) > 1")
+    return con.execute("SELECT count(*) FROM repeated").fetchone()[0]
+
+
+def _lines_sql(clean: str, m: EventMapping, candidates: bool) -> str:
+    """One row per distinct line of ``clean`` with ``copies``, its number of occurrences.
+
+    Without ``candidates`` (no repeated hash) every line is unique. Otherwise the
+    lines with a repeated hash are grouped on every column (exact, and few in
+    real logs) and the rest are unique; a hash collision only sends a unique
+    line to the exact grouping.
+    """
+    if not candidates:
+        return f"SELECT *, 1 AS copies FROM ({clean})"
+    hashed = f"SELECT *, {_line_hash(m)} AS h FROM ({clean})"
+    return (f"SELECT * EXCLUDE (h), 1 AS copies FROM ({hashed}) "
+            f"WHERE h NOT IN (SELECT h FROM repeated) UNION ALL "
+            f"SELECT *, count(*) AS copies FROM (SELECT * EXCLUDE (h) FROM ({hashed}) "
+            f"WHERE h IN (SELECT h FROM repeated)) GROUP BY ALL")
+
+
 def _stage_daily(con: duckdb.DuckDBPyConnection, clean: str, m: EventMapping,
-                 event_types: list[str], drop_duplicates: bool) -> None:
+                 event_types: list[str], candidates: bool) -> None:
     attrs = [f"s{i}" for i in range(len(m.static))]
     order_key = "order_id" if m.order_id else "CAST(ts AS VARCHAR)"
-    lines = (f"SELECT *, count(*) AS copies FROM ({clean}) GROUP BY ALL" if drop_duplicates
-             else f"SELECT *, 1 AS copies FROM ({clean})")
+    lines = _lines_sql(clean, m, candidates)
     type_counts = "".join(
         f", sum(n_lines) FILTER (event_type = '{t.replace(chr(39), chr(39) * 2)}') AS et{i}"
         for i, t in enumerate(event_types))
@@ -276,12 +245,18 @@ def _stage_daily(con: duckdb.DuckDBPyConnection, clean: str, m: EventMapping,
 
 
 def _stage_items(con: duckdb.DuckDBPyConnection, clean: str, m: EventMapping) -> None:
-    parts = [f"SELECT cid, {i} AS which, {role} AS item, min(CAST(ts AS DATE)) AS first_day "
-             f"FROM ({clean}) WHERE kind = 'p' AND {role} IS NOT NULL GROUP BY ALL"
-             for i, role in enumerate(("product", "category")) if getattr(m, role)]
-    sql = " UNION ALL ".join(parts) or (
-        "SELECT NULL::VARCHAR AS cid, 0 AS which, NULL::VARCHAR AS item, "
-        "NULL::DATE AS first_day WHERE FALSE")
+    # one scan for both roles: each purchase line unnests into (0, product), (1, category)
+    roles = [(i, role) for i, role in enumerate(("product", "category")) if getattr(m, role)]
+    if roles:
+        which = ", ".join(str(i) for i, _ in roles)
+        items = ", ".join(role for _, role in roles)
+        sql = (f"SELECT cid, which, item, min(day) AS first_day FROM ("
+               f"SELECT cid, CAST(ts AS DATE) AS day, unnest([{which}]) AS which, "
+               f"unnest([{items}]) AS item FROM ({clean}) WHERE kind = 'p') "
+               "WHERE item IS NOT NULL GROUP BY cid, which, item")
+    else:
+        sql = ("SELECT NULL::VARCHAR AS cid, 0 AS which, NULL::VARCHAR AS item, "
+               "NULL::DATE AS first_day WHERE FALSE")
     con.execute(f"CREATE OR REPLACE TEMP TABLE items AS "
                 f"SELECT cid, which, first_day FROM ({sql})")
 
@@ -357,7 +332,7 @@ def prepare_log(source: str | Path, mapping: EventMapping, *,
     # Parquet is typed and cheap to rescan; text formats are parsed once into a DuckDB table
     is_parquet = source_sql(source).startswith("read_parquet")
     con.execute(f"CREATE OR REPLACE TEMP {'VIEW' if is_parquet else 'TABLE'} typed AS "
-                f"{_typed_sql(source, mapping, types, typed_source=is_parquet)}")
+                f"{typed_sql(source, mapping, types, typed_source=is_parquet)}")
     totals, vocab = _quality_pass(con, "typed")
     if totals["first"] is None:
         raise ChurnDataError([Problem(
@@ -371,7 +346,8 @@ def prepare_log(source: str | Path, mapping: EventMapping, *,
     event_types = [t for t, _ in vocab][:TOP_EVENT_TYPES] if mapping.event_type else []
     if progress:
         progress(0.3, "aggregating events per customer and day")
-    _stage_daily(con, clean, mapping, event_types, drop_duplicates)
+    candidates = drop_duplicates and _stage_repeated_hashes(con, clean, mapping) > 0
+    _stage_daily(con, clean, mapping, event_types, candidates)
     if progress:
         progress(0.6, "first purchase of each product and category")
     _stage_items(con, clean, mapping)
@@ -380,10 +356,10 @@ def prepare_log(source: str | Path, mapping: EventMapping, *,
     examples = []
     if totals["bad_ts"]:
         ts = mapping.timestamp
-        parsed = _timestamp(ts, types[ts], mapping.timestamp_format)
+        parsed = timestamp_sql(ts, types[ts], mapping.timestamp_format)
         examples = [r[0] for r in con.execute(
-            f"SELECT {_text(ts)} FROM {source_sql(source)} "
-            f"WHERE {parsed} IS NULL AND {_text(ts)} IS NOT NULL LIMIT 5").fetchall()]
+            f"SELECT {text_sql(ts)} FROM {source_sql(source)} "
+            f"WHERE {parsed} IS NULL AND {text_sql(ts)} IS NOT NULL LIMIT 5").fetchall()]
     dropped, problems = _report(totals, int(dups or 0), int(return_lines), decided,
                                 list(example_values(examples)), mapping)
     logger.info("staged %s: %s lines read, %s used, dropped %s", Path(source).name,

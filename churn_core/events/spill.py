@@ -1,0 +1,60 @@
+"""Where DuckDB spills to disk, and cleaning up after it.
+
+Every connection gets its own folder under one folder per process
+(``churn_duckdb_<pid>_*`` in the system temp folder). The process folder is
+removed when the process exits; folders left by processes that were killed
+are removed the next time a process starts spilling.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import logging
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "churn_duckdb_"
+_OWNED = re.compile(rf"{PREFIX}(\d+)_")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def remove_orphans(root: str | Path | None = None) -> int:
+    """Remove spill folders whose process is gone; return how many were removed."""
+    removed = 0
+    for path in Path(root or tempfile.gettempdir()).glob(f"{PREFIX}*_*"):
+        match = _OWNED.match(path.name)
+        if match and path.is_dir() and not _alive(int(match.group(1))):
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    if removed:
+        logger.info("removed %d spill folders left by ended processes", removed)
+    return removed
+
+
+@functools.cache
+def _process_folder(pid: int) -> str:
+    remove_orphans()
+    path = tempfile.mkdtemp(prefix=f"{PREFIX}{pid}_")
+    # Only the process that made the folder removes it (a forked child has its own pid).
+    atexit.register(lambda: os.getpid() == pid and shutil.rmtree(path, ignore_errors=True))
+    return path
+
+
+def spill_directory() -> str:
+    """A new, empty folder for one DuckDB connection's spill files."""
+    return tempfile.mkdtemp(prefix="con_", dir=_process_folder(os.getpid()))
