@@ -241,11 +241,18 @@ def export_table(
     *,
     at_risk_only: bool = True,
     medium_from: float | None = None,
+    limit: int | None = None,
 ) -> pd.DataFrame:
-    """The at-risk list for the analysed customers (reasons where explained)."""
+    """The at-risk list for the analysed customers (reasons where explained).
+
+    ``limit`` keeps only the riskiest ``limit`` rows: the same rows, in the same
+    order, as the head of the whole list, without building the whole list.
+    """
     scores = analysis.scores
     tiers = risk_tiers(scores, threshold, medium_from=medium_from)
     rows = np.flatnonzero(scores >= threshold) if at_risk_only else np.arange(len(scores))
+    if limit is not None and rows.size > limit:
+        rows = np.sort(rows[np.argsort(-scores[rows], kind="stable")[:limit]])
     # Reasons exist for explained rows; positions of the others stay empty.
     pos = analysis.X.index.get_indexer(analysis.explanation.reasons.index)
     reasons = np.full((len(scores), 3), "", dtype=object)

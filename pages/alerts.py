@@ -12,7 +12,7 @@ from churn_core.export import to_csv_bytes
 from churn_core.threshold import Economics, break_even_probability, profit_at
 from ui import actions
 from ui.state import StateKeys, get, put, require_analysis
-from ui.widgets import download_csv, head, metric_row
+from ui.widgets import download_csv, metric_row
 
 K = StateKeys
 PLOT_POINTS = 2000
@@ -107,18 +107,18 @@ st.caption(f"Tiers: high = probability at least {threshold:.2f}; medium = at lea
 st.subheader("Customers to contact")
 table = actions.at_risk(analysis, threshold, flagged)
 st.dataframe(
-    head(table, 1000), hide_index=True, width="stretch",
+    table, hide_index=True, width="stretch",
     column_config={"churn_probability": st.column_config.ProgressColumn(
         "churn probability", min_value=0.0, max_value=1.0, format="percent")})
-if len(table) > 1000:
-    st.caption(f"Showing the riskiest 1,000 of {len(table):,}; the download has them all.")
+if flagged > len(table):
+    st.caption(f"Showing the riskiest {len(table):,} of {flagged:,}; the download has them all.")
 detail = {"medium_from": medium_from, "economics": {
     "value_retained": econ.value_retained, "offer_cost": econ.offer_cost,
     "success_rate": econ.success_rate, "contact_cost": econ.contact_cost,
     "capacity": econ.capacity}}
 c1, c2 = st.columns(2)
 with c1:
-    download_csv(f"Download the at-risk list ({len(table):,} customers)",
+    download_csv(f"Download the at-risk list ({flagged:,} customers)",
                  lambda: to_csv_bytes(pipeline.export_table(analysis, threshold)),
                  file_name="at_risk_customers.csv", key="download_at_risk")
 with c2:

@@ -177,17 +177,22 @@ def profit_view(analysis: Any, econ: Economics) -> tuple[pd.DataFrame, Any]:
     return table, best
 
 
-def at_risk(analysis: Any, threshold: float, flagged: int) -> pd.DataFrame:
-    """The at-risk table at ``threshold`` for display, in O(1) per slider move.
+SHOWN_ROWS = 1000
 
-    The list of every customer, riskiest first, is built once per model (every row
-    flagged at threshold 0, so tier "high" and the suggested action of a flagged
-    customer); the customers flagged at ``threshold`` are its first ``flagged`` rows.
+
+def at_risk(analysis: Any, threshold: float, flagged: int) -> pd.DataFrame:
+    """The riskiest customers flagged at ``threshold`` (at most ``SHOWN_ROWS``) for display,
+    in O(1) per slider move.
+
+    The riskiest ``SHOWN_ROWS`` customers are listed once per model (flagged at
+    threshold 0, so tier "high" and the suggested action of a flagged customer); the
+    customers flagged at ``threshold`` are the first ``flagged`` of them. The download
+    builds the whole list at the chosen threshold.
     """
     memo = get(K.AT_RISK)
     model_key = get(K.MODEL_KEY)
     if memo is None or memo[0] != model_key:
-        memo = (model_key, pipeline.export_table(analysis, 0.0))
+        memo = (model_key, pipeline.export_table(analysis, 0.0, limit=SHOWN_ROWS))
         put(K.AT_RISK, memo)
     return memo[1].iloc[:flagged]
 

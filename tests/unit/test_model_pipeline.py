@@ -163,6 +163,9 @@ def test_export_table_lists_flagged_customers(sample_analysis):
     assert len(table) == int((analysis.scores >= analysis.threshold).sum())
     assert list(table.columns)[:4] == ["CustomerID", "churn_probability", "risk_tier", "at_risk"]
     assert (table["suggested_action"] != "").all()
+    # The first rows alone (what the Alerts page shows) are the head of the whole list.
+    top = export_table(analysis, 0.0, limit=25)
+    pd.testing.assert_frame_equal(top, export_table(analysis, 0.0).head(25))
 
 
 def test_evaluate_confusion_matches_counts():
