@@ -36,6 +36,8 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
 
+from churn_core.threads import one_thread
+
 logger = logging.getLogger(__name__)
 
 MAX_NUMERIC = 20
@@ -262,6 +264,7 @@ def _nearest(centers: np.ndarray, E: np.ndarray, chunk: int = 200_000) -> np.nda
     return out
 
 
+@one_thread
 def fit_segments(
     X: pd.DataFrame,
     *,
@@ -364,6 +367,7 @@ def fit_segments(
     return model
 
 
+@one_thread
 def assign_segments(model: SegmentModel, X: pd.DataFrame) -> np.ndarray:
     """Return the segment number (0..k-1) of each row: the nearest centre.
 

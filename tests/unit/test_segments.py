@@ -102,3 +102,17 @@ def test_centres_from_a_sample_still_assign_every_row(monkeypatch):
     model = fit_segments(X, k_range=range(2, 4), sample=800)
     assert model.k == 2
     assert np.bincount(assign_segments(model, X)).tolist() in ([1500, 1500],)
+
+
+def test_one_thread_limits_blas_and_openmp_inside_only():
+    from threadpoolctl import threadpool_info
+
+    from churn_core.threads import one_thread
+
+    @one_thread
+    def pools():
+        return [p["num_threads"] for p in threadpool_info()]
+
+    inside = pools()
+    assert inside and set(inside) == {1}
+    assert fit_segments.__name__ == "fit_segments"  # decorated, name kept
