@@ -146,20 +146,20 @@ def features_sql(log: PreparedLog, cutoff: date, definition: ChurnDefinition, *,
     c = f"DATE '{cutoff.isoformat()}'"
     items = ""
     if log.mapping.product or log.mapping.category:
-        items = (f"LEFT JOIN (SELECT cid, count(*) FILTER (which = 0) AS n_products, "
+        items = (f"LEFT JOIN (SELECT cust, count(*) FILTER (which = 0) AS n_products, "
                  f"count(*) FILTER (which = 1) AS n_categories FROM items "
-                 f"WHERE first_day <= {c} GROUP BY cid) p USING (cid)")
+                 f"WHERE first_day <= {c} GROUP BY cust) p USING (cust)")
     label, label_join = "", ""
     if with_label:
         start, end = definition.lead_days, definition.lead_days + definition.window_days
-        label = ", CASE WHEN fut.cid IS NULL THEN 1 ELSE 0 END::INTEGER AS churned"
-        label_join = (f"LEFT JOIN (SELECT DISTINCT cid FROM daily WHERE n_orders > 0 "
-                      f"AND day > {c} + {start} AND day <= {c} + {end}) fut USING (cid)")
+        label = ", CASE WHEN fut.cust IS NULL THEN 1 ELSE 0 END::INTEGER AS churned"
+        label_join = (f"LEFT JOIN (SELECT DISTINCT cust FROM daily WHERE n_orders > 0 "
+                      f"AND day > {c} + {start} AND day <= {c} + {end}) fut USING (cust)")
     return f"""
         WITH agg AS (
-            SELECT cid, {', '.join(_aggregates(log, c))}
+            SELECT cust, {', '.join(_aggregates(log, c))}
             FROM daily WHERE day <= {c}
-            GROUP BY cid
+            GROUP BY cust
             HAVING max(day) FILTER (n_orders > 0) > {c} - {definition.active_days})
-        SELECT cid AS customer_id, {c} AS cutoff, {', '.join(_selects(log, c))} {label}
-        FROM agg {items} {label_join}"""
+        SELECT customers.cid AS customer_id, {c} AS cutoff, {', '.join(_selects(log, c))} {label}
+        FROM agg JOIN customers USING (cust) {items} {label_join}"""

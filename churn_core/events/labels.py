@@ -162,13 +162,13 @@ def cutoff_summary(source: str | Path | PreparedLog, mapping: EventMapping | Non
     active, lead, window = definition.active_days, definition.lead_days, definition.window_days
     rows = log.con.execute(f"""
         WITH cut(c) AS (VALUES {values}),
-        od AS (SELECT cid, day FROM daily WHERE n_orders > 0),
-        act AS (SELECT DISTINCT c, cid FROM cut JOIN od
+        od AS (SELECT cust, day FROM daily WHERE n_orders > 0),
+        act AS (SELECT DISTINCT c, cust FROM cut JOIN od
                 ON od.day > c - {active} AND od.day <= c),
-        fut AS (SELECT DISTINCT c, cid FROM cut JOIN od
+        fut AS (SELECT DISTINCT c, cust FROM cut JOIN od
                 ON od.day > c + {lead} AND od.day <= c + {lead + window})
-        SELECT act.c, count(*), count(*) FILTER (fut.cid IS NULL)
-        FROM act LEFT JOIN fut ON act.c = fut.c AND act.cid = fut.cid
+        SELECT act.c, count(*), count(*) FILTER (fut.cust IS NULL)
+        FROM act LEFT JOIN fut ON act.c = fut.c AND act.cust = fut.cust
         GROUP BY act.c ORDER BY act.c""").fetchall()
     found = {r[0]: r for r in rows}
     records = []

@@ -7,7 +7,9 @@ Four scans of the file, all in DuckDB (never in pandas):
    returns);
 2. the ``daily`` table: exact duplicate lines dropped, then one row per
    customer and day with orders, returns, money, event-type counts, ratings,
-   static attributes and the gap to the previous order day. Duplicates are
+   static attributes and the gap to the previous order day, keyed by an
+   integer customer key (table ``customers`` holds the text id once per
+   customer). Duplicates are
    found exactly in two steps: a narrow pass lists the line hashes seen more
    than once (the one line-level aggregate, the largest cost at 100M lines),
    then only lines with such a hash are grouped on every column (one more
@@ -81,7 +83,7 @@ def connect(engine: EngineSettings | None = None) -> duckdb.DuckDBPyConnection:
 
 @dataclass(frozen=True)
 class PreparedLog:
-    """An event log staged in DuckDB (tables ``daily`` and ``items``).
+    """An event log staged in DuckDB (tables ``customers``, ``daily`` and ``items``).
 
     Attributes
     ----------
@@ -124,12 +126,16 @@ def _sql_list(values: list[str]) -> str:
 
 
 def _quality_pass(con: duckdb.DuckDBPyConnection, typed: str) -> tuple[dict, list]:
+    order_type = con.execute(f"SELECT typeof(order_id) FROM {typed} LIMIT 1").fetchone()
+    # an integer order id never starts with "C"
+    c_orders = ("count(*) FILTER (order_id LIKE 'C%')" if order_type in (None, ("VARCHAR",))
+                else "0")
     rows = con.execute(f"""
         SELECT event_type, count(*), count(*) FILTER (cid IS NULL),
                count(*) FILTER (cid IS NOT NULL AND ts IS NULL AND ts_given),
                count(*) FILTER (cid IS NOT NULL AND NOT ts_given),
                min(ts) FILTER (cid IS NOT NULL), max(ts) FILTER (cid IS NOT NULL),
-               count(order_id), count(*) FILTER (order_id LIKE 'C%')
+               count(order_id), {c_orders}
         FROM {typed} GROUP BY event_type ORDER BY 2 DESC""").fetchall()
     totals = {k: sum(r[i] for r in rows) for i, k in
               enumerate(("rows", "no_id", "bad_ts", "no_ts"), start=1)}
@@ -211,37 +217,44 @@ def _lines_sql(clean: str, m: EventMapping, candidates: bool) -> str:
 
 def _stage_daily(con: duckdb.DuckDBPyConnection, clean: str, m: EventMapping,
                  event_types: list[str], candidates: bool) -> None:
+    """Tables ``customers`` (integer key ``cust`` per text ``cid``) and ``daily``.
+
+    The lines are grouped on the text id once; everything after (the gap window,
+    features, labels) works on the integer key, and the text comes back once per
+    customer in the result.
+    """
     attrs = [f"s{i}" for i in range(len(m.static))]
     order_key = "order_id" if m.order_id else "CAST(ts AS VARCHAR)"
     lines = _lines_sql(clean, m, candidates)
+    # sums of counts are HUGEINT in DuckDB; BIGINT holds any line count and is much cheaper
     type_counts = "".join(
-        f", sum(n_lines) FILTER (event_type = '{t.replace(chr(39), chr(39) * 2)}') AS et{i}"
+        f", count(*) FILTER (event_type = '{t.replace(chr(39), chr(39) * 2)}') AS et{i}"
         for i, t in enumerate(event_types))
     # static attributes: one value per customer and day (the largest if a day has several)
-    attr_o = "".join(f", max({a}) AS {a}" for a in attrs)
     attr_d = "".join(f", max({a}) AS {a}" for a in attrs)
+    # one group per customer and day; an order is a distinct (event type, order key) of
+    # its kind, counted on the side (a NULL key is one order)
     con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE days AS
+        WITH lines AS ({lines})
+        SELECT cid, CAST(ts AS DATE) AS day, count(*) AS n_events,
+               CAST(sum(copies) AS BIGINT) - count(*) AS dups,
+               count(DISTINCT (event_type, {order_key})) FILTER (kind = 'p') AS n_orders,
+               count(DISTINCT (event_type, {order_key})) FILTER (kind = 'r') AS n_returns,
+               count(*) FILTER (kind = 'r') AS return_lines,
+               sum(money) FILTER (kind = 'p') AS revenue,
+               sum(rating) AS rating_sum, count(rating) AS rating_n
+               {type_counts} {attr_d}
+        FROM lines GROUP BY cid, day""")
+    con.execute("CREATE OR REPLACE TEMP TABLE customers AS SELECT cid, "
+                "CAST(row_number() OVER (ORDER BY cid) AS INTEGER) AS cust "
+                "FROM (SELECT DISTINCT cid FROM days)")
+    con.execute("""
         CREATE OR REPLACE TEMP TABLE daily AS
-        WITH lines AS ({lines}),
-        orders AS (
-            SELECT cid, CAST(ts AS DATE) AS day, kind, event_type,
-                   CASE WHEN kind = 'o' THEN NULL ELSE {order_key} END AS order_key,
-                   count(*) AS n_lines, sum(copies) - count(*) AS dups,
-                   sum(money) AS money, sum(rating) AS rating_sum, count(rating) AS rating_n
-                   {attr_o}
-            FROM lines GROUP BY ALL),
-        days AS (
-            SELECT cid, day, sum(n_lines) AS n_events, sum(dups) AS dups,
-                   count(*) FILTER (kind = 'p') AS n_orders,
-                   count(*) FILTER (kind = 'r') AS n_returns,
-                   sum(n_lines) FILTER (kind = 'r') AS return_lines,
-                   sum(money) FILTER (kind = 'p') AS revenue,
-                   sum(rating_sum) AS rating_sum, sum(rating_n) AS rating_n
-                   {type_counts} {attr_d}
-            FROM orders GROUP BY cid, day)
-        SELECT *, CASE WHEN n_orders > 0 THEN
-                  day - lag(day) OVER (PARTITION BY cid, n_orders > 0 ORDER BY day) END AS gap
-        FROM days""")
+        SELECT cust, days.* EXCLUDE (cid), CASE WHEN n_orders > 0 THEN
+               day - lag(day) OVER (PARTITION BY cust, n_orders > 0 ORDER BY day) END AS gap
+        FROM days JOIN customers USING (cid)""")
+    con.execute("DROP TABLE days")
 
 
 def _stage_items(con: duckdb.DuckDBPyConnection, clean: str, m: EventMapping) -> None:
@@ -258,7 +271,7 @@ def _stage_items(con: duckdb.DuckDBPyConnection, clean: str, m: EventMapping) ->
         sql = ("SELECT NULL::VARCHAR AS cid, 0 AS which, NULL::VARCHAR AS item, "
                "NULL::DATE AS first_day WHERE FALSE")
     con.execute(f"CREATE OR REPLACE TEMP TABLE items AS "
-                f"SELECT cid, which, first_day FROM ({sql})")
+                f"SELECT cust, which, first_day FROM ({sql}) JOIN customers USING (cid)")
 
 
 def _report(totals: dict, dups: int, returns: int, decided: dict,
