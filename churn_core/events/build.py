@@ -121,7 +121,7 @@ def build_tables(source: str | Path | PreparedLog, mapping: EventMapping | None 
     if errors:
         raise ChurnDataError(list(log.problems) + errors)
     cutoffs = list(plan.cutoffs)
-    known = [c for c in cutoffs if outcome_known(c, log.last_day, definition)]
+    known = sorted(c for c in cutoffs if outcome_known(c, log.last_day, definition))
     span = f"{log.first_day} to {log.last_day}"
     if not known:
         code = "EVENTS_NO_KNOWN_OUTCOME" if cutoffs else "EVENTS_NO_CUTOFFS"
@@ -134,9 +134,11 @@ def build_tables(source: str | Path | PreparedLog, mapping: EventMapping | None 
     for i, c in enumerate(known):
         if progress:
             progress(0.5 + 0.4 * i / len(known), f"features and labels at {c}")
-        parts.append(_fetch(log, features_sql(log, c, definition, with_label=True)))
-    training = pd.concat(parts, ignore_index=True).sort_values(
-        ["cutoff", "customer_id"], ignore_index=True)
+        # sorted per cutoff, cutoffs ascending: no sorted copy of the whole stack
+        parts.append(_fetch(log, features_sql(log, c, definition, with_label=True))
+                     .sort_values("customer_id", ignore_index=True))
+    training = pd.concat(parts, ignore_index=True)
+    del parts
     if progress:
         progress(0.9, f"features for scoring at {log.last_day}")
     scoring = _fetch(log, features_sql(log, log.last_day, definition, with_label=False))

@@ -1,9 +1,10 @@
 """Point-in-time customer features at one cutoff, as DuckDB SQL over the staged log.
 
-Every aggregate reads ``daily`` rows with ``day <= cutoff`` only (and
-``items`` rows first seen by the cutoff); the label reads orders in
-``(cutoff + lead, cutoff + lead + window]`` only. Features whose role is not
-mapped (no amount, no product, ...) are simply not produced.
+Every aggregate reads ``daily`` rows with ``day <= cutoff`` only (distinct
+products and categories are sums of the items first bought on those days);
+the label reads orders in ``(cutoff + lead, cutoff + lead + window]`` only.
+Features whose role is not mapped (no amount, no product, ...) are simply not
+produced.
 """
 
 from __future__ import annotations
@@ -96,6 +97,11 @@ def _aggregates(log: PreparedLog, c: str) -> list[str]:
         aggs.append(f"sum(et{i}) FILTER (day > {c} - 90) AS et{i}_90d")
     for col in static_columns(log).values():
         aggs.append(f"arg_max({col}, day) FILTER ({col} IS NOT NULL) AS {col}")
+    # items first bought by the cutoff: the distinct products/categories bought by then
+    if log.mapping.product:
+        aggs.append("sum(new_products) AS n_products")
+    if log.mapping.category:
+        aggs.append("sum(new_categories) AS n_categories")
     return aggs
 
 
@@ -121,9 +127,9 @@ def _selects(log: PreparedLog, c: str) -> list[str]:
     if log.has_returns:
         out.append(num("returns_all / nullif(orders_all + returns_all, 0)", "return_rate"))
     if log.mapping.product:
-        out.append(num("coalesce(p.n_products, 0)", "distinct_products"))
+        out.append(num("coalesce(n_products, 0)", "distinct_products"))
     if log.mapping.category:
-        out.append(num("coalesce(p.n_categories, 0)", "distinct_categories"))
+        out.append(num("coalesce(n_categories, 0)", "distinct_categories"))
     for i, name in enumerate(event_type_columns(log)):
         out.append(num(f"coalesce(et{i}_90d, 0)", name))
     if log.mapping.rating:
@@ -144,11 +150,6 @@ def features_sql(log: PreparedLog, cutoff: date, definition: ChurnDefinition, *,
     :func:`feature_labels`, and ``churned`` (0/1) when ``with_label``.
     """
     c = f"DATE '{cutoff.isoformat()}'"
-    items = ""
-    if log.mapping.product or log.mapping.category:
-        items = (f"LEFT JOIN (SELECT cust, count(*) FILTER (which = 0) AS n_products, "
-                 f"count(*) FILTER (which = 1) AS n_categories FROM items "
-                 f"WHERE first_day <= {c} GROUP BY cust) p USING (cust)")
     label, label_join = "", ""
     if with_label:
         start, end = definition.lead_days, definition.lead_days + definition.window_days
@@ -162,4 +163,4 @@ def features_sql(log: PreparedLog, cutoff: date, definition: ChurnDefinition, *,
             GROUP BY cust
             HAVING max(day) FILTER (n_orders > 0) > {c} - {definition.active_days})
         SELECT customers.cid AS customer_id, {c} AS cutoff, {', '.join(_selects(log, c))} {label}
-        FROM agg JOIN customers USING (cust) {items} {label_join}"""
+        FROM agg JOIN customers USING (cust) {label_join}"""

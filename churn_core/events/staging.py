@@ -1,23 +1,23 @@
-"""Read an event log once into a compact per-customer-per-day table inside DuckDB.
+"""Read an event log into a compact per-customer-per-day table inside DuckDB.
 
-Four scans of the file, all in DuckDB (never in pandas):
+All in DuckDB (never in pandas), in four or five scans of the file:
 
-1. a quality pass: rows, rows without customer id, unparseable timestamps,
-   date range and the event-type vocabulary (to recognise purchases and
-   returns);
-2. the ``daily`` table: exact duplicate lines dropped, then one row per
-   customer and day with orders, returns, money, event-type counts, ratings,
-   static attributes and the gap to the previous order day, keyed by an
-   integer customer key (table ``customers`` holds the text id once per
-   customer). Duplicates are
-   found exactly in two steps: a narrow pass lists the line hashes seen more
-   than once (the one line-level aggregate, the largest cost at 100M lines),
-   then only lines with such a hash are grouped on every column (one more
-   scan of the file, only when there are any);
-3. the ``items`` table: the first day each customer bought each product and
-   category (distinct counts at any cutoff are then a filter and a count).
+1. quality counts (rows without customer id, unreadable timestamps, the
+   event-type vocabulary that recognises purchases and returns) and the line
+   hashes seen more than once (exact-duplicate candidates; the one line-level
+   aggregate), as two grouping sets of one aggregate;
+2. the items (products, categories) each customer bought for the first time
+   on each day: distinct counts at any cutoff are then a sum;
+3. the ``daily`` table (two scans, and one more over the duplicate candidates
+   when there are any, grouped on every column): one row per customer and day
+   with orders, returns, money, event-type counts, ratings, static
+   attributes, new items and the gap to the previous order day. Orders
+   (distinct order keys) are counted in their own aggregate over purchase and
+   return lines, so no aggregate holds a group per order with every per-day
+   value. ``daily`` is keyed by an integer ``cust``; table ``customers`` holds
+   the text id once per customer.
 
-Every feature at a cutoff is then a filtered aggregate of these tables, so a
+Every feature at a cutoff is then a filtered aggregate of ``daily``, so a
 row's contribution depends only on its own date: no look-ahead by design.
 """
 
@@ -83,7 +83,7 @@ def connect(engine: EngineSettings | None = None) -> duckdb.DuckDBPyConnection:
 
 @dataclass(frozen=True)
 class PreparedLog:
-    """An event log staged in DuckDB (tables ``customers``, ``daily`` and ``items``).
+    """An event log staged in DuckDB (tables ``customers`` and ``daily``).
 
     Attributes
     ----------
@@ -125,26 +125,46 @@ def _sql_list(values: list[str]) -> str:
     return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
 
 
-def _quality_pass(con: duckdb.DuckDBPyConnection, typed: str) -> tuple[dict, list]:
+def _scan(con: duckdb.DuckDBPyConnection, typed: str, m: EventMapping,
+          drop_duplicates: bool) -> tuple[dict, list]:
+    """One scan of the log: quality counts, event-type vocabulary and table ``repeated``.
+
+    ``repeated`` holds the line hashes seen more than once among usable lines
+    (customer id and timestamp): equal lines have equal hashes, so a line whose
+    hash is not there is unique. Both results come from one aggregate with two
+    grouping sets, the quality counts being a handful of groups.
+    """
     order_type = con.execute(f"SELECT typeof(order_id) FROM {typed} LIMIT 1").fetchone()
     # an integer order id never starts with "C"
-    c_orders = ("count(*) FILTER (order_id LIKE 'C%')" if order_type in (None, ("VARCHAR",))
-                else "0")
-    rows = con.execute(f"""
-        SELECT event_type, count(*), count(*) FILTER (cid IS NULL),
-               count(*) FILTER (cid IS NOT NULL AND ts IS NULL AND ts_given),
-               count(*) FILTER (cid IS NOT NULL AND NOT ts_given),
-               min(ts) FILTER (cid IS NOT NULL), max(ts) FILTER (cid IS NOT NULL),
-               count(order_id), {c_orders}
-        FROM {typed} GROUP BY event_type ORDER BY 2 DESC""").fetchall()
-    totals = {k: sum(r[i] for r in rows) for i, k in
-              enumerate(("rows", "no_id", "bad_ts", "no_ts"), start=1)}
-    totals["first"] = min((r[5] for r in rows if r[5] is not None), default=None)
-    totals["last"] = max((r[6] for r in rows if r[6] is not None), default=None)
-    totals["orders"] = sum(r[7] for r in rows)
-    totals["c_orders"] = sum(r[8] for r in rows)
-    vocab = [(r[0], r[1] - r[2]) for r in rows if r[0] is not None]
-    return totals, vocab
+    c_order = ("coalesce(order_id LIKE 'C%', FALSE)" if order_type in (None, ("VARCHAR",))
+               else "FALSE")
+    h = (f"CASE WHEN cid IS NOT NULL AND ts IS NOT NULL THEN {_line_hash(m)} END"
+         if drop_duplicates else "NULL::UBIGINT")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE scanned AS
+        SELECT grouping(h) = 1 AS quality, h, event_type, no_id, ts_state, has_order,
+               c_order, count(*) AS n
+        FROM (SELECT {h} AS h, event_type, cid IS NULL AS no_id,
+                     CASE WHEN ts IS NOT NULL THEN 0 WHEN ts_given THEN 1 ELSE 2 END AS ts_state,
+                     order_id IS NOT NULL AS has_order, {c_order} AS c_order FROM {typed})
+        GROUP BY GROUPING SETS ((h), (event_type, no_id, ts_state, has_order, c_order))
+        HAVING grouping(h) = 1 OR (h IS NOT NULL AND count(*) > 1)""")
+    con.execute("CREATE OR REPLACE TEMP TABLE repeated AS SELECT h FROM scanned WHERE NOT quality")
+    names = ("rows", "no_id", "bad_ts", "no_ts", "usable", "orders", "c_orders", "repeated")
+    totals = dict(zip(names, con.execute("""
+        SELECT sum(n), sum(n) FILTER (no_id), sum(n) FILTER (NOT no_id AND ts_state = 1),
+               sum(n) FILTER (NOT no_id AND ts_state = 2),
+               sum(n) FILTER (NOT no_id AND ts_state = 0), sum(n) FILTER (has_order),
+               sum(n) FILTER (c_order), (SELECT count(*) FROM repeated)
+        FROM scanned WHERE quality""").fetchone(), strict=True))
+    totals = {k: int(v or 0) for k, v in totals.items()}
+    # most frequent first (all lines), counted without the lines that have no id
+    vocab = con.execute("""
+        SELECT event_type, coalesce(sum(n) FILTER (NOT no_id), 0) FROM scanned
+        WHERE quality AND event_type IS NOT NULL GROUP BY event_type ORDER BY sum(n) DESC
+        """).fetchall()
+    con.execute("DROP TABLE scanned")
+    return totals, [(t, int(n)) for t, n in vocab]
 
 
 def _kind_sql(m: EventMapping, totals: dict, vocab: list) -> tuple[str, dict]:
@@ -186,18 +206,6 @@ def _line_hash(m: EventMapping) -> str:
     return f"hash({', '.join(cols)})"
 
 
-def _stage_repeated_hashes(con: duckdb.DuckDBPyConnection, clean: str, m: EventMapping) -> int:
-    """Table ``repeated``: line hashes seen more than once; return how many there are.
-
-    Equal lines have equal hashes, so every duplicate line has its hash here;
-    a line whose hash is not here is unique. One narrow aggregate (8 bytes a
-    line) instead of grouping 100M lines on every column.
-    """
-    con.execute(f"CREATE OR REPLACE TEMP TABLE repeated AS SELECT h FROM "
-                f"(SELECT {_line_hash(m)} AS h FROM ({clean})) GROUP BY h HAVING count(*) > 1")
-    return con.execute("SELECT count(*) FROM repeated").fetchone()[0]
-
-
 def _lines_sql(clean: str, m: EventMapping, candidates: bool) -> str:
     """One row per distinct line of ``clean`` with ``copies``, its number of occurrences.
 
@@ -216,62 +224,86 @@ def _lines_sql(clean: str, m: EventMapping, candidates: bool) -> str:
 
 
 def _stage_daily(con: duckdb.DuckDBPyConnection, clean: str, m: EventMapping,
-                 event_types: list[str], candidates: bool) -> None:
+                 event_types: list[str], candidates: bool, items: bool) -> None:
     """Tables ``customers`` (integer key ``cust`` per text ``cid``) and ``daily``.
 
-    The lines are grouped on the text id once; everything after (the gap window,
+    The lines are grouped on the text id; everything after (the gap window,
     features, labels) works on the integer key, and the text comes back once per
     customer in the result.
     """
     attrs = [f"s{i}" for i in range(len(m.static))]
     order_key = "order_id" if m.order_id else "CAST(ts AS VARCHAR)"
     lines = _lines_sql(clean, m, candidates)
-    # sums of counts are HUGEINT in DuckDB; BIGINT holds any line count and is much cheaper
-    type_counts = "".join(
-        f", count(*) FILTER (event_type = '{t.replace(chr(39), chr(39) * 2)}') AS et{i}"
-        for i, t in enumerate(event_types))
+    types = [t.replace("'", "''") for t in event_types]
+    type_counts = "".join(f", count(*) FILTER (event_type = '{t}') AS et{i}"
+                          for i, t in enumerate(types))
     # static attributes: one value per customer and day (the largest if a day has several)
     attr_d = "".join(f", max({a}) AS {a}" for a in attrs)
-    # one group per customer and day; an order is a distinct (event type, order key) of
-    # its kind, counted on the side (a NULL key is one order)
+    # sum(copies) is HUGEINT in DuckDB: only summed when some line has copies
+    dups = "CAST(sum(copies) - count(*) AS BIGINT)" if candidates else "CAST(0 AS BIGINT)"
+    # two aggregates over the lines (each a scan of the file): the per-day values, and the
+    # orders, a distinct (kind, event type, order key), from the purchase and return lines
+    # only; one aggregate over both would hold a group per order with every per-day value
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE days AS
-        WITH lines AS ({lines})
-        SELECT cid, CAST(ts AS DATE) AS day, count(*) AS n_events,
-               CAST(sum(copies) AS BIGINT) - count(*) AS dups,
-               count(DISTINCT (event_type, {order_key})) FILTER (kind = 'p') AS n_orders,
-               count(DISTINCT (event_type, {order_key})) FILTER (kind = 'r') AS n_returns,
-               count(*) FILTER (kind = 'r') AS return_lines,
-               sum(money) FILTER (kind = 'p') AS revenue,
-               sum(rating) AS rating_sum, count(rating) AS rating_n
-               {type_counts} {attr_d}
-        FROM lines GROUP BY cid, day""")
+        WITH lines AS NOT MATERIALIZED ({lines}),
+        per_day AS (
+            SELECT cid, CAST(ts AS DATE) AS day, count(*) AS n_events, {dups} AS dups,
+                   count(*) FILTER (kind = 'r') AS return_lines,
+                   sum(money) FILTER (kind = 'p') AS revenue,
+                   sum(rating) AS rating_sum, count(rating) AS rating_n
+                   {type_counts} {attr_d}
+            FROM lines GROUP BY cid, day),
+        orders AS (
+            SELECT cid, day, count(*) FILTER (kind = 'p') AS n_orders,
+                   count(*) FILTER (kind = 'r') AS n_returns
+            FROM (SELECT DISTINCT cid, CAST(ts AS DATE) AS day, kind, event_type,
+                         {order_key} AS order_key FROM lines WHERE kind <> 'o')
+            GROUP BY cid, day)
+        SELECT cid, day, n_events, dups, coalesce(n_orders, 0) AS n_orders,
+               coalesce(n_returns, 0) AS n_returns, return_lines, revenue, rating_sum,
+               rating_n {''.join(f', et{i}' for i in range(len(types)))}
+               {''.join(f', {a}' for a in attrs)}
+        FROM per_day LEFT JOIN orders USING (cid, day)""")
     con.execute("CREATE OR REPLACE TEMP TABLE customers AS SELECT cid, "
                 "CAST(row_number() OVER (ORDER BY cid) AS INTEGER) AS cust "
                 "FROM (SELECT DISTINCT cid FROM days)")
-    con.execute("""
+    new_items = (", coalesce(new_products, 0) AS new_products, "
+                 "coalesce(new_categories, 0) AS new_categories") if items else ""
+    items_join = "LEFT JOIN new_items USING (cid, day)" if items else ""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE daily AS
         SELECT cust, days.* EXCLUDE (cid), CASE WHEN n_orders > 0 THEN
                day - lag(day) OVER (PARTITION BY cust, n_orders > 0 ORDER BY day) END AS gap
-        FROM days JOIN customers USING (cid)""")
+               {new_items}
+        FROM days JOIN customers USING (cid) {items_join}""")
     con.execute("DROP TABLE days")
+    if items:
+        con.execute("DROP TABLE new_items")
 
 
-def _stage_items(con: duckdb.DuckDBPyConnection, clean: str, m: EventMapping) -> None:
+def _stage_items(con: duckdb.DuckDBPyConnection, clean: str, m: EventMapping) -> bool:
+    """Table ``new_items``: products and categories bought for the first time per customer-day.
+
+    Distinct counts at any cutoff are then a sum over days up to it. Returns
+    False (no table) when neither role is mapped.
+    """
     # one scan for both roles: each purchase line unnests into (0, product), (1, category)
     roles = [(i, role) for i, role in enumerate(("product", "category")) if getattr(m, role)]
-    if roles:
-        which = ", ".join(str(i) for i, _ in roles)
-        items = ", ".join(role for _, role in roles)
-        sql = (f"SELECT cid, which, item, min(day) AS first_day FROM ("
-               f"SELECT cid, CAST(ts AS DATE) AS day, unnest([{which}]) AS which, "
-               f"unnest([{items}]) AS item FROM ({clean}) WHERE kind = 'p') "
-               "WHERE item IS NOT NULL GROUP BY cid, which, item")
-    else:
-        sql = ("SELECT NULL::VARCHAR AS cid, 0 AS which, NULL::VARCHAR AS item, "
-               "NULL::DATE AS first_day WHERE FALSE")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE items AS "
-                f"SELECT cust, which, first_day FROM ({sql}) JOIN customers USING (cid)")
+    if not roles:
+        return False
+    which = ", ".join(str(i) for i, _ in roles)
+    items = ", ".join(role for _, role in roles)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE new_items AS
+        SELECT cid, first_day AS day, count(*) FILTER (which = 0) AS new_products,
+               count(*) FILTER (which = 1) AS new_categories
+        FROM (SELECT cid, which, item, min(day) AS first_day FROM (
+                  SELECT cid, CAST(ts AS DATE) AS day, unnest([{which}]) AS which,
+                         unnest([{items}]) AS item FROM ({clean}) WHERE kind = 'p')
+              WHERE item IS NOT NULL GROUP BY cid, which, item)
+        GROUP BY cid, first_day""")
+    return True
 
 
 def _report(totals: dict, dups: int, returns: int, decided: dict,
@@ -346,8 +378,8 @@ def prepare_log(source: str | Path, mapping: EventMapping, *,
     is_parquet = source_sql(source).startswith("read_parquet")
     con.execute(f"CREATE OR REPLACE TEMP {'VIEW' if is_parquet else 'TABLE'} typed AS "
                 f"{typed_sql(source, mapping, types, typed_source=is_parquet)}")
-    totals, vocab = _quality_pass(con, "typed")
-    if totals["first"] is None:
+    totals, vocab = _scan(con, "typed", mapping, drop_duplicates)
+    if not totals["usable"]:
         raise ChurnDataError([Problem(
             "EVENTS_NO_USABLE_ROWS", "error",
             "No line has both a customer id and a readable timestamp.",
@@ -358,14 +390,14 @@ def prepare_log(source: str | Path, mapping: EventMapping, *,
              "FROM typed WHERE cid IS NOT NULL AND ts IS NOT NULL")
     event_types = [t for t, _ in vocab][:TOP_EVENT_TYPES] if mapping.event_type else []
     if progress:
-        progress(0.3, "aggregating events per customer and day")
-    candidates = drop_duplicates and _stage_repeated_hashes(con, clean, mapping) > 0
-    _stage_daily(con, clean, mapping, event_types, candidates)
+        progress(0.3, "first purchase of each product and category")
+    items = _stage_items(con, clean, mapping)
     if progress:
-        progress(0.6, "first purchase of each product and category")
-    _stage_items(con, clean, mapping)
-    used, dups, return_lines = con.execute(
-        "SELECT sum(n_events), sum(dups), coalesce(sum(return_lines), 0) FROM daily").fetchone()
+        progress(0.5, "aggregating events per customer and day")
+    _stage_daily(con, clean, mapping, event_types, totals["repeated"] > 0, items)
+    used, dups, return_lines, first_day, last_day = con.execute(
+        "SELECT sum(n_events), sum(dups), coalesce(sum(return_lines), 0), min(day), max(day) "
+        "FROM daily").fetchone()
     examples = []
     if totals["bad_ts"]:
         ts = mapping.timestamp
@@ -379,7 +411,7 @@ def prepare_log(source: str | Path, mapping: EventMapping, *,
                 totals["rows"], used, dropped)
     return PreparedLog(
         con=con, mapping=mapping, source_name=Path(source).name,
-        first_day=totals["first"].date(), last_day=totals["last"].date(),
+        first_day=first_day, last_day=last_day,
         rows_read=int(totals["rows"]), rows_used=int(used or 0), dropped=tuple(dropped),
         returns=int(return_lines), event_types=tuple(event_types),
         has_money=_money_sql(mapping) is not None, has_returns=decided["has_returns"],
