@@ -1,12 +1,14 @@
 """DuckDB expressions that turn raw event-log columns into typed, cleaned values.
 
-Used by :mod:`churn_core.events.staging`. Every expression runs once per line,
+Used by :mod:`churn_core.events.staging`; also says what kind each line is
+(purchase, return, other) and what money it carries. Every expression runs once per line,
 so at 100M lines each costly string function matters: ``trim`` and the
 missing-value token lookup are only evaluated where they can change the value.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from churn_core.events.mapping import EventMapping, quote, source_sql
@@ -102,3 +104,64 @@ def typed_sql(source: str | Path, mapping: EventMapping, types: dict[str, str], 
            "THEN regexp_replace(cid0, '\\.0+$', '') ELSE cid0 END")
     return (f"SELECT {cid} AS cid, * EXCLUDE (cid0) FROM "
             f"(SELECT {', '.join(cols)} FROM {source_sql(source)})")
+
+
+RETURN_WORDS = re.compile(r"return|cancel|refund|退货|退款|取消|退订", re.IGNORECASE)
+PURCHASE_WORDS = re.compile(
+    r"purchase|order|buy|bought|transaction|checkout|pay|sale|下单|购买|支付|订单|成交",
+    re.IGNORECASE)
+
+
+def _sql_list(values: list[str]) -> str:
+    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+
+
+def kind_sql(m: EventMapping, totals: dict, vocab: list) -> tuple[str, dict]:
+    """SQL for the line kind ('p' purchase, 'r' return, 'o' other) and what was decided.
+
+    Parameters
+    ----------
+    m : EventMapping
+    totals : dict
+        Counts from the first scan; ``orders`` and ``c_orders`` (order ids starting
+        with C) decide whether C invoices are cancellations.
+    vocab : list of (event type, lines)
+        Event types seen; their names decide which are returns and purchases.
+
+    Returns
+    -------
+    sql : str
+        A CASE expression over the typed columns.
+    decided : dict
+        ``return_types``, ``purchase_types``, ``c_prefix``, ``has_returns``.
+    """
+    return_types = [t for t, _ in vocab if RETURN_WORDS.search(t)]
+    purchase_types = [t for t, _ in vocab if PURCHASE_WORDS.search(t) and t not in return_types]
+    is_return = []
+    if return_types:
+        is_return.append(f"event_type IN {_sql_list(return_types)}")
+    if m.quantity:
+        is_return.append("quantity < 0")
+    if m.amount:
+        is_return.append("amount < 0")
+    # "C" invoices are cancellations only when they are a minority of order ids
+    c_prefix = m.order_id is not None and 0 < totals["c_orders"] < 0.5 * totals["orders"]
+    if c_prefix:
+        is_return.append("order_id LIKE 'C%'")
+    ret = " OR ".join(is_return) or "FALSE"
+    purchase = "TRUE"
+    if m.event_type and purchase_types:
+        purchase = f"event_type IN {_sql_list(purchase_types)}"
+    sql = (f"CASE WHEN coalesce({ret}, FALSE) THEN 'r' "
+           f"WHEN coalesce({purchase}, FALSE) THEN 'p' ELSE 'o' END")
+    return sql, {"return_types": return_types, "purchase_types": purchase_types,
+                 "c_prefix": c_prefix, "has_returns": bool(is_return)}
+
+
+def money_sql(m: EventMapping) -> str | None:
+    """SQL for the money of a line (amount, or quantity x unit price), None without either."""
+    if m.amount:
+        return "abs(amount)"
+    if m.quantity and m.unit_price:
+        return "abs(quantity) * unit_price"
+    return None

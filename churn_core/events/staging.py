@@ -26,7 +26,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -34,7 +33,7 @@ from pathlib import Path
 
 import duckdb
 
-from churn_core.events.cleaning import text_sql, timestamp_sql, typed_sql
+from churn_core.events.cleaning import kind_sql, money_sql, text_sql, timestamp_sql, typed_sql
 from churn_core.events.mapping import EventMapping, check_mapping, describe_source, source_sql
 from churn_core.events.spill import spill_directory
 from churn_core.problems import Problem, example_values
@@ -43,10 +42,6 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None] | None
 
-RETURN_WORDS = re.compile(r"return|cancel|refund|退货|退款|取消|退订", re.IGNORECASE)
-PURCHASE_WORDS = re.compile(
-    r"purchase|order|buy|bought|transaction|checkout|pay|sale|下单|购买|支付|订单|成交",
-    re.IGNORECASE)
 TOP_EVENT_TYPES = 10
 
 
@@ -121,10 +116,6 @@ class PreparedLog:
     problems: tuple[Problem, ...]
 
 
-def _sql_list(values: list[str]) -> str:
-    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
-
-
 def _scan(con: duckdb.DuckDBPyConnection, typed: str, m: EventMapping,
           drop_duplicates: bool) -> tuple[dict, list]:
     """One scan of the log: quality counts, event-type vocabulary and table ``repeated``.
@@ -165,39 +156,6 @@ def _scan(con: duckdb.DuckDBPyConnection, typed: str, m: EventMapping,
         """).fetchall()
     con.execute("DROP TABLE scanned")
     return totals, [(t, int(n)) for t, n in vocab]
-
-
-def _kind_sql(m: EventMapping, totals: dict, vocab: list) -> tuple[str, dict]:
-    """SQL for the line kind ('p' purchase, 'r' return, 'o' other) and what was decided."""
-    return_types = [t for t, _ in vocab if RETURN_WORDS.search(t)]
-    purchase_types = [t for t, _ in vocab if PURCHASE_WORDS.search(t) and t not in return_types]
-    is_return = []
-    if return_types:
-        is_return.append(f"event_type IN {_sql_list(return_types)}")
-    if m.quantity:
-        is_return.append("quantity < 0")
-    if m.amount:
-        is_return.append("amount < 0")
-    # "C" invoices are cancellations only when they are a minority of order ids
-    c_prefix = m.order_id is not None and 0 < totals["c_orders"] < 0.5 * totals["orders"]
-    if c_prefix:
-        is_return.append("order_id LIKE 'C%'")
-    ret = " OR ".join(is_return) or "FALSE"
-    purchase = "TRUE"
-    if m.event_type and purchase_types:
-        purchase = f"event_type IN {_sql_list(purchase_types)}"
-    sql = (f"CASE WHEN coalesce({ret}, FALSE) THEN 'r' "
-           f"WHEN coalesce({purchase}, FALSE) THEN 'p' ELSE 'o' END")
-    return sql, {"return_types": return_types, "purchase_types": purchase_types,
-                 "c_prefix": c_prefix, "has_returns": bool(is_return)}
-
-
-def _money_sql(m: EventMapping) -> str | None:
-    if m.amount:
-        return "abs(amount)"
-    if m.quantity and m.unit_price:
-        return "abs(quantity) * unit_price"
-    return None
 
 
 def _line_hash(m: EventMapping) -> str:
@@ -384,8 +342,8 @@ def prepare_log(source: str | Path, mapping: EventMapping, *,
             "EVENTS_NO_USABLE_ROWS", "error",
             "No line has both a customer id and a readable timestamp.",
             count=totals["rows"], action="check the mapping and the timestamp format")])
-    kind, decided = _kind_sql(mapping, totals, vocab)
-    money = _money_sql(mapping) or "NULL::DOUBLE"
+    kind, decided = kind_sql(mapping, totals, vocab)
+    money = money_sql(mapping) or "NULL::DOUBLE"
     clean = (f"SELECT * EXCLUDE (ts_given), {kind} AS kind, {money} AS money "
              "FROM typed WHERE cid IS NOT NULL AND ts IS NOT NULL")
     event_types = [t for t, _ in vocab][:TOP_EVENT_TYPES] if mapping.event_type else []
@@ -414,5 +372,5 @@ def prepare_log(source: str | Path, mapping: EventMapping, *,
         first_day=first_day, last_day=last_day,
         rows_read=int(totals["rows"]), rows_used=int(used or 0), dropped=tuple(dropped),
         returns=int(return_lines), event_types=tuple(event_types),
-        has_money=_money_sql(mapping) is not None, has_returns=decided["has_returns"],
+        has_money=money_sql(mapping) is not None, has_returns=decided["has_returns"],
         problems=tuple(mapping.problems) + tuple(problems))
