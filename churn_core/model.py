@@ -254,7 +254,9 @@ def _search(config, device, X, y, groups, splits, report) -> tuple[dict, pd.Data
     folds = _search_folds(y, groups, splits, config.seed)
     rows = []
     for i, extra in enumerate(space):
-        report(0.15 + 0.35 * i / len(space), f"Trying setting {i + 1} of {len(space)}: {extra}")
+        shown = {**extra, "learning_rate": _params(config, device, y, extra,
+                                                    train_rows=splits.train.size)["learning_rate"]}
+        report(0.15 + 0.35 * i / len(space), f"Trying setting {i + 1} of {len(space)}: {shown}")
         aucs, trees = [], []
         for tr, va in folds:
             params = _params(config, device, y[tr], extra, train_rows=splits.train.size)
