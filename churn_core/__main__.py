@@ -12,12 +12,11 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import date
 from pathlib import Path
 
 from churn_core.bundle import load_bundle, save_bundle
 from churn_core.events.build import build_tables
-from churn_core.events.cutoffs import FREQUENCIES, plan_cutoffs
+from churn_core.events.cutoffs import FREQUENCIES
 from churn_core.events.labels import ChurnDefinition
 from churn_core.events.mapping import propose_mapping
 from churn_core.events.modeling import (
@@ -200,12 +199,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         churned = "" if c.get("churned") is None else f"{c['churned']:,}"
         print(f"{c['cutoff']:12} {c['active_customers']:>10,} {churned:>8} {rate:>6}  "
               f"{c.get('used_for', '')}")
-    plan = plan_cutoffs(date.fromisoformat(result.summary["first_date"]),
-                        date.fromisoformat(result.summary["last_date"]), definition)
-    train = plan.train_cutoffs
-    print(f"cutoffs: {plan.frequency} ({plan.reason})")
+    plan = result.summary["cutoff_plan"]
+    train = plan["train_cutoffs"]
+    print(f"cutoffs: {plan['frequency']} ({plan['reason']})")
     if train:
-        print(f"backtest: test cutoff {plan.test_cutoff}; training cutoffs {train[0]} to "
+        print(f"backtest: test cutoff {plan['test_cutoff']}; training cutoffs {train[0]} to "
               f"{train[-1]} ({len(train)}), whose churn windows end by the test cutoff")
     print(f"training rows: {len(result.training):,}; customers to score: "
           f"{len(result.scoring):,}; written to {args.out}")

@@ -105,12 +105,41 @@ def _fmt(v: float) -> str:
     return f"{v:.3g}"
 
 
-def _numeric_phrase(label: str, v: float, q: tuple[float, float, float]) -> str:
-    med = q[1]
-    if not np.isfinite(med) or v == med:
-        return f"{label} is {_fmt(v)}"
-    side = "above" if v > med else "below"
-    return f"{label} is {_fmt(v)}, {side} the typical {_fmt(med)}"
+def _phrase(feature: str, contribution: float, pre: Preprocessor,
+            labels: Mapping[str, str] | None) -> Callable[[object], str]:
+    """:func:`reason_text` for one feature, with all that does not depend on the value
+    (label, effect, typical value) worked out once: top_reasons calls it per distinct value."""
+    effect = "raises risk" if contribution > 0 else "lowers risk"
+    template = (labels or {}).get(feature) or ""
+    has_slot = "{" in template
+    label = template if template and not has_slot else humanize(feature)
+    med = pre.quantiles.get(feature, (np.nan,) * 3)[1]
+    typical = _fmt(med) if np.isfinite(med) else ""
+    categorical, binary, dated = (feature in pre.categorical, feature in pre.binary,
+                                  feature in pre.datetime)
+
+    def say(value: object) -> str:
+        # value != value: NaN, without the cost of np.isnan on a scalar
+        if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+            return f"{label} is missing ({effect})"
+        if categorical:
+            return f"{label} is {value} ({effect})"
+        v = float(value)
+        if has_slot:
+            try:
+                return f"{template.format(value=v)} ({effect})"
+            except (ValueError, KeyError, IndexError):
+                log.debug("bad label template for %s", feature)
+        if binary:
+            return f"{label}: {'yes' if v == 1 else 'no'} ({effect})"
+        if dated:
+            return f"{label} was {_fmt(v)} days before the snapshot ({effect})"
+        if not typical or v == med:
+            return f"{label} is {_fmt(v)} ({effect})"
+        side = "above" if v > med else "below"
+        return f"{label} is {_fmt(v)}, {side} the typical {typical} ({effect})"
+
+    return say
 
 
 def reason_text(
@@ -126,49 +155,7 @@ def reason_text(
     ``"{value:.0f} days since the last order"``; otherwise the column name is
     turned into words and the value compared with the training median.
     """
-    effect = "raises risk" if contribution > 0 else "lowers risk"
-    template = (labels or {}).get(feature) or ""
-    has_slot = "{" in template
-    label = template if template and not has_slot else humanize(feature)
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return f"{label} is missing ({effect})"
-    if feature in pre.categorical:
-        return f"{label} is {value} ({effect})"
-    v = float(value)
-    if has_slot:
-        try:
-            return f"{template.format(value=v)} ({effect})"
-        except (ValueError, KeyError, IndexError):
-            log.debug("bad label template for %s", feature)
-    if feature in pre.binary:
-        return f"{label}: {'yes' if v == 1 else 'no'} ({effect})"
-    if feature in pre.datetime:
-        return f"{label} was {_fmt(v)} days before the snapshot ({effect})"
-    return f"{_numeric_phrase(label, v, pre.quantiles.get(feature, (np.nan,) * 3))} ({effect})"
-
-
-def _plain_numeric_texts(col: str, keys: np.ndarray, pre: Preprocessor,
-                         labels: Mapping[str, str] | None) -> dict | None:
-    """``reason_text`` for many values of a plain numeric feature at once (the common,
-    costly case: nearly every value is distinct); None for any other kind of feature."""
-    if (col in pre.categorical or col in pre.binary or col in pre.datetime
-            or (labels or {}).get(col)):
-        return None
-    label = humanize(col)
-    med = pre.quantiles.get(col, (np.nan,) * 3)[1]
-    typical = _fmt(med) if np.isfinite(med) else ""
-    out = {}
-    for key in keys:
-        if key == MISSING_KEY:
-            out[key] = f"{label} is missing (raises risk)"
-            continue
-        v = float(key)
-        if not typical or v == med:
-            out[key] = f"{label} is {_fmt(v)} (raises risk)"
-        else:
-            side = "above" if v > med else "below"
-            out[key] = f"{label} is {_fmt(v)}, {side} the typical {typical} (raises risk)"
-    return out
+    return _phrase(feature, contribution, pre, labels)(value)
 
 
 def top_reasons(
@@ -205,12 +192,8 @@ def top_reasons(
             vals = X[col].iloc[rows]
             # A string sentinel for missing values: dict lookups on NaN/None are unreliable.
             keyed = vals.astype(object).where(vals.notna(), MISSING_KEY)
-            texts = _plain_numeric_texts(col, pd.unique(keyed), pre, labels)
-            if texts is None:
-                texts = {
-                    key: reason_text(col, np.nan if key == MISSING_KEY else key, 1.0, pre, labels)
-                    for key in pd.unique(keyed)
-                }
+            say = _phrase(col, 1.0, pre, labels)
+            texts = {key: say(np.nan if key == MISSING_KEY else key) for key in pd.unique(keyed)}
             result[cols[slot]][rows] = np.array([texts[key] for key in keyed], dtype=object)
     return pd.DataFrame(result, index=X.index)
 

@@ -213,13 +213,17 @@ def _fit(
 
 def _params(config: TrainConfig, device: str, y_train: np.ndarray, extra: dict,
             *, train_rows: int) -> dict:
-    params = {**BASE_PARAMS, **extra, "device": device, "seed": config.seed}
-    if train_rows > LARGE_TRAIN_ROWS:
-        params["learning_rate"] = max(params.get("learning_rate", 0.3), LARGE_LEARNING_RATE)
+    params = {**BASE_PARAMS, **extra, "device": device, "seed": config.seed,
+              "learning_rate": _learning_rate(extra, train_rows)}
     if config.class_weight:
         pos = float(np.sum(y_train == 1))
         params["scale_pos_weight"] = (len(y_train) - pos) / max(pos, 1.0)
     return params
+
+
+def _learning_rate(extra: dict, train_rows: int) -> float:
+    rate = extra.get("learning_rate", 0.3)  # 0.3: XGBoost's own default
+    return max(rate, LARGE_LEARNING_RATE) if train_rows > LARGE_TRAIN_ROWS else rate
 
 
 def _patience(rounds: int, params: dict) -> int:
@@ -254,8 +258,7 @@ def _search(config, device, X, y, groups, splits, report) -> tuple[dict, pd.Data
     folds = _search_folds(y, groups, splits, config.seed)
     rows = []
     for i, extra in enumerate(space):
-        shown = {**extra, "learning_rate": _params(config, device, y, extra,
-                                                    train_rows=splits.train.size)["learning_rate"]}
+        shown = {**extra, "learning_rate": _learning_rate(extra, splits.train.size)}
         report(0.15 + 0.35 * i / len(space), f"Trying setting {i + 1} of {len(space)}: {shown}")
         aucs, trees = [], []
         for tr, va in folds:
@@ -265,8 +268,7 @@ def _search(config, device, X, y, groups, splits, report) -> tuple[dict, pd.Data
                        early_stopping=min(config.early_stopping_rounds, 30))
             aucs.append(roc_auc_score(y[va], predict_X(bst, X.iloc[va])))
             trees.append(bst.num_boosted_rounds())
-        rows.append({**extra, "learning_rate": params["learning_rate"],
-                     "trees": int(np.mean(trees)), "valid_auc": float(np.mean(aucs))})
+        rows.append({**shown, "trees": int(np.mean(trees)), "valid_auc": float(np.mean(aucs))})
     table = pd.DataFrame(rows)
     best = space[int(table["valid_auc"].idxmax())]
     return best, table

@@ -117,9 +117,7 @@ def build_tables(source: str | Path | PreparedLog, mapping: EventMapping | None 
     log = ensure_prepared(source, mapping, engine, drop_duplicates=drop_duplicates,
                           progress=stage_progress)
     plan = plan_cutoffs(log.first_day, log.last_day, definition)
-    errors = [p for p in plan.problems if p.severity == "error"]
-    if errors:
-        raise ChurnDataError(list(log.problems) + errors)
+    plan.raise_errors(before=log.problems)
     cutoffs = list(plan.cutoffs)
     known = sorted(c for c in cutoffs if outcome_known(c, log.last_day, definition))
     span = f"{log.first_day} to {log.last_day}"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from churn_core.problems import Problem
+from churn_core.problems import ChurnDataError, Problem
 
 if TYPE_CHECKING:
     from churn_core.events.labels import ChurnDefinition
@@ -62,6 +62,12 @@ class CutoffPlan:
     train_cutoffs: tuple[date, ...]
     reason: str = ""
     problems: tuple[Problem, ...] = ()
+
+    def raise_errors(self, before: Sequence[Problem] = ()) -> None:
+        """Raise ``ChurnDataError`` with ``before`` and this plan's errors, if it has any."""
+        errors = [p for p in self.problems if p.severity == "error"]
+        if errors:
+            raise ChurnDataError([*before, *errors])
 
     def to_dict(self) -> dict:
         """Return a JSON-ready record for the build summary."""

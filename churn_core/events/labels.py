@@ -105,9 +105,7 @@ def resolve_cutoffs(first_day: date, last_day: date, definition: ChurnDefinition
         window needs and a window that fits (see :func:`plan_cutoffs`).
     """
     plan = plan_cutoffs(first_day, last_day, definition)
-    errors = [p for p in plan.problems if p.severity == "error"]
-    if errors:
-        raise ChurnDataError(errors)
+    plan.raise_errors()
     return list(plan.cutoffs)
 
 

@@ -94,7 +94,7 @@ def test_humanize():
 
 
 def test_reasons_for_many_numeric_values_match_reason_text():
-    # top_reasons formats plain numeric features in bulk; it must say what reason_text says.
+    # top_reasons words each distinct value once per feature; it must say what reason_text says.
     pre = Preprocessor(numeric=("spend_30d", "visits"), categorical=(), datetime=(),
                        quantiles={"spend_30d": (0.0, 1.5, 3.0), "visits": (np.nan,) * 3},
                        feature_names=("spend_30d", "visits"))
