@@ -4,7 +4,8 @@ Run on its own::
 
     .venv/bin/python bench/bench_events.py --sizes 1e6,1e7,1e8
 
-For each size it generates a synthetic log to ``bench/data/events_<n>.parquet``
+For each size (and line order) it generates a synthetic log to
+``bench/data/events_<n>_<order>.parquet``
 in chunks (never the whole log in memory; reused when present), then runs
 each engine in a fresh child process (so peak RSS is that engine's alone):
 DuckDB through ``churn_core.events.build_tables`` and, up to ``--pandas-max``
@@ -42,9 +43,14 @@ MAPPING = ("customer_id=customer_id,ts=timestamp,event_type=event_type,order_id=
            "rating=rating,country=static")
 
 
-def generate(n: int, path: Path, *, events_per_customer: int = 100, seed: int = 42,
-             chunk: int = 2_000_000) -> None:
-    """Write ``n`` synthetic events to Parquet, ``chunk`` rows at a time."""
+def generate(n: int, path: Path, *, order: str = "time", events_per_customer: int = 100,
+             seed: int = 42, chunk: int = 2_000_000) -> None:
+    """Write ``n`` synthetic events to Parquet, ``chunk`` rows at a time.
+
+    ``order="time"``: lines in time order, as real logs are appended (each chunk
+    covers the next slice of the two years). ``order="random"``: every chunk
+    spans the whole two years in random order, the worst case for aggregation.
+    """
     rng = np.random.default_rng(seed)
     n_cust = max(n // events_per_customer, 100)
     customers = pa.array([f"C{i:08d}" for i in range(n_cust)])
@@ -63,26 +69,39 @@ def generate(n: int, path: Path, *, events_per_customer: int = 100, seed: int = 
         ("quantity", pa.int32()), ("unit_price", pa.float64()), ("rating", pa.float64()),
         ("country", pa.string())])
     tmp = path.with_suffix(".tmp")
+    n_chunks = -(-n // chunk)
     with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
-        for lo in range(0, n, chunk):
+        for k, lo in enumerate(range(0, n, chunk)):
             size = min(chunk, n - lo)
             # sessions: a customer-day with ~5 events a few minutes apart (views, cart, order)
             n_sessions = size // 5 + 1
-            cust_s = rng.choice(n_cust, n_sessions, p=weights)
-            day_s = start[cust_s] + np.floor(rng.random(n_sessions) * (end - start)[cust_s])
+            if order == "time":
+                # this chunk's slice of days; customers weighted by their days inside it
+                a, b = DAYS * k / n_chunks, DAYS * (k + 1) / n_chunks
+                first, last = np.maximum(start, a), np.minimum(end, b)
+                p = weights * np.clip(last - first, 0, None)
+                cust_s = rng.choice(n_cust, n_sessions, p=p / p.sum())
+                day_s = np.floor(first[cust_s] + rng.random(n_sessions)
+                                 * (last - first)[cust_s])
+            else:
+                cust_s = rng.choice(n_cust, n_sessions, p=weights)
+                day_s = start[cust_s] + np.floor(rng.random(n_sessions) * (end - start)[cust_s])
             session = rng.integers(0, n_sessions, size)
             cust = cust_s[session]
             day = day_s[session] + rng.random(size) * 0.01
+            if order == "time":
+                by_time = np.argsort(day, kind="stable")
+                cust, day = cust[by_time], day[by_time]
             ts = t0 + (day * 86_400e6).astype(np.int64)
             etype = rng.choice(len(EVENT_TYPES), size, p=EVENT_P)
             is_order = (etype == 2) | (etype == 3)
             prod = rng.integers(0, 5000, size)
             rating = np.where(etype == 4, rng.integers(1, 6, size), np.nan)
-            order = np.where(is_order, lo + np.arange(size), 0)
+            order_ids = np.where(is_order, lo + np.arange(size), 0)
             batch = pa.record_batch([
                 customers.take(pa.array(cust)), pa.array(ts, pa.timestamp("us")),
                 pa.array(EVENT_TYPES[etype]),
-                pa.array(order, mask=~is_order), products.take(pa.array(prod)),
+                pa.array(order_ids, mask=~is_order), products.take(pa.array(prod)),
                 pa.array(np.char.add("K", (prod % 50).astype(str))),
                 pa.array(rng.integers(1, 6, size).astype(np.int32)),
                 pa.array(np.round(rng.gamma(2.0, 10.0, size), 2)),
@@ -201,6 +220,9 @@ def main() -> None:
                         help="largest size run with pandas as well")
     parser.add_argument("--memory-limit", default="2GB", help="DuckDB memory_limit")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--order", default="time",
+                        help="line order of the generated logs: time (as real logs are "
+                             "appended), random (the worst case), or time,random for both")
     parser.add_argument("--child", choices=["duckdb", "pandas"], help=argparse.SUPPRESS)
     parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -209,15 +231,17 @@ def main() -> None:
         return
     DATA.mkdir(parents=True, exist_ok=True)
     results = []
-    print(f"{'events':>12} {'gen s':>7} {'file MB':>8} {'duckdb s':>9} {'duckdb GB':>10} "
-          f"{'pandas s':>9} {'pandas GB':>10} {'speedup':>8} {'load':>5}")
-    for size in (int(float(s)) for s in args.sizes.split(",")):
-        path = DATA / f"events_{size}.parquet"
+    print(f"{'events':>12} {'order':>6} {'gen s':>7} {'file MB':>8} {'duckdb s':>9} "
+          f"{'duckdb GB':>10} {'pandas s':>9} {'pandas GB':>10} {'speedup':>8} {'load':>5}")
+    runs = [(int(float(s)), o) for s in args.sizes.split(",") for o in args.order.split(",")]
+    for size, order in runs:
+        path = DATA / f"events_{size}_{order}.parquet"
         t = time.perf_counter()
         if not path.exists():
-            generate(size, path)
+            generate(size, path, order=order)
         gen = time.perf_counter() - t
-        row = {"events": size, "generate_seconds": gen, "file_mb": path.stat().st_size / 1e6,
+        row = {"events": size, "order": order, "generate_seconds": gen,
+               "file_mb": path.stat().st_size / 1e6,
                "memory_limit": args.memory_limit, "threads": args.threads,
                "duckdb": measure("duckdb", path, args)}
         if size <= args.pandas_max:
@@ -233,10 +257,10 @@ def main() -> None:
 
         def fmt(r: dict, key: str, spec: str) -> str:
             return format(r[key], spec) if key in r else "-"
-        print(f"{size:>12,} {gen:>7.1f} {row['file_mb']:>8.0f} {fmt(d, 'seconds', '9.1f')} "
-              f"{fmt(d, 'peak_rss_gb', '10.2f')} {fmt(p, 'seconds', '9.1f')} "
-              f"{fmt(p, 'peak_rss_gb', '10.2f')} {(f'{speed:.1f}x' if speed else '-'):>8} "
-              f"{fmt(d, 'load_before', '5.1f')}")
+        print(f"{size:>12,} {order:>6} {gen:>7.1f} {row['file_mb']:>8.0f} "
+              f"{fmt(d, 'seconds', '9.1f')} {fmt(d, 'peak_rss_gb', '10.2f')} "
+              f"{fmt(p, 'seconds', '9.1f')} {fmt(p, 'peak_rss_gb', '10.2f')} "
+              f"{(f'{speed:.1f}x' if speed else '-'):>8} {fmt(d, 'load_before', '5.1f')}")
         for name in ("duckdb", "pandas"):
             if "error" in row[name]:
                 print(f"  {name} failed: {row[name]['error'][-500:]}")
@@ -244,10 +268,11 @@ def main() -> None:
                 print(f"  {name} skipped: {row[name]['skipped']}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     # sizes not run this time keep their last result (each row names its memory limit)
-    sizes = {r["events"] for r in results}
+    done = {(r["events"], r["order"]) for r in results}
     if RESULTS.exists():
-        kept = [r for r in json.loads(RESULTS.read_text())["results"] if r["events"] not in sizes]
-        results = sorted(kept + results, key=lambda r: r["events"])
+        kept = [r for r in json.loads(RESULTS.read_text())["results"]
+                if (r["events"], r.get("order", "random")) not in done]
+        results = sorted(kept + results, key=lambda r: (r["events"], r.get("order", "random")))
     RESULTS.write_text(json.dumps({
         "machine": {"python": platform.python_version(), "cpus": args.threads,
                     "memory_limit": args.memory_limit},

@@ -86,8 +86,9 @@ def summary_rows() -> list[dict[str, Any]]:
         for engine in ("duckdb", "pandas"):
             res = r.get(engine, {})
             if "seconds" in res:
-                rows.append({"benchmark": "events", "run": "events", "size": r["events"],
-                             "measure": engine,
+                rows.append({"benchmark": "events",
+                             "run": f"events ({r.get('order', 'random')} order)",
+                             "size": r["events"], "measure": engine,
                              "seconds": res["seconds"], "peak_gb": res.get("peak_rss_gb"),
                              "ratio": r.get("speedup") if engine == "duckdb" else None,
                              "note": ""})

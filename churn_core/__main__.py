@@ -180,7 +180,12 @@ def _cutoffs(text: str) -> str | list[str]:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Build the labelled training table, the scoring table and summary.json."""
-    mapping = propose_mapping(args.events, overrides=args.mapping)
+    decimal = None if args.decimal_comma is None else tuple(
+        c.strip() for c in args.decimal_comma.split(",") if c.strip())
+    read = ReadOptions(encoding=args.encoding, delimiter=args.delimiter, sheet=args.sheet,
+                       header_row=args.header_row)
+    mapping = propose_mapping(args.events, overrides=args.mapping, read=read,
+                              decimal_comma=decimal, timestamp_format=args.timestamp_format)
     for p in mapping.problems:
         log.info("%s %s", p.code, p.message)
     definition = ChurnDefinition(window_days=args.window, active_days=args.active,
@@ -269,7 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("build", help="build churn tables from a raw order/event log")
-    p.add_argument("events", help="CSV, CSV.gz or Parquet event log")
+    p.add_argument("events", help="CSV/TSV/TXT (any encoding, optionally .gz), .xlsx or "
+                   "Parquet event log")
     p.add_argument("--out", required=True, help="directory for training.parquet, "
                    "scoring.parquet and summary.json")
     p.add_argument("--window", type=int, default=90, help="churn window W in days")
@@ -279,6 +285,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="auto (month ends, or every 14/7 days when the log is too short "
                    "for a backtest by time), monthly, biweekly, weekly, or DATE,DATE,...")
     p.add_argument("--mapping", default=None, help="column roles: col=role,col=role")
+    _add_read_args(p)
+    p.add_argument("--header-row", type=int, default=None,
+                   help="0-based line of the header (default: detected)")
+    p.add_argument("--decimal-comma", default=None, metavar="COLS",
+                   help="columns written with a decimal comma, COL,COL ('' for none; "
+                   "default: detected)")
+    p.add_argument("--timestamp-format", default=None,
+                   help="strptime format, epoch_s, epoch_ms, epoch_us, epoch_ns or iso_utc "
+                   "(default: detected)")
     p.set_defaults(func=cmd_build)
     return parser
 

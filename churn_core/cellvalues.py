@@ -36,6 +36,8 @@ NUMERIC_SHARE = 0.95
 #: Below NUMERIC_SHARE but at least this share: kept as text with a MOSTLY_NUMBERS warning.
 MOSTLY_SHARE = 0.5
 SCREEN_VALUES = 2000  # values looked at before parsing a whole column
+#: The note :func:`parse_numbers` gives when it read a column the European way.
+EUROPEAN_NOTE = "European format: '.' groups thousands, ',' marks decimals"
 
 _ID_WHOLE = frozenset({"id", "uid", "uuid", "guid", "customer",
                        "编号", "編號", "用户id", "用戶id", "客户id", "會員id", "会员id"})
@@ -330,7 +332,7 @@ def parse_numbers(text: pd.Series) -> tuple[pd.Series, pd.Series, list[str]]:
     used = pa.array(cleaned[mask].to_numpy())
     notes = []
     if eu:
-        notes.append("European format: '.' groups thousands, ',' marks decimals")
+        notes.append(EUROPEAN_NOTE)
     elif pc.any(pc.match_substring(pc.filter(core, used), ",")).as_py():
         notes.append("thousands separators removed")
     for flag, note in ((currency, "currency symbols removed"), (percent, "'12%' read as 12.0"),
@@ -338,6 +340,25 @@ def parse_numbers(text: pd.Series) -> tuple[pd.Series, pd.Series, list[str]]:
         if pc.any(pc.and_(flag, used)).as_py():
             notes.append(note)
     return numbers, cleaned, notes or ["spaces or full-width characters removed"]
+
+
+def uses_decimal_comma(text: pd.Series) -> bool:
+    """Return True when ``text`` holds numbers with a decimal comma (``12,50``, ``1.234,50``).
+
+    The decision of :func:`parse_numbers`, for readers that convert the values
+    themselves: at least :data:`NUMERIC_SHARE` of the non-missing values must be
+    numbers read that way.
+
+    Parameters
+    ----------
+    text : pd.Series
+        Trimmed text, NaN for missing.
+    """
+    present = text.dropna()
+    if present.empty or not present.str.contains(",", regex=False).any():
+        return False
+    numbers, _, notes = parse_numbers(present)
+    return EUROPEAN_NOTE in notes and numbers.notna().mean() >= NUMERIC_SHARE
 
 
 def _arrow(text: pd.Series) -> pa.Array:

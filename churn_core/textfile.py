@@ -109,6 +109,28 @@ def _utf16_without_bom(head: bytes) -> str | None:
     return None
 
 
+def whole_lines(data: bytes) -> bytes:
+    """Return the start of ``data`` up to its last line end, never splitting a character.
+
+    For decoding the first block of a larger file strictly. UTF-16 and UTF-32 (from the
+    byte-order mark or the zero-byte pattern) end lines with a whole code unit; in the
+    other candidate encodings byte 0x0A is never part of another character.
+    """
+    unit, start = b"\n", 0
+    for bom, codec, _ in _BOMS:
+        if data.startswith(bom):
+            unit, start = "\n".encode(codec), len(bom)
+            break
+    else:
+        bare = _utf16_without_bom(data[:SNIFF_BYTES])
+        if bare:
+            unit = "\n".encode(bare)
+    pos = data.rfind(unit)
+    while pos >= 0 and (pos - start) % len(unit):
+        pos = data.rfind(unit, 0, pos + len(unit) - 1)
+    return data[: pos + len(unit)] if pos >= 0 else data
+
+
 @dataclass(frozen=True)
 class Decoded:
     """Text decoded from a file, with how it was decided.

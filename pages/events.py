@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pandas as pd
 import streamlit as st
 
@@ -13,6 +11,7 @@ from churn_core.events import (
     ROLES,
     ChurnDefinition,
     build_tables,
+    confirm_roles,
     cutoff_summary,
     plan_cutoffs,
     prepare_log,
@@ -34,8 +33,9 @@ st.caption("No churn column? Upload raw orders or events (customer id + date, op
            "amount, quantity, order id, product, event type...). Features are computed only "
            "from events at or before each cutoff, so nothing leaks from the future.")
 
-upload = st.file_uploader("Event log (CSV, CSV.gz or Parquet)", key=K.W_EVENTS_UPLOAD,
-                          type=["csv", "gz", "parquet", "tsv", "txt"])
+upload = st.file_uploader("Event log (CSV/TSV/TXT in any encoding, .gz, Excel or Parquet)",
+                          key=K.W_EVENTS_UPLOAD,
+                          type=["csv", "gz", "parquet", "tsv", "txt", "dat", "xlsx", "xlsm"])
 if upload is not None and upload.file_id != get(K.EVENTS_ID):
     put(K.EVENTS_ID, upload.file_id)
     for key in (K.EVENTS_MAPPING, K.EVENTS_LOG, K.EVENTS_SUMMARY, K.EVENTS_BUILD,
@@ -76,10 +76,10 @@ if confirmed:
             static.append(col)
         elif role in roles:
             roles[role] = col
-    chosen = dataclasses.replace(mapping, **roles, static=tuple(static))
     put(K.EVENTS_SUMMARY, None)
     put(K.EVENTS_BUILD, None)
     try:
+        chosen = confirm_roles(get(K.EVENTS_PATH), mapping, roles, static)
         with st.status("Staging the log...", expanded=True) as status:
             log = prepare_log(get(K.EVENTS_PATH), chosen,
                               progress=lambda f, m: st.write(m))

@@ -15,11 +15,19 @@ Typical use (the command line and the dashboard do exactly this)::
 
 API
 ---
-``propose_mapping(source, *, overrides=None, sample_size=20_000) -> EventMapping``
-    Column roles from the header and a sample (names in English/Chinese + value checks).
+``propose_mapping(source, *, overrides=None, read=None, decimal_comma=None,
+timestamp_format=None, sample_size=20_000) -> EventMapping``
+    Column roles from the header and a sample (names in English/Chinese/European
+    languages + value checks), and how to read the file: CSV/TSV/TXT in any encoding
+    :mod:`churn_core.textfile` detects (plain or gzip), whitespace-separated text, files
+    without a header line, ``.xlsx`` (sheets with one header stacked) and Parquet
+    (:mod:`churn_core.events.source`). ``read`` is a :class:`churn_core.io.ReadOptions`
+    (encoding, delimiter, header_row, sheet) overriding detection.
 ``EventMapping``
     Frozen: ``customer_id, timestamp, event_type, amount, quantity, unit_price, order_id,
-    product, category, rating, static, timestamp_format, problems``;
+    product, category, rating, static, timestamp_format, decimal_comma, file_format,
+    problems``; ``timestamp_format`` is a strptime format, ``epoch_s``/``epoch_ms``/
+    ``epoch_us``/``epoch_ns`` (Unix times) or ``iso_utc`` (offsets converted to UTC);
     ``from_string("col=role,...")``, ``with_overrides(...)``, ``to_string()``, ``to_dict()``.
 ``ChurnDefinition(window_days=90, active_days=365, lead_days=0, cutoffs="auto",
 min_history_days=90)``
@@ -45,14 +53,19 @@ drop_duplicates=True, progress=None) -> BuildResult``
 
 Problem codes
 -------------
-Errors: ``EVENTS_UNREADABLE``, ``EVENTS_BAD_MAPPING``, ``EVENTS_NO_CUSTOMER_ID``,
-``EVENTS_NO_TIMESTAMP``, ``EVENTS_UNKNOWN_COLUMN``, ``EVENTS_NO_USABLE_ROWS``,
+Errors: ``EVENTS_UNREADABLE``, ``EVENTS_UNDECODABLE``, ``EVENTS_BAD_MAPPING``,
+``EVENTS_NO_CUSTOMER_ID``, ``EVENTS_NO_TIMESTAMP``, ``EVENTS_UNKNOWN_COLUMN``,
+``EVENTS_NO_USABLE_ROWS``,
 ``EVENTS_BAD_DEFINITION``, ``EVENTS_NO_CUTOFFS``, ``EVENTS_NO_KNOWN_OUTCOME``,
 ``EVENTS_TOO_FEW_CUTOFFS`` (also raised when ``cutoffs="auto"`` finds the log too short
 for a backtest). Warnings (lines left out, with counts): ``EVENTS_MISSING_ID``,
 ``EVENTS_BAD_TIMESTAMP``, ``EVENTS_MISSING_TIMESTAMP``, ``EVENTS_DUPLICATES``,
-``EVENTS_ONE_CLASS``, ``EVENTS_CUTOFFS_CHOSEN`` (auto, fewer than 3 training cutoffs).
-Info: ``EVENT_ROLE_DETECTED``, ``EVENT_STATIC_DETECTED``,
+``EVENTS_ONE_CLASS``, ``EVENTS_CUTOFFS_CHOSEN`` (auto, fewer than 3 training cutoffs),
+``EVENTS_NO_HEADER`` (roles guessed from values), ``ENCODING_UNCERTAIN``.
+Info: ``EVENT_ROLE_DETECTED``, ``EVENT_STATIC_DETECTED``, ``EVENTS_TIMESTAMP_FORMAT``
+(strptime format, Unix-time unit or UTC offsets), ``EVENTS_DECIMAL_COMMA``,
+``EVENTS_PRICE_AS_AMOUNT``, ``EVENTS_SHEETS_STACKED``, and as for customer tables
+``ENCODING_DETECTED``, ``DELIMITER_DETECTED``, ``HEADER_SKIPPED_LINES``, ``SHEET_CHOSEN``;
 ``EVENTS_RETURNS``, ``EVENTS_NO_PURCHASE_TYPE``, ``EVENTS_CUTOFFS_CHOSEN`` (the frequency
 ``"auto"`` chose, and why).
 """
@@ -67,12 +80,12 @@ from churn_core.events.labels import (
     resolve_cutoffs,
     time_split,
 )
-from churn_core.events.mapping import ROLES, EventMapping, propose_mapping
+from churn_core.events.mapping import ROLES, EventMapping, confirm_roles, propose_mapping
 from churn_core.events.staging import EngineSettings, PreparedLog, prepare_log
 
 __all__ = [
     "FREQUENCIES", "ROLES", "BuildResult", "ChurnDefinition", "CutoffPlan", "EngineSettings",
-    "EventMapping", "PreparedLog", "TimeSplit", "build_tables", "cutoff_summary",
-    "feature_labels", "plan_cutoffs", "prepare_log", "propose_mapping", "resolve_cutoffs",
-    "time_split",
+    "EventMapping", "PreparedLog", "TimeSplit", "build_tables", "confirm_roles",
+    "cutoff_summary", "feature_labels", "plan_cutoffs", "prepare_log", "propose_mapping",
+    "resolve_cutoffs", "time_split",
 ]

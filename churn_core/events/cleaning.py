@@ -10,8 +10,24 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from churn_core.events.mapping import EventMapping, quote, source_sql
+from churn_core.events.source import quote, source_sql
+
+if TYPE_CHECKING:
+    from churn_core.events.mapping import EventMapping
+
+#: ``timestamp_format`` values for integer Unix times: microseconds per unit.
+EPOCH_FORMATS = {"epoch_s": 1_000_000, "epoch_ms": 1_000, "epoch_us": 1, "epoch_ns": 0.001}
+#: ``timestamp_format`` of ISO text with UTC offsets (``+03:00``): converted to UTC.
+UTC_OFFSET_FORMAT = "iso_utc"
+# Unix times outside these years are unreadable (also keeps make_timestamp in range)
+_EPOCH_YEARS = (-2_208_988_800, 7_258_118_400)     # 1900-01-01, 2200-01-01 in seconds
+# an offset after a time of day: "10:00:00+03:00", "10:00+0300", "10:00:00.5 -05"
+OFFSET_PATTERN = r"[0-9]:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)? ?[+-][0-9]{2}(:?[0-9]{2})?$"
+
+# a comma followed by 0, 1 or 4+ digits, or by 2 digits that end the number: not a group mark
+_NOT_GROUPED = ",([0-9]?|[0-9]{4,})([^0-9]|$)|,[0-9]{2}([^0-9,]|$)"
 
 NA_TOKENS = ("nan", "NaN", "None", "NULL", "null", "NA", "N/A", "n/a", "-", "--", "?",
              "无", "空", "#N/A")
@@ -37,19 +53,48 @@ def text_sql(col: str) -> str:
 
 
 def number_sql(col: str, type_name: str) -> str:
-    """``col`` as DOUBLE; text also loses thousands separators, currency and % signs."""
+    """``col`` as DOUBLE; text also loses digit-group commas, currency and % signs.
+
+    A comma counts as a digit-group separator only before groups of digits
+    (``1,234.50``, ``1,23,456``): ``12,50`` is NULL here, not 1250. Columns
+    written with a decimal comma have it turned into a point when read
+    (:func:`churn_core.events.source.relation_sql`). The clean-up runs only on
+    values the plain cast rejects; each part is written once, because DuckDB
+    computes a repeated expression for every line, ahead of the COALESCE.
+    """
     if not type_name.startswith(("VARCHAR", "BLOB")):
         return f"TRY_CAST({quote(col)} AS DOUBLE)"
     x = text_sql(col)
-    return (f"COALESCE(TRY_CAST({x} AS DOUBLE), "
-            f"TRY_CAST(regexp_replace({x}, '[,\\s¥$€£￥%]', '', 'g') AS DOUBLE))")
+    return (f"COALESCE(TRY_CAST({x} AS DOUBLE), CASE WHEN NOT regexp_matches({x}, "
+            f"'{_NOT_GROUPED}') THEN TRY_CAST(regexp_replace({x}, '[,\\s¥$€£￥%]', '', 'g') "
+            "AS DOUBLE) END)")
 
 
 def timestamp_sql(col: str, type_name: str, fmt: str | None) -> str:
-    """``col`` as TIMESTAMP (NULL when unreadable); ``fmt`` is a strptime fallback."""
+    """``col`` as TIMESTAMP (NULL when unreadable).
+
+    ``fmt`` is a strptime fallback for text that is not ISO, or one of the
+    decisions made once from a sample: :data:`EPOCH_FORMATS` (Unix times, in
+    UTC) or :data:`UTC_OFFSET_FORMAT` (ISO text with offsets, converted to UTC).
+    ``2019-10-01 00:00:00 UTC`` and ``...Z`` need none: the cast reads them.
+    """
     if type_name.startswith(("TIMESTAMP", "DATE")):
         return f"CAST({quote(col)} AS TIMESTAMP)"
+    if fmt in EPOCH_FORMATS:
+        per_unit = EPOCH_FORMATS[fmt]
+        number = f"TRY_CAST({text_sql(col) if type_name.startswith('VARCHAR') else quote(col)} " \
+                 "AS DOUBLE)"
+        lo, hi = (y * 1_000_000 / per_unit for y in _EPOCH_YEARS)
+        # the number is written three times: DuckDB computes a repeated expression once
+        # (a subquery per line would cost 5x); make_timestamp fails on values out of range
+        return (f"make_timestamp(CAST(CASE WHEN {number} >= {lo:.0f} AND {number} < {hi:.0f} "
+                f"THEN {number} * {per_unit} END AS BIGINT))")
     x = text_sql(col)
+    if fmt == UTC_OFFSET_FORMAT:
+        # a text without an offset would be read in the session time zone: cast it as is
+        return (f"CASE WHEN regexp_matches({x}, '{OFFSET_PATTERN}') "
+                f"THEN timezone('UTC', TRY_CAST({x} AS TIMESTAMPTZ)) "
+                f"ELSE TRY_CAST({x} AS TIMESTAMP) END")
     if fmt:
         return f"COALESCE(TRY_CAST({x} AS TIMESTAMP), try_strptime({x}, '{fmt}'))"
     return f"TRY_CAST({x} AS TIMESTAMP)"
@@ -72,10 +117,10 @@ def typed_sql(source: str | Path, mapping: EventMapping, types: dict[str, str], 
 
     Columns: ``cid, ts, ts_given, event_type, order_id, product, category,
     amount, quantity, unit_price, rating, s0..`` (one ``s<i>`` per static
-    attribute). ``typed_source`` (Parquet): only the customer id gets the full
-    text clean-up; other text roles are taken as stored, which keeps a
-    100M-row scan cheap, and an integer ``order_id`` stays an integer (text
-    otherwise).
+    attribute). ``typed_source`` (Parquet): every role is taken as stored,
+    which keeps a 100M-row scan cheap: ``cid`` is the stored id (any type),
+    cleaned later once per distinct value with :func:`clean_id_sql`, and an
+    integer ``order_id`` stays an integer (text otherwise).
     """
     m = mapping
 
@@ -85,7 +130,9 @@ def typed_sql(source: str | Path, mapping: EventMapping, types: dict[str, str], 
     ts_type = types[m.timestamp]
     ts_given = (f"{quote(m.timestamp)} IS NOT NULL" if not ts_type.startswith("VARCHAR")
                 else f"{text_sql(m.timestamp)} IS NOT NULL")
-    cols = [f"{text_sql(m.customer_id)} AS cid0",
+    # a typed source keeps the stored id, cleaned later once per distinct value (clean_id_sql)
+    cid0 = quote(m.customer_id) if typed_source else text_sql(m.customer_id)
+    cols = [f"{cid0} AS cid0",
             f"{timestamp_sql(m.timestamp, ts_type, m.timestamp_format)} AS ts",
             f"{ts_given} AS ts_given"]
     for role in ("event_type", "order_id", "product", "category"):
@@ -99,11 +146,24 @@ def typed_sql(source: str | Path, mapping: EventMapping, types: dict[str, str], 
         col = getattr(m, role)
         cols.append(f"{'NULL::DOUBLE' if col is None else number_sql(col, types[col])} AS {role}")
     cols += [f"{text(c)} AS s{i}" for i, c in enumerate(m.static)]
-    # "17850.0" is an integer id exported through a float column: keep "17850"
-    cid = ("CASE WHEN suffix(cid0, '.0') AND regexp_full_match(cid0, '[0-9]+\\.0+') "
-           "THEN regexp_replace(cid0, '\\.0+$', '') ELSE cid0 END")
+    cid = "cid0" if typed_source else _float_id("cid0")
     return (f"SELECT {cid} AS cid, * EXCLUDE (cid0) FROM "
-            f"(SELECT {', '.join(cols)} FROM {source_sql(source)})")
+            f"(SELECT {', '.join(cols)} FROM {source_sql(source, mapping)})")
+
+
+def _float_id(x: str) -> str:
+    # "17850.0" is an integer id exported through a float column: keep "17850"
+    return (f"CASE WHEN suffix({x}, '.0') AND regexp_full_match({x}, '[0-9]+\\.0+') "
+            f"THEN regexp_replace({x}, '\\.0+$', '') ELSE {x} END")
+
+
+def clean_id_sql(col: str) -> str:
+    """The customer id in ``col`` as clean text (NULL for missing-value tokens).
+
+    The same clean-up :func:`typed_sql` gives text sources line by line; for
+    typed (Parquet) sources it runs once per distinct stored id.
+    """
+    return _float_id(f"({text_sql(col)})")
 
 
 RETURN_WORDS = re.compile(r"return|cancel|refund|退货|退款|取消|退订", re.IGNORECASE)
@@ -159,9 +219,15 @@ def kind_sql(m: EventMapping, totals: dict, vocab: list) -> tuple[str, dict]:
 
 
 def money_sql(m: EventMapping) -> str | None:
-    """SQL for the money of a line (amount, or quantity x unit price), None without either."""
+    """SQL for the money of a line, None when the mapping has none.
+
+    The amount; else quantity x unit price; else the unit price alone (a log of
+    single items, like REES46's ``price`` on each purchase line).
+    """
     if m.amount:
         return "abs(amount)"
     if m.quantity and m.unit_price:
         return "abs(quantity) * unit_price"
+    if m.unit_price:
+        return "abs(unit_price)"
     return None

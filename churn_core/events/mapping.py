@@ -1,10 +1,12 @@
 """Column roles of an event log: propose them from the header and a sample, parse overrides.
 
-The proposal reads only the header and the first ``sample_size`` rows through
-DuckDB, scores every column against each role by its name (English and
-Chinese synonyms) and checks the values (timestamps parse, amounts are
-numbers, ratings lie in 0..10, static attributes have few values per
-customer). Each column gets at most one role.
+The proposal opens the file (:mod:`churn_core.events.source`: format, encoding,
+layout, decimal commas), reads the first ``sample_size`` rows through DuckDB,
+scores every column against each role by its name (English, Chinese and common
+European synonyms) and checks the values (:mod:`churn_core.events.detect`:
+timestamps parse, amounts are numbers, ratings lie in 0..10, static attributes
+have few values per customer). Each column gets at most one role. A file without
+a header line gets its roles from the values alone.
 """
 
 from __future__ import annotations
@@ -12,13 +14,33 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from churn_core.events.detect import (
+    ColumnStats,
+    column_stats,
+    describe_time_format,
+    roles_from_values,
+    values_fit,
+)
+from churn_core.events.source import (
+    FileFormat,
+    describe_source,
+    open_source,
+    quote,
+    relation_sql,
+    source_sql,
+)
+from churn_core.io import ReadOptions
 from churn_core.problems import ChurnDataError, Problem
+
+__all__ = ["ROLES", "EventMapping", "check_mapping", "confirm_roles", "describe_source",
+           "missing_role_problems", "propose_mapping", "quote", "sample_frame", "source_sql"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,46 +61,47 @@ ROLE_WORDS = {
 _EXACT: dict[str, tuple[str, ...]] = {
     "customer_id": ("customerid", "custid", "customer", "customerno", "clientid", "client",
                     "userid", "user", "memberid", "member", "buyerid", "accountid", "account",
-                    "客户id", "客户编号", "客户", "用户id", "用户编号", "用户", "会员id",
-                    "会员编号", "会员", "买家id", "买家", "顾客id", "顾客"),
+                    "visitorid", "visitor", "shopperid", "kunde", "kundeid", "kundennummer",
+                    "kundennr", "cliente", "idcliente", "客户id", "客户编号", "客户", "用户id",
+                    "用户编号", "用户", "会员id", "会员编号", "会员", "买家id", "买家", "顾客id",
+                    "顾客", "访客id"),
     "timestamp": ("timestamp", "time", "date", "datetime", "invoicedate", "orderdate",
-                  "eventtime", "eventdate", "createdat", "created", "ts", "时间", "日期",
-                  "下单时间", "订单时间", "交易时间", "购买时间", "支付时间", "下单日期",
-                  "订单日期", "交易日期", "事件时间"),
+                  "eventtime", "eventdate", "createdat", "created", "ts", "datum", "fecha",
+                  "时间", "日期", "下单时间", "订单时间", "交易时间", "购买时间", "支付时间",
+                  "下单日期", "订单日期", "交易日期", "事件时间"),
     "event_type": ("eventtype", "event", "type", "action", "behavior", "behaviour",
-                   "activity", "eventname", "事件", "行为", "类型", "事件类型", "行为类型"),
+                   "behaviortype", "activity", "eventname", "事件", "行为", "类型", "事件类型",
+                   "行为类型"),
     "amount": ("amount", "revenue", "total", "sales", "value", "gmv", "spend", "payment",
-               "ordervalue", "totalamount", "totalprice", "linetotal", "金额", "实付金额",
-               "总价", "销售额", "支付金额", "订单金额", "消费金额", "实付"),
-    "quantity": ("quantity", "qty", "units", "quantities", "数量", "件数", "购买数量"),
-    "unit_price": ("unitprice", "price", "单价", "价格", "商品单价"),
+               "ordervalue", "totalamount", "totalprice", "linetotal", "montant", "betrag",
+               "umsatz", "importe", "金额", "实付金额", "总价", "销售额", "支付金额", "订单金额",
+               "消费金额", "实付"),
+    "quantity": ("quantity", "qty", "units", "quantities", "menge", "anzahl", "cantidad",
+                 "quantité", "数量", "件数", "购买数量"),
+    "unit_price": ("unitprice", "price", "prix", "preis", "precio", "单价", "价格", "商品单价"),
     "order_id": ("orderid", "order", "orderno", "invoiceno", "invoice", "invoiceid",
-                 "transactionid", "transaction", "basketid", "receipt", "订单号", "订单id",
-                 "订单编号", "发票号", "交易号", "流水号"),
+                 "transactionid", "transaction", "basketid", "receipt", "bestellung",
+                 "bestellnummer", "commande", "pedido", "rechnung", "facture", "订单号",
+                 "订单id", "订单编号", "发票号", "交易号", "流水号"),
     "product": ("product", "productid", "sku", "item", "itemid", "stockcode", "productcode",
-                "商品", "商品id", "商品编号", "产品", "产品id"),
-    "category": ("category", "categoryid", "cat", "department", "productcategory", "类目",
-                 "品类", "分类", "类别"),
+                "artikel", "produit", "producto", "商品", "商品id", "商品编号", "产品", "产品id"),
+    "category": ("category", "categoryid", "cat", "department", "productcategory", "kategorie",
+                 "catégorie", "categoria", "类目", "品类", "分类", "类别"),
     "rating": ("rating", "score", "stars", "reviewscore", "评分", "星级", "评价分"),
 }
 _STEMS: dict[str, tuple[str, ...]] = {
-    "customer_id": ("customer", "cust", "client", "user", "member", "buyer", "客户", "用户",
-                    "会员", "买家", "顾客"),
-    "timestamp": ("date", "time", "时间", "日期"),
+    "customer_id": ("customer", "cust", "client", "user", "member", "buyer", "visitor",
+                    "kunde", "客户", "用户", "会员", "买家", "顾客", "访客"),
+    "timestamp": ("date", "time", "datum", "时间", "日期"),
     "event_type": ("event", "action", "behav", "行为", "事件"),
-    "amount": ("amount", "revenue", "total", "金额", "销售额"),
-    "quantity": ("qty", "quant", "数量"),
-    "unit_price": ("price", "单价", "价格"),
-    "order_id": ("order", "invoice", "transaction", "订单"),
-    "product": ("product", "sku", "item", "商品", "产品"),
-    "category": ("categor", "类目", "品类", "分类"),
+    "amount": ("amount", "revenue", "total", "betrag", "montant", "金额", "销售额"),
+    "quantity": ("qty", "quant", "menge", "数量"),
+    "unit_price": ("price", "preis", "prix", "precio", "单价", "价格"),
+    "order_id": ("order", "invoice", "transaction", "bestell", "订单"),
+    "product": ("product", "sku", "item", "artikel", "商品", "产品"),
+    "category": ("categor", "kategor", "类目", "品类", "分类"),
     "rating": ("rating", "star", "评分"),
 }
-TIMESTAMP_FORMATS = (
-    "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S",
-    "%d/%m/%Y", "%m/%d/%Y", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d", "%d.%m.%Y", "%Y%m%d",
-    "%Y年%m月%d日",
-)
 MAX_STATIC_LEVELS = 50
 
 
@@ -97,7 +120,15 @@ class EventMapping:
         Low-cardinality per-customer attributes (country, channel); the last
         known value at each cutoff becomes a feature.
     timestamp_format : str or None
-        ``strptime`` format used when the text does not parse as ISO.
+        How the timestamp is read when it is not ISO text: a ``strptime``
+        format, ``"epoch_s"``/``"epoch_ms"``/``"epoch_us"``/``"epoch_ns"``
+        (Unix times) or ``"iso_utc"`` (ISO text with UTC offsets, converted to UTC).
+    decimal_comma : tuple of str or None
+        Text columns written with a decimal comma (``12,50``, ``1.234,50``);
+        None: detected from the file.
+    file_format : FileFormat or None
+        How the file is read (encoding, delimiter, header line, sheets); None:
+        detected from the file.
     problems : tuple of Problem
         What the proposal decided (info) or could not find (error).
     """
@@ -114,6 +145,8 @@ class EventMapping:
     rating: str | None = None
     static: tuple[str, ...] = ()
     timestamp_format: str | None = None
+    decimal_comma: tuple[str, ...] | None = None
+    file_format: FileFormat | None = None
     problems: tuple[Problem, ...] = dataclasses.field(default=(), compare=False)
 
     @classmethod
@@ -165,151 +198,87 @@ class EventMapping:
         return ",".join(pairs + [f"{c}=static" for c in self.static])
 
     def to_dict(self) -> dict:
-        """Return a JSON-ready dict of roles, static columns and timestamp format."""
+        """Return a JSON-ready dict of roles, static columns and how values and file are read."""
         return {**self.roles(), "static": list(self.static),
-                "timestamp_format": self.timestamp_format}
-
-
-def source_sql(source: str | Path, *, sample_size: int = 20_480) -> str:
-    """Return the DuckDB table expression reading ``source`` (CSV, CSV.gz, Parquet).
-
-    CSV is read as text (``all_varchar``) so ids keep leading zeros and odd
-    values are parsed by our own ``TRY_CAST`` expressions instead of failing.
-    """
-    path = Path(source)
-    quoted = "'" + str(path).replace("'", "''") + "'"
-    name = path.name.lower()
-    if name.endswith((".parquet", ".pq", ".parq")):
-        return f"read_parquet({quoted})"
-    return f"read_csv({quoted}, header=true, all_varchar=true, sample_size={int(sample_size)})"
-
-
-def quote(name: str) -> str:
-    """Quote a user's column name as a DuckDB identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def describe_source(con: duckdb.DuckDBPyConnection, source: str | Path) -> dict[str, str]:
-    """Return ``{column: duckdb type}`` of the source, raising ``EVENTS_UNREADABLE``."""
-    try:
-        rows = con.execute(f"DESCRIBE SELECT * FROM {source_sql(source)}").fetchall()
-    except (duckdb.Error, OSError) as exc:
-        raise ChurnDataError([Problem(
-            "EVENTS_UNREADABLE", "error",
-            f"Cannot read the event log {Path(source).name}: {exc}".splitlines()[0],
-            action="check the file is CSV (UTF-8) or Parquet")]) from exc
-    return {r[0]: r[1] for r in rows}
-
-
-def _norm(name: str) -> str:
-    return re.sub(r"[\s_\-./()#:]+", "", name.strip().lower())
+                "timestamp_format": self.timestamp_format,
+                "decimal_comma": None if self.decimal_comma is None else list(self.decimal_comma),
+                "file_format": self.file_format.to_dict() if self.file_format else None}
 
 
 def _name_score(role: str, column: str) -> int:
-    n = _norm(column)
+    n = re.sub(r"[\s_\-./()#:]+", "", column.strip().lower())
     if n in _EXACT[role]:
         return 3
-    return 1 if any(s in n for s in _STEMS[role]) else 0
-
-
-def _value_stats(con: duckdb.DuckDBPyConnection, column: str) -> dict[str, float]:
-    """Parse rates and cardinality of one sample column (table ``sample``)."""
-    q = quote(column)
-    txt = f"NULLIF(trim(CAST({q} AS VARCHAR)), '')"
-    row = con.execute(f"""
-        SELECT count({txt}), count(DISTINCT {txt}),
-               avg(CASE WHEN TRY_CAST({txt} AS DOUBLE) IS NOT NULL THEN 1.0 ELSE 0 END),
-               min(TRY_CAST({txt} AS DOUBLE)), max(TRY_CAST({txt} AS DOUBLE)),
-               avg(CASE WHEN TRY_CAST({txt} AS TIMESTAMP) IS NOT NULL THEN 1.0 ELSE 0 END)
-        FROM sample WHERE {txt} IS NOT NULL""").fetchone()
-    stats = {"n": row[0], "distinct": row[1], "numeric": row[2] or 0.0, "min": row[3],
-             "max": row[4], "iso": row[5] or 0.0, "fmt": None, "fmt_rate": 0.0}
-    if row[0] and stats["iso"] < 0.9 and stats["numeric"] < 0.9:
-        # not ISO: try the common day-first / month-first / Chinese formats
-        rates = con.execute("SELECT " + ", ".join(
-            f"avg(CASE WHEN try_strptime({txt}, '{f}') IS NOT NULL THEN 1.0 ELSE 0 END)"
-            for f in TIMESTAMP_FORMATS) + f" FROM sample WHERE {txt} IS NOT NULL").fetchone()
-        best = max(range(len(rates)), key=lambda i: rates[i] or 0.0)
-        stats["fmt"], stats["fmt_rate"] = TIMESTAMP_FORMATS[best], rates[best] or 0.0
-    return stats
-
-
-def _values_fit(role: str, s: dict, type_name: str) -> bool:
-    if s["n"] == 0:
-        return False
-    numeric = s["numeric"] >= 0.9
-    if role == "timestamp":
-        is_time = type_name.startswith(("TIMESTAMP", "DATE"))
-        return is_time or ((s["iso"] >= 0.9 or s["fmt_rate"] >= 0.9) and not numeric)
-    if role in ("amount", "quantity", "unit_price"):
-        return numeric
-    if role == "rating":
-        return numeric and s["min"] is not None and s["min"] >= 0 and s["max"] <= 10
-    if role == "event_type":
-        return not numeric and s["distinct"] <= 100
-    if role == "customer_id":
-        return s["distinct"] < s["n"] or s["n"] < 20   # ids repeat in a log
-    return True
+    return 1 if any(stem in n for stem in _STEMS[role]) else 0
 
 
 def propose_mapping(source: str | Path, *, overrides: str | None = None,
-                    sample_size: int = 20_000,
+                    read: ReadOptions | None = None,
+                    decimal_comma: Sequence[str] | None = None,
+                    timestamp_format: str | None = None, sample_size: int = 20_000,
                     con: duckdb.DuckDBPyConnection | None = None) -> EventMapping:
-    """Propose a column role for every column of an event log.
+    """Propose a column role for every column of an event log, and how to read it.
 
     Parameters
     ----------
     source : str or Path
-        CSV (optionally ``.gz``) or Parquet file.
+        CSV/TSV/TXT (optionally ``.gz``, any encoding :mod:`churn_core.textfile`
+        detects), ``.xlsx`` or Parquet file.
     overrides : str, optional
         ``"col=role,..."`` applied after the proposal (the user's corrections).
+    read : ReadOptions, optional
+        Encoding, delimiter (``" "``: runs of spaces), header_row and sheet,
+        instead of detecting them.
+    decimal_comma : sequence of str, optional
+        Columns written with a decimal comma, instead of detecting them (``()``: none).
+    timestamp_format : str, optional
+        How to read the timestamp (see :class:`EventMapping`), instead of detecting it.
     sample_size : int
-        Rows read for the value checks; the rest of the file is not touched.
+        Rows read for the value checks; the rest of the file is not touched
+        (except to make a UTF-8 copy of a file DuckDB cannot read as it is).
     con : duckdb connection, optional
         Reused when given (tests, build); otherwise an in-memory one.
 
     Returns
     -------
     EventMapping
-        With info problems ``EVENT_ROLE_DETECTED`` / ``EVENT_STATIC_DETECTED``
-        and error problems ``EVENTS_NO_CUSTOMER_ID`` / ``EVENTS_NO_TIMESTAMP``
-        when a required role has no candidate (the mapping is still returned
-        so the user can complete it).
+        Info problems: ``EVENT_ROLE_DETECTED``, ``EVENT_STATIC_DETECTED``,
+        ``EVENTS_TIMESTAMP_FORMAT``, ``EVENTS_PRICE_AS_AMOUNT``, and the file's
+        (``ENCODING_DETECTED``, ``DELIMITER_DETECTED``, ``HEADER_SKIPPED_LINES``,
+        ``SHEET_CHOSEN``, ``EVENTS_SHEETS_STACKED``, ``EVENTS_DECIMAL_COMMA``);
+        warnings ``EVENTS_NO_HEADER``, ``ENCODING_UNCERTAIN``; errors
+        ``EVENTS_NO_CUSTOMER_ID`` / ``EVENTS_NO_TIMESTAMP`` when a required role
+        has no candidate (the mapping is still returned so the user can complete it).
 
     Raises
     ------
     ChurnDataError
-        ``EVENTS_UNREADABLE`` when the file cannot be read,
-        ``EVENTS_BAD_MAPPING`` for malformed overrides.
+        ``EVENTS_UNREADABLE`` / ``EVENTS_UNDECODABLE`` when the file cannot be
+        read, ``EVENTS_BAD_MAPPING`` for malformed overrides.
     """
+    opened = open_source(source, read, decimal_comma=None if decimal_comma is None
+                         else tuple(decimal_comma))
     con = con or duckdb.connect()
-    types = describe_source(con, source)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE sample AS SELECT * FROM {source_sql(source)} "
-                f"LIMIT {int(sample_size)}")
-    stats = {c: _value_stats(con, c) for c in types}
-    candidates = []
-    for role in ROLES:
-        for col in types:
-            score = _name_score(role, col)
-            if role == "timestamp" and score == 0:
-                score = 0.5   # any column full of dates will do
-            if score and _values_fit(role, stats[col], types[col]):
-                candidates.append((score, -list(types).index(col), role, col))
-    chosen: dict[str, str] = {}
-    reasons: dict[str, str] = {}
-    for score, _, role, col in sorted(candidates, reverse=True):
-        if role not in chosen and col not in chosen.values():
-            chosen[role] = col
-            reasons[role] = "name and values" if score >= 1 else "values look like dates"
-    static = _propose_static(con, chosen, types, stats)
-    ts_col = chosen.get("timestamp")
-    ts_format = None
-    if ts_col and not types[ts_col].startswith(("TIMESTAMP", "DATE")) \
-            and stats[ts_col]["iso"] < 0.9:
-        ts_format = stats[ts_col]["fmt"]
-    problems = [
+    relation = relation_sql(opened)
+    try:
+        types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()}
+        con.execute(f"CREATE OR REPLACE TEMP TABLE sample AS SELECT * FROM {relation} "
+                    f"LIMIT {int(sample_size)}")
+    except duckdb.Error as exc:
+        raise ChurnDataError(list(opened.problems) + [Problem(
+            "EVENTS_UNREADABLE", "error",
+            f"Cannot read the event log {Path(source).name}: {str(exc).splitlines()[0]}",
+            action="check the delimiter and the quotes, or export the log again")]) from exc
+    stats = {c: column_stats(con, c, types[c]) for c in types}
+    headerless = opened.file_format.header_row is None
+    chosen = roles_from_values(stats) if headerless else _roles_from_names(types, stats)
+    static = _propose_static(con, chosen, stats)
+    problems = list(opened.problems)
+    why = "values only: the file has no header line" if headerless else "name and values"
+    problems += [
         Problem("EVENT_ROLE_DETECTED", "info",
-                f"Column {col!r} used as the {ROLE_WORDS[role]} ({reasons[role]}).",
+                f"Column {col!r} used as the {ROLE_WORDS[role]} "
+                f"({why if _name_score(role, col) or headerless else 'values look like dates'}).",
                 column=col, action=f"override with {col}=<role> or {col}=ignore")
         for role, col in chosen.items()]
     problems += [
@@ -317,24 +286,68 @@ def propose_mapping(source: str | Path, *, overrides: str | None = None,
                 f"Column {col!r} used as a customer attribute (few values per customer); "
                 "its last known value becomes a feature.", column=col)
         for col in static]
-    mapping = EventMapping(**chosen, static=static, timestamp_format=ts_format)
+    mapping = EventMapping(**chosen, static=static, decimal_comma=opened.decimal_comma,
+                           file_format=opened.file_format)
     if overrides:
         mapping = mapping.with_overrides(overrides)
-    problems += missing_role_problems(mapping, list(types))
+    mapping, more = _reading_decisions(con, mapping, stats, timestamp_format)
+    problems += more + missing_role_problems(mapping, list(types))
     logger.info("proposed event mapping: %s", mapping.to_string())
     return dataclasses.replace(mapping, problems=tuple(problems))
 
 
+def _roles_from_names(types: dict[str, str], stats: dict[str, ColumnStats]) -> dict[str, str]:
+    candidates = []
+    for role in ROLES:
+        for pos, col in enumerate(types):
+            score, s = _name_score(role, col), stats[col]
+            # any column full of dates will do; of several, the most varied (ten-digit ids
+            # can read as Unix times)
+            if role == "timestamp" and score == 0:
+                score = 0.5 + 0.1 * s.distinct / max(s.n, 1)
+            if score and values_fit(role, s):
+                candidates.append((score, -pos, role, col))
+    chosen: dict[str, str] = {}
+    for _, _, role, col in sorted(candidates, reverse=True):
+        if role not in chosen and col not in chosen.values():
+            chosen[role] = col
+    return chosen
+
+
+def _reading_decisions(con: duckdb.DuckDBPyConnection, m: EventMapping,
+                       stats: dict[str, ColumnStats], timestamp_format: str | None
+                       ) -> tuple[EventMapping, list[Problem]]:
+    """The timestamp format of the chosen column, and the money of a price-only log."""
+    problems = []
+    ts = m.timestamp
+    fmt = timestamp_format
+    if fmt is None and ts in stats:
+        fmt = stats[ts].time_format
+    if fmt and ts in stats and timestamp_format is None:
+        example = con.execute(f"SELECT CAST({quote(ts)} AS VARCHAR) FROM sample "
+                              f"WHERE {quote(ts)} IS NOT NULL LIMIT 1").fetchone()
+        problems.append(Problem(
+            "EVENTS_TIMESTAMP_FORMAT", "info",
+            describe_time_format(ts, fmt, example[0] if example else None), column=ts,
+            values=(fmt,), action="set timestamp_format to override"))
+    if m.unit_price and not m.amount and not m.quantity:
+        problems.append(Problem(
+            "EVENTS_PRICE_AS_AMOUNT", "info",
+            f"No amount or quantity column: the price in {m.unit_price!r} is taken as the "
+            "money of each purchase line (one item per line).", column=m.unit_price,
+            action="map an amount or quantity column to override"))
+    return dataclasses.replace(m, timestamp_format=fmt), problems
+
+
 def _propose_static(con: duckdb.DuckDBPyConnection, chosen: dict[str, str],
-                    types: dict[str, str], stats: dict[str, dict]) -> tuple[str, ...]:
+                    stats: dict[str, ColumnStats]) -> tuple[str, ...]:
     cid = chosen.get("customer_id")
     if cid is None:
         return ()
     out = []
     for col, s in stats.items():
-        if col in chosen.values() or s["numeric"] >= 0.9 or s["iso"] >= 0.9 \
-                or s["fmt_rate"] >= 0.9 or not 2 <= s["distinct"] <= MAX_STATIC_LEVELS \
-                or types[col].startswith(("TIMESTAMP", "DATE")):
+        if col in chosen.values() or s.is_numeric or s.is_time \
+                or not 2 <= s.distinct <= MAX_STATIC_LEVELS:
             continue
         # an attribute of the customer, not of the event: about one value per customer
         pairs, customers = con.execute(
@@ -343,6 +356,25 @@ def _propose_static(con: duckdb.DuckDBPyConnection, chosen: dict[str, str],
         if customers and pairs <= 1.1 * customers:
             out.append(col)
     return tuple(out)
+
+
+def confirm_roles(source: str | Path, mapping: EventMapping, roles: dict[str, str | None],
+                  static: list[str] | tuple[str, ...]) -> EventMapping:
+    """Apply the roles the user confirmed to a proposal.
+
+    When the user picked another timestamp column, its format is detected again
+    (the proposal's format belonged to the column it proposed).
+
+    Raises
+    ------
+    ChurnDataError
+        ``EVENTS_BAD_MAPPING`` when a column name cannot be written as an override.
+    """
+    chosen = dataclasses.replace(mapping, **roles, static=tuple(static))
+    if chosen.timestamp is None or chosen.timestamp == mapping.timestamp:
+        return chosen
+    again = propose_mapping(source, overrides=chosen.to_string())
+    return dataclasses.replace(chosen, timestamp_format=again.timestamp_format)
 
 
 def missing_role_problems(mapping: EventMapping, columns: list[str]) -> list[Problem]:
@@ -371,7 +403,8 @@ def check_mapping(mapping: EventMapping, columns: list[str]) -> None:
         raise ChurnDataError(problems)
 
 
-def sample_frame(source: str | Path, *, rows: int = 1000) -> pd.DataFrame:
+def sample_frame(source: str | Path, mapping: EventMapping | None = None, *,
+                 rows: int = 1000) -> pd.DataFrame:
     """Return the first ``rows`` rows as text, for showing the file beside the mapping."""
     con = duckdb.connect()
-    return con.execute(f"SELECT * FROM {source_sql(source)} LIMIT {int(rows)}").df()
+    return con.execute(f"SELECT * FROM {source_sql(source, mapping)} LIMIT {int(rows)}").df()

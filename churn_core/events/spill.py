@@ -1,7 +1,8 @@
-"""Where DuckDB spills to disk, and cleaning up after it.
+"""Where DuckDB spills to disk (and where UTF-8 copies of event logs go), and cleaning up.
 
 Every connection gets its own folder under one folder per process
-(``churn_duckdb_<pid>_*`` in the system temp folder). The process folder is
+(``churn_duckdb_<pid>_*`` in the system temp folder), and so does every UTF-8
+copy of an event log that DuckDB cannot read as it is. The process folder is
 removed when the process exits; folders left by processes that were killed
 are removed the next time a process starts spilling.
 """
@@ -58,3 +59,10 @@ def _process_folder(pid: int) -> str:
 def spill_directory() -> str:
     """A new, empty folder for one DuckDB connection's spill files."""
     return tempfile.mkdtemp(prefix="con_", dir=_process_folder(os.getpid()))
+
+
+def scratch_file(suffix: str = "") -> Path:
+    """A new, empty file in this process's folder (removed with it at exit)."""
+    fd, name = tempfile.mkstemp(prefix="copy_", suffix=suffix, dir=_process_folder(os.getpid()))
+    os.close(fd)
+    return Path(name)

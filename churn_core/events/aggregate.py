@@ -1,0 +1,238 @@
+"""The scans of an event log that build the per-customer-per-day table ``daily``.
+
+Three scans of the lines, each one hash aggregate, all in DuckDB:
+
+1. :func:`scan_log`: the event-type vocabulary, order-id counts (to decide
+   what a return is) and the line hashes seen more than once (exact-duplicate
+   candidates), as two grouping sets of one aggregate;
+2. :func:`stage_days`: one row per stored customer id and day with events,
+   duplicates, money, event-type counts, ratings and static attributes. Every
+   line counts, also those without an id or a readable timestamp (their rows
+   give the quality counts), so no scan is spent on counting them;
+3. :func:`stage_keyed`: the purchase and return lines grouped by order (to
+   count distinct orders per day) and by product and category (the day each
+   was first bought), as grouping sets of one aggregate. Neither depends on
+   duplicates, so this scan skips the exact-duplicate step.
+
+The customer id is grouped as stored and cleaned once per distinct value
+(:func:`map_ids`); when two stored spellings clean to one id (``" C1"`` and
+``"C1"``), their rows are merged under one spelling before anything is counted
+per customer. :func:`stage_daily` then joins the parts on integer customer keys
+and adds the gap since the previous order day.
+"""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+
+from churn_core.events.cleaning import clean_id_sql
+from churn_core.events.mapping import EventMapping
+
+
+def line_hash(m: EventMapping) -> str:
+    """SQL hash of every mapped column of a typed line."""
+    cols = ("cid", "ts", "event_type", "order_id", "product", "category", "amount", "quantity",
+            "unit_price", "rating", *(f"s{i}" for i in range(len(m.static))))
+    return f"hash({', '.join(cols)})"
+
+
+def scan_log(con: duckdb.DuckDBPyConnection, typed: str, m: EventMapping,
+             drop_duplicates: bool) -> tuple[dict, list[tuple[str, int]]]:
+    """First scan: line and order-id counts, event types, and table ``repeated``.
+
+    ``repeated`` holds the hashes seen more than once among lines with an id and
+    a timestamp: equal lines have equal hashes, so a line whose hash is not
+    there is unique.
+
+    Returns
+    -------
+    totals : dict
+        ``rows``, ``orders`` (lines with an order id), ``c_orders`` (order ids
+        starting with C), ``repeated`` (distinct repeated hashes).
+    vocab : list of (event type, lines)
+        Most frequent first.
+    """
+    order_type = con.execute(f"SELECT typeof(order_id) FROM {typed} LIMIT 1").fetchone()
+    # an integer order id never starts with "C"
+    c_order = ("coalesce(order_id LIKE 'C%', FALSE)" if order_type in (None, ("VARCHAR",))
+               else "FALSE")
+    h = (f"CASE WHEN cid IS NOT NULL AND ts IS NOT NULL THEN {line_hash(m)} END"
+         if drop_duplicates else "NULL::UBIGINT")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE scanned AS
+        SELECT grouping(h) = 1 AS quality, h, event_type, has_order, c_order, count(*) AS n
+        FROM (SELECT {h} AS h, event_type, order_id IS NOT NULL AS has_order,
+                     {c_order} AS c_order FROM {typed})
+        GROUP BY GROUPING SETS ((h), (event_type, has_order, c_order))
+        HAVING grouping(h) = 1 OR (h IS NOT NULL AND count(*) > 1)""")
+    con.execute("CREATE OR REPLACE TEMP TABLE repeated AS SELECT h FROM scanned WHERE NOT quality")
+    rows, orders, c_orders = con.execute("""
+        SELECT sum(n), sum(n) FILTER (has_order), sum(n) FILTER (c_order)
+        FROM scanned WHERE quality""").fetchone()
+    totals = {"rows": rows, "orders": orders, "c_orders": c_orders,
+              "repeated": con.execute("SELECT count(*) FROM repeated").fetchone()[0]}
+    vocab = con.execute("""
+        SELECT event_type, sum(n) FROM scanned WHERE quality AND event_type IS NOT NULL
+        GROUP BY event_type ORDER BY sum(n) DESC, event_type""").fetchall()
+    con.execute("DROP TABLE scanned")
+    return {k: int(v or 0) for k, v in totals.items()}, [(t, int(n)) for t, n in vocab]
+
+
+def _lines_sql(lines: str, m: EventMapping, candidates: bool) -> str:
+    """One row per distinct line of ``lines`` with ``copies``, its number of occurrences.
+
+    Without ``candidates`` (no repeated hash) every line is unique. Otherwise the
+    lines with a repeated hash are grouped on every column (exact, and few in
+    real logs) and the rest are unique; a hash collision only sends a unique
+    line to the exact grouping.
+    """
+    if not candidates:
+        return f"SELECT *, 1 AS copies FROM ({lines})"
+    hashed = f"SELECT *, {line_hash(m)} AS h FROM ({lines})"
+    return (f"SELECT * EXCLUDE (h), 1 AS copies FROM ({hashed}) "
+            f"WHERE h NOT IN (SELECT h FROM repeated) UNION ALL "
+            f"SELECT *, count(*) AS copies FROM (SELECT * EXCLUDE (h) FROM ({hashed}) "
+            f"WHERE h IN (SELECT h FROM repeated)) GROUP BY ALL")
+
+
+def stage_days(con: duckdb.DuckDBPyConnection, lines: str, m: EventMapping,
+               event_types: list[str], candidates: bool) -> None:
+    """Table ``days``: one row per stored id and day (either may be NULL), every line counted.
+
+    ``lines`` selects every typed line with ``kind`` and ``money``. Columns:
+    ``cid, day, n_events`` (distinct lines), ``dups`` (extra copies),
+    ``ts_given`` (lines with a timestamp value, read or not), ``return_lines,
+    revenue, rating_sum, rating_n, et<i>, s<i>``.
+    """
+    types = [t.replace("'", "''") for t in event_types]
+    type_counts = "".join(f", count(*) FILTER (event_type = '{t}') AS et{i}"
+                          for i, t in enumerate(types))
+    # static attributes: one value per customer and day (the largest if a day has several)
+    attrs = "".join(f", max(s{i}) AS s{i}" for i in range(len(m.static)))
+    # sum(copies) is HUGEINT in DuckDB: only summed when some line has copies
+    dups = "CAST(sum(copies) - count(*) AS BIGINT)" if candidates else "CAST(0 AS BIGINT)"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE days AS
+        SELECT cid, CAST(ts AS DATE) AS day, count(*) AS n_events, {dups} AS dups,
+               count(*) FILTER (ts_given) AS ts_given,
+               count(*) FILTER (kind = 'r') AS return_lines,
+               sum(money) FILTER (kind = 'p') AS revenue,
+               sum(rating) AS rating_sum, count(rating) AS rating_n {type_counts} {attrs}
+        FROM ({_lines_sql(lines, m, candidates)}) GROUP BY cid, day""")
+
+
+ITEM_COUNTS = {"product": "new_products", "category": "new_categories"}
+
+
+def stage_keyed(con: duckdb.DuckDBPyConnection, lines: str, m: EventMapping,
+                merged: bool) -> None:
+    """Table ``keyed``: orders, returns and first-bought items per stored id and day.
+
+    One aggregate with grouping sets over the purchase and return lines: one
+    group per distinct order (id, day, return or not, order key), and one per
+    id and product (category) bought, with the day it was first bought; the
+    outer aggregate counts them per id and day. Duplicate lines change
+    neither, so ``lines`` need not be deduplicated. ``merged``: ids are mapped
+    to the one spelling kept by :func:`map_ids`.
+    """
+    # without an order id, each distinct timestamp of a customer is one order
+    order_key = "l.order_id" if m.order_id else "l.ts"
+    roles = [role for role in ITEM_COUNTS if getattr(m, role)]
+    sets = ", ".join(["(cid, day, ret, okey)", *(f"(cid, {r})" for r in roles)])
+    items = "".join(f", CASE WHEN l.kind = 'p' THEN l.{r} END AS {r}" for r in roles)
+    flags = "".join(f", {r}, grouping({r}) = 0 AS is_{r}" for r in roles)
+    counts = "".join(f", count(*) FILTER (is_{r} AND {r} IS NOT NULL) AS {ITEM_COUNTS[r]}"
+                     for r in roles)
+    cid, join = ("ids.canon", "JOIN ids ON l.cid = ids.raw") if merged else ("l.cid", "")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE keyed AS
+        SELECT cid, coalesce(day, first_day) AS day,
+               count(*) FILTER (is_order AND NOT ret) AS n_orders,
+               count(*) FILTER (is_order AND ret) AS n_returns {counts}
+        FROM (SELECT cid, day, ret, min(day) AS first_day, grouping(okey) = 0 AS is_order {flags}
+              FROM (SELECT {cid} AS cid, CAST(l.ts AS DATE) AS day, l.kind = 'r' AS ret,
+                           {order_key} AS okey {items}
+                    FROM ({lines}) l {join}
+                    WHERE l.kind <> 'o' AND l.cid IS NOT NULL AND l.ts IS NOT NULL)
+              GROUP BY GROUPING SETS ({sets}))
+        GROUP BY cid, coalesce(day, first_day)""")
+
+
+def map_ids(con: duckdb.DuckDBPyConnection) -> tuple[dict, bool]:
+    """Tables ``ids`` (stored id -> integer ``cust``) and ``customers`` (``cust``, text ``cid``).
+
+    Every stored id is cleaned once. Returns the quality counts read from
+    ``days`` (``no_id``: no id, or a missing-value token; ``bad_ts``: a
+    timestamp that could not be read; ``no_ts``; ``usable``: lines with both,
+    duplicates included) and whether spellings were merged: when two stored
+    spellings clean to one id, ``days`` is regrouped under one of them
+    (``canon``) and :func:`stage_keyed` maps ids to it.
+    """
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE named AS
+        SELECT raw, {clean_id_sql('raw')} AS cid
+        FROM (SELECT DISTINCT cid AS raw FROM days WHERE cid IS NOT NULL)""")
+    names = ("no_id", "bad_ts", "no_ts", "usable")
+    quality = dict(zip(names, con.execute("""
+        SELECT sum(n_events + dups) FILTER (named.cid IS NULL),
+               sum(ts_given) FILTER (named.cid IS NOT NULL AND day IS NULL),
+               sum(n_events - ts_given) FILTER (named.cid IS NOT NULL AND day IS NULL),
+               sum(n_events + dups) FILTER (named.cid IS NOT NULL AND day IS NOT NULL)
+        FROM days LEFT JOIN named ON days.cid = named.raw""").fetchone(), strict=True))
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE customers AS
+        SELECT cid, CAST(row_number() OVER (ORDER BY cid) AS INTEGER) AS cust
+        FROM (SELECT DISTINCT named.cid FROM days JOIN named ON days.cid = named.raw
+              WHERE day IS NOT NULL AND named.cid IS NOT NULL)""")
+    # one stored spelling per customer: several only when the clean-up merges spellings
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE ids AS
+        SELECT raw, cust, min(raw) OVER (PARTITION BY cust) AS canon
+        FROM named JOIN customers USING (cid)""")
+    con.execute("DROP TABLE named")
+    merged = bool(con.execute("SELECT count(*) FROM ids WHERE raw <> canon").fetchone()[0])
+    if merged:
+        _merge_spellings(con)
+    return {k: int(v or 0) for k, v in quality.items()}, merged
+
+
+def _merge_spellings(con: duckdb.DuckDBPyConnection) -> None:
+    """Regroup ``days`` under one stored spelling per customer."""
+    cols = [c for c, in con.execute(
+        "SELECT column_name FROM (DESCRIBE days) WHERE column_name NOT IN ('cid', 'day')"
+    ).fetchall()]
+    attr = re.compile(r"s\d+")
+    aggs = ", ".join(f"{'max' if attr.fullmatch(c) else 'sum'}({c}) AS {c}" for c in cols)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE days AS
+        SELECT canon AS cid, day, {aggs} FROM days JOIN ids ON days.cid = ids.raw
+        WHERE day IS NOT NULL GROUP BY canon, day""")
+
+
+def stage_daily(con: duckdb.DuckDBPyConnection, m: EventMapping, n_types: int) -> None:
+    """Table ``daily``: one row per customer (integer ``cust``) and day with activity.
+
+    Joins ``days`` with the orders and first-bought items of ``keyed`` and adds
+    ``gap``, the days since the customer's previous order day (order days only).
+    Drops the staging tables.
+    """
+    values = ", ".join(["n_events", "dups", "return_lines", "revenue", "rating_sum", "rating_n",
+                        *(f"et{i}" for i in range(n_types)),
+                        *(f"s{i}" for i in range(len(m.static)))])
+    counts = "".join(f", coalesce({c}, 0) AS {c}" for r, c in ITEM_COUNTS.items()
+                     if getattr(m, r))
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE daily AS
+        WITH joined AS (
+            SELECT ids.cust, days.day, {values}, coalesce(n_orders, 0) AS n_orders,
+                   coalesce(n_returns, 0) AS n_returns {counts}
+            FROM days JOIN ids ON days.cid = ids.raw
+            LEFT JOIN keyed ON days.cid = keyed.cid AND days.day = keyed.day
+            WHERE days.day IS NOT NULL)
+        SELECT *, CASE WHEN n_orders > 0 THEN
+               day - lag(day) OVER (PARTITION BY cust, n_orders > 0 ORDER BY day) END AS gap
+        FROM joined""")
+    for table in ("days", "keyed", "ids"):
+        con.execute(f"DROP TABLE {table}")
