@@ -32,12 +32,12 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from churn_core.cellvalues import uses_decimal_comma
 from churn_core.events.copies import excel_copy
 from churn_core.events.textlog import read_text_log, sql_literal
 from churn_core.io import ReadOptions
 from churn_core.problems import ChurnDataError, Problem, example_values
 from churn_core.textfile import sniff_format
+from churn_core.textnumbers import uses_decimal_comma
 
 if TYPE_CHECKING:
     from churn_core.events.mapping import EventMapping
