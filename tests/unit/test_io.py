@@ -1,4 +1,4 @@
-"""Reading files: formats, encodings, delimiters, headers, values, and every bad input.
+"""Reading files: formats, encodings, delimiters, headers, and every bad input.
 
 Bad files are built as bytes or in ``tmp_path``; assertions are on problem
 codes and fields, never on message wording.
@@ -12,50 +12,15 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-import openpyxl
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from churn_core.cellvalues import TEXT_DTYPE, is_id_name
-from churn_core.io import DEFAULT_NA_TOKENS, ReadOptions, ReadResult, read_table, sniff_format
-from churn_core.problems import ChurnDataError, Problem
-
-
-def codes(result: ReadResult | ChurnDataError) -> set[str]:
-    return {p.code for p in result.problems}
-
-
-def problem(result: ReadResult | ChurnDataError, code: str, column: str | None = None) -> Problem:
-    found = [p for p in result.problems
-             if p.code == code and (column is None or p.column == column)]
-    assert found, f"no {code} for {column!r} in {[(p.code, p.column) for p in result.problems]}"
-    return found[0]
-
-
-def read_error(data: bytes, name: str = "data.csv", **options: object) -> ChurnDataError:
-    with pytest.raises(ChurnDataError) as info:
-        read_table(data, name=name, options=ReadOptions(**options))
-    assert all(isinstance(p, Problem) for p in info.value.problems)
-    return info.value
-
-
-def xlsx_bytes(rows: list[list[object]], title: str = "Sheet1",
-               extra: dict[str, list[list[object]]] | None = None) -> bytes:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = title
-    for row in rows:
-        ws.append(row)
-    for sheet, sheet_rows in (extra or {}).items():
-        other = wb.create_sheet(sheet)
-        for row in sheet_rows:
-            other.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
+from churn_core.cellvalues import TEXT_DTYPE
+from churn_core.io import ReadOptions, ReadResult, read_table, sniff_format
+from churn_core.problems import ChurnDataError
+from tests.unit.io_helpers import codes, problem, read_error, xlsx_bytes
 
 # ---------------------------------------------------------------- encodings
 
@@ -189,116 +154,6 @@ def test_unbalanced_quote_is_read_with_a_warning():
     r = read_table(b'a,b\n"x,1\ny,2\n')
     assert "UNBALANCED_QUOTES" in codes(r)
     assert len(r.frame) == 2
-
-
-# ---------------------------------------------------------------- values
-
-
-def test_text_numbers_are_converted():
-    data = ('amount,price,rate,plain\n'
-            '"1,234","¥1,299",12%,1\n'
-            '"12,000.50",$12.50,5%,2\n'
-            '7,€3,0.5%,3\n').encode()
-    r = read_table(data)
-    f = r.frame
-    assert f["amount"].tolist() == [1234.0, 12000.5, 7.0]
-    assert f["price"].tolist() == [1299.0, 12.5, 3.0]
-    assert f["rate"].tolist() == [12.0, 5.0, 0.5]
-    assert problem(r, "NUMBERS_CONVERTED", "amount").count == 2
-    assert problem(r, "NUMBERS_CONVERTED", "price").count == 3
-    assert "12.0" in problem(r, "NUMBERS_CONVERTED", "rate").message
-    assert not [p for p in r.problems if p.code == "NUMBERS_CONVERTED" and p.column == "plain"]
-
-
-def test_european_numbers():
-    data = b"name;amount;share\na;1.234,50;12,5\nb;12,00;3\nc;1.000;0,75\n"
-    r = read_table(data)
-    assert r.delimiter == ";"
-    assert r.frame["amount"].tolist() == [1234.5, 12.0, 1000.0]
-    assert r.frame["share"].tolist() == [12.5, 3.0, 0.75]
-    assert "European" in problem(r, "NUMBERS_CONVERTED", "amount").message
-
-
-def test_not_numbers_in_a_mostly_numeric_column():
-    values = [str(i) for i in range(60)]
-    values[2], values[6] = "abc", "-"
-    data = ("v\n" + "\n".join(values) + "\n").encode()
-    r = read_table(data, options=ReadOptions(na_tokens=("",)))
-    p = problem(r, "NOT_NUMBERS", "v")
-    assert (p.severity, p.rows, p.count, p.values) == ("warning", (3, 7), 2, ("abc", "-"))
-    assert "row 3 'abc'" in p.message and "row 7 '-'" in p.message
-    assert p.action == "treated as missing"
-    assert r.frame["v"].dtype == "float64"
-    assert r.frame["v"].isna().sum() == 2
-    # with the default tokens "-" is simply missing
-    r2 = read_table(data)
-    assert problem(r2, "NOT_NUMBERS", "v").rows == (3,)
-    assert problem(r2, "MISSING_TOKENS", "v").values == ("-",)
-
-
-def test_small_mixed_column_stays_text_with_a_warning():
-    r = read_table(b"v\n10\n11\nabc\n12\n13\n-\n")
-    assert r.frame["v"].dtype == TEXT_DTYPE
-    p = problem(r, "MOSTLY_NUMBERS", "v")
-    assert p.rows == (3,)
-    assert r.frame["v"].isna().tolist() == [False, False, False, False, False, True]
-
-
-def test_missing_tokens_are_counted_per_column():
-    data = "id,city,spend\n1,无,N/A\n2,NA,5\n3,北京,null\n4,,6\n".encode()
-    r = read_table(data)
-    assert r.frame["city"].isna().tolist() == [True, True, False, True]
-    assert r.frame["spend"].tolist()[1::2] == [5.0, 6.0]
-    city = problem(r, "MISSING_TOKENS", "city")
-    assert (city.count, city.rows, set(city.values)) == (2, (1, 2), {"无", "NA"})
-    assert problem(r, "MISSING_TOKENS", "spend").count == 2
-    assert "无" in DEFAULT_NA_TOKENS and "N/A" in DEFAULT_NA_TOKENS
-
-
-def test_ids_stay_text():
-    data = b"id,user_id,CustomerID,score\n007,4e492493924924,17850.0,1\n010,5,17851.0,2\n"
-    r = read_table(data)
-    assert r.frame["id"].tolist() == ["007", "010"]
-    assert r.frame["user_id"].tolist() == ["4e492493924924", "5"]
-    assert r.frame["CustomerID"].tolist() == ["17850", "17851"]
-    assert problem(r, "KEPT_AS_TEXT", "CustomerID").action == "kept as text"
-    assert r.frame["score"].dtype == "float64"
-
-
-def test_text_columns_option_and_convert_numbers_off():
-    data = b"zip,amount\n02134,\"1,234\"\n10001,5\n"
-    r = read_table(data, options=ReadOptions(text_columns=("zip",), convert_numbers=False))
-    assert r.frame["zip"].tolist() == ["02134", "10001"]
-    assert r.frame["amount"].tolist() == ["1,234", "5"]
-
-
-def test_inf_and_huge_values_become_missing():
-    r = read_table(b"v,w\n1,a\ninf,b\n1e400,c\n-inf,d\n5,e\n")
-    p = problem(r, "INF_VALUES", "v")
-    assert (p.severity, p.rows, p.count) == ("warning", (2, 3, 4), 3)
-    assert r.frame["v"].isna().tolist() == [False, True, True, True, False]
-
-
-@pytest.mark.parametrize("name", ["id", "uid", "CustomerID", "customer_id", "用户ID", "编号",
-                                  "InvoiceNo", "StockCode", "客户编号", "customer"])
-def test_id_like_names(name: str):
-    assert is_id_name(name)
-
-
-@pytest.mark.parametrize("name", ["Paid", "Android", "NumberOfAddress", "Tenure", "Churn"])
-def test_not_id_like_names(name: str):
-    assert not is_id_name(name)
-
-
-def test_frame_contract():
-    r = read_table(b"a,b,c\n1,x,\n2,,\n")
-    f = r.frame
-    assert isinstance(f.index, pd.RangeIndex) and f.index.tolist() == [0, 1]
-    assert f["a"].dtype == "float64"
-    assert f["b"].dtype == TEXT_DTYPE
-    assert f["b"].isna().tolist() == [False, True]
-    assert f["c"].isna().all()
-    assert all(p.severity != "error" for p in r.problems)
 
 
 # ---------------------------------------------------------------- formats
