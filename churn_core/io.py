@@ -63,6 +63,7 @@ from churn_core.cellvalues import (
     is_id_name,
 )
 from churn_core.problems import Problem, example_rows, example_values
+from churn_core.readnotes import delimiter_problem, encoding_problems, skipped_lines_problem
 from churn_core.textfile import (
     UndecodableError,
     decode_text,
@@ -83,7 +84,6 @@ DEFAULT_NA_TOKENS: tuple[str, ...] = (
 )
 _EXPECTED = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".tab": "csv", ".dat": "csv",
              ".xlsx": "excel", ".xlsm": "excel", ".parquet": "parquet", ".pq": "parquet"}
-_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _SKIPPED_LINE = re.compile(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)")
 
 
@@ -288,16 +288,7 @@ def _read_csv(data: bytes, name: str, inner: str, opts: ReadOptions, problems: l
              "choose another encoding")
     except UndecodableError as exc:
         fail(problems, "UNDECODABLE", f"{name}: {exc}.", "choose the encoding explicitly")
-    if decoded.how != "option":
-        how = "from its byte-order mark" if decoded.how == "bom" else "detected"
-        problems.append(Problem(
-            "ENCODING_DETECTED", "info", f"{name} was read as {decoded.encoding} ({how}).",
-            values=(decoded.encoding,), action="set the encoding option to override"))
-    if decoded.plausibility < 0.5:
-        problems.append(Problem(
-            "ENCODING_UNCERTAIN", "warning",
-            f"{name}: the text does not look like real {decoded.encoding}; names and values "
-            "may be garbled.", values=(decoded.encoding,), action="choose the encoding explicitly"))
+    problems += encoding_problems(name, decoded)
     text = decoded.text
     if not text.strip():
         fail(problems, "EMPTY_FILE", f"{name} is empty.", "upload a file with a header and data")
@@ -307,18 +298,9 @@ def _read_csv(data: bytes, name: str, inner: str, opts: ReadOptions, problems: l
     layout = sniff_layout(text, delimiter=opts.delimiter, header_row=opts.header_row,
                           prefer_tab=inner.lower().endswith((".tsv", ".tab")))
     if layout.delimiter_sniffed:
-        word = _DELIMITER_NAMES.get(layout.delimiter, repr(layout.delimiter))
-        message = (f"{name}: columns are separated by {word} ({layout.delimiter!r})."
-                   if layout.width > 1 else f"{name}: no delimiter found; read as one column.")
-        problems.append(Problem("DELIMITER_DETECTED", "info", message, values=(layout.delimiter,),
-                                action="set the delimiter option to override"))
+        problems.append(delimiter_problem(name, layout.delimiter, one_column=layout.width <= 1))
     if layout.skipped:
-        problems.append(Problem(
-            "HEADER_SKIPPED_LINES", "info",
-            f"{name}: the header is on line {layout.header_line + 1}; "
-            f"{len(layout.skipped)} line(s) above it were skipped.",
-            count=len(layout.skipped), values=example_values(layout.skipped),
-            action="set header_row to override"))
+        problems.append(skipped_lines_problem(name, layout.header_line, layout.skipped))
 
     if decoded.encoding in ("utf-8", "utf-8-sig") and not rewritten:
         payload = data[3:] if decoded.encoding == "utf-8-sig" else data

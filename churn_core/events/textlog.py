@@ -17,7 +17,8 @@ from pathlib import Path
 
 from churn_core.events.copies import utf8_copy
 from churn_core.io import ReadOptions
-from churn_core.problems import ChurnDataError, Problem, example_values
+from churn_core.problems import ChurnDataError, Problem
+from churn_core.readnotes import delimiter_problem, encoding_problems, skipped_lines_problem
 from churn_core.textfile import (
     Decoded,
     UndecodableError,
@@ -29,8 +30,6 @@ from churn_core.textfile import (
 UTF8 = ("utf-8", "utf-8-sig")
 SAMPLE_LINES = 200          # lines looked at for whitespace separation and a header line
 WINDOWS, WINDOW_BYTES = 16, 1 << 16     # later parts of a file checked for other encodings
-_DELIMITER_WORDS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "pipes",
-                    " ": "spaces (runs of spaces or tabs)"}
 
 
 @dataclass(frozen=True)
@@ -133,21 +132,10 @@ def _decode(path: Path, head: bytes, *, complete: bool, seekable: bool, options:
             "EVENTS_UNDECODABLE", "error", f"Cannot read the event log {path.name}: {exc}.",
             values=(options.encoding,) if options.encoding else (),
             action="give the encoding (e.g. gb18030, big5, cp1252, utf-16)")]) from exc
-    if decoded.how != "option" and decoded.encoding != "utf-8":
-        how = {"bom": "from its byte-order mark",
-               "later": "detected: the start is plain ASCII, later lines are not UTF-8"
-               }.get(decoded.how, "detected")
-        copy = "" if decoded.encoding in UTF8 else "; it is read through a UTF-8 copy"
-        problems.append(Problem(
-            "ENCODING_DETECTED", "info",
-            f"{path.name} was read as {decoded.encoding} ({how}){copy}.",
-            values=(decoded.encoding,), action="set the encoding to override"))
-    if decoded.plausibility < 0.5:
-        problems.append(Problem(
-            "ENCODING_UNCERTAIN", "warning",
-            f"{path.name}: the text does not look like real {decoded.encoding}; names and "
-            "values may be garbled.", values=(decoded.encoding,),
-            action="choose the encoding explicitly"))
+    # plain UTF-8, what DuckDB reads, is not worth a notice
+    copy = "" if decoded.encoding in UTF8 else "; it is read through a UTF-8 copy"
+    problems += [p for p in encoding_problems(path.name, decoded, note=copy)
+                 if p.code != "ENCODING_DETECTED" or decoded.encoding != "utf-8"]
     return decoded
 
 
@@ -224,16 +212,9 @@ def _looks_like_data(rows: list[list[str]]) -> bool:
 def _report(path: Path, delimiter: str, header_line: int, skipped: list[str],
             has_header: bool, options: ReadOptions, problems: list[Problem]) -> None:
     if options.delimiter is None and delimiter != ",":
-        words = _DELIMITER_WORDS.get(delimiter, repr(delimiter))
-        problems.append(Problem(
-            "DELIMITER_DETECTED", "info", f"{path.name}: columns are separated by {words}.",
-            values=(delimiter,), action="set the delimiter to override"))
+        problems.append(delimiter_problem(path.name, delimiter))
     if skipped:
-        problems.append(Problem(
-            "HEADER_SKIPPED_LINES", "info",
-            f"{path.name}: the header is on line {header_line + 1}; {len(skipped)} line(s) "
-            "above it were skipped.", count=len(skipped), values=example_values(skipped),
-            action="set header_row to override"))
+        problems.append(skipped_lines_problem(path.name, header_line, skipped))
     if not has_header:
         problems.append(Problem(
             "EVENTS_NO_HEADER", "warning",
