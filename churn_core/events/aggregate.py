@@ -172,20 +172,21 @@ def map_ids(con: duckdb.DuckDBPyConnection) -> tuple[dict, bool]:
     """
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE named AS
-        SELECT raw, {clean_id_sql('raw')} AS cid
-        FROM (SELECT DISTINCT cid AS raw FROM days WHERE cid IS NOT NULL)""")
+        SELECT raw, {clean_id_sql('raw')} AS cid, lines, dated, unread, undated
+        FROM (SELECT cid AS raw, sum(n_events + dups) AS lines,
+                     sum(n_events + dups) FILTER (day IS NOT NULL) AS dated,
+                     sum(ts_given) FILTER (day IS NULL) AS unread,
+                     sum(n_events - ts_given) FILTER (day IS NULL) AS undated
+              FROM days GROUP BY cid)""")
     names = ("no_id", "bad_ts", "no_ts", "usable")
     quality = dict(zip(names, con.execute("""
-        SELECT sum(n_events + dups) FILTER (named.cid IS NULL),
-               sum(ts_given) FILTER (named.cid IS NOT NULL AND day IS NULL),
-               sum(n_events - ts_given) FILTER (named.cid IS NOT NULL AND day IS NULL),
-               sum(n_events + dups) FILTER (named.cid IS NOT NULL AND day IS NOT NULL)
-        FROM days LEFT JOIN named ON days.cid = named.raw""").fetchone(), strict=True))
+        SELECT sum(lines) FILTER (cid IS NULL), sum(unread) FILTER (cid IS NOT NULL),
+               sum(undated) FILTER (cid IS NOT NULL), sum(dated) FILTER (cid IS NOT NULL)
+        FROM named""").fetchone(), strict=True))
     con.execute("""
         CREATE OR REPLACE TEMP TABLE customers AS
         SELECT cid, CAST(row_number() OVER (ORDER BY cid) AS INTEGER) AS cust
-        FROM (SELECT DISTINCT named.cid FROM days JOIN named ON days.cid = named.raw
-              WHERE day IS NOT NULL AND named.cid IS NOT NULL)""")
+        FROM (SELECT DISTINCT cid FROM named WHERE cid IS NOT NULL AND dated > 0)""")
     # one stored spelling per customer: several only when the clean-up merges spellings
     con.execute("""
         CREATE OR REPLACE TEMP TABLE ids AS
