@@ -1,24 +1,26 @@
 """The scans of an event log that build the per-customer-per-day table ``daily``.
 
-Three scans of the lines, each one hash aggregate, all in DuckDB:
+Three scans of the lines, each one hash aggregate, all in DuckDB, in this order:
 
 1. :func:`scan_log`: the event-type vocabulary, order-id counts (to decide
    what a return is) and the line hashes seen more than once (exact-duplicate
    candidates), as two grouping sets of one aggregate;
-2. :func:`stage_days`: one row per stored customer id and day with events,
+2. :func:`stage_keyed`: the purchase and return lines grouped by order (to
+   count distinct orders per day) and by product and category (the day each
+   was first bought), as grouping sets of one aggregate, with the gap between
+   order days. Neither depends on duplicates, so this scan skips the
+   exact-duplicate step. It runs before the per-day table exists, while the
+   memory is free (at 100M events 20 s instead of 27 s, measured);
+3. :func:`stage_days`: one row per stored customer id and day with events,
    duplicates, money, event-type counts, ratings and static attributes. Every
    line counts, also those without an id or a readable timestamp (their rows
-   give the quality counts), so no scan is spent on counting them;
-3. :func:`stage_keyed`: the purchase and return lines grouped by order (to
-   count distinct orders per day) and by product and category (the day each
-   was first bought), as grouping sets of one aggregate. Neither depends on
-   duplicates, so this scan skips the exact-duplicate step.
+   give the quality counts), so no scan is spent on counting them.
 
 The customer id is grouped as stored and cleaned once per distinct value
 (:func:`map_ids`); when two stored spellings clean to one id (``" C1"`` and
-``"C1"``), their rows are merged under one spelling before anything is counted
-per customer. :func:`stage_daily` then joins the parts on integer customer keys
-and adds the gap since the previous order day.
+``"C1"``), ``days`` is regrouped under one spelling and ``keyed`` is built
+again with that spelling, so an order or product seen under both counts once.
+:func:`stage_daily` then joins the parts on integer customer keys.
 """
 
 from __future__ import annotations
@@ -128,14 +130,17 @@ ITEM_COUNTS = {"product": "new_products", "category": "new_categories"}
 
 def stage_keyed(con: duckdb.DuckDBPyConnection, lines: str, m: EventMapping,
                 merged: bool) -> None:
-    """Table ``keyed``: orders, returns and first-bought items per stored id and day.
+    """Table ``keyed``: orders, returns, first-bought items and gaps per stored id and day.
 
     One aggregate with grouping sets over the purchase and return lines: one
     group per distinct order (id, day, return or not, order key), and one per
     id and product (category) bought, with the day it was first bought; the
     outer aggregate counts them per id and day. Duplicate lines change
-    neither, so ``lines`` need not be deduplicated. ``merged``: ids are mapped
-    to the one spelling kept by :func:`map_ids`.
+    neither, so ``lines`` need not be deduplicated. ``gap`` is the days since
+    the customer's previous order day, on order days only (a window over this
+    narrow table, not over ``daily``: 13.5 -> 7.7 s for ``daily`` at 100M
+    events, the window 2.8 s). ``merged``: ids are mapped to the one spelling
+    kept by :func:`map_ids`.
     """
     # without an order id, each distinct timestamp of a customer is one order
     order_key = "l.order_id" if m.order_id else "l.ts"
@@ -148,7 +153,9 @@ def stage_keyed(con: duckdb.DuckDBPyConnection, lines: str, m: EventMapping,
     cid, join = ("ids.canon", "JOIN ids ON l.cid = ids.raw") if merged else ("l.cid", "")
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE keyed AS
-        SELECT cid, coalesce(day, first_day) AS day,
+        SELECT *, CASE WHEN n_orders > 0 THEN
+               day - lag(day) OVER (PARTITION BY cid, n_orders > 0 ORDER BY day) END AS gap
+        FROM (SELECT cid, coalesce(day, first_day) AS day,
                count(*) FILTER (is_order AND NOT ret) AS n_orders,
                count(*) FILTER (is_order AND ret) AS n_returns {counts}
         FROM (SELECT cid, day, ret, min(day) AS first_day, grouping(okey) = 0 AS is_order {flags}
@@ -157,7 +164,7 @@ def stage_keyed(con: duckdb.DuckDBPyConnection, lines: str, m: EventMapping,
                     FROM ({lines}) l {join}
                     WHERE l.kind <> 'o' AND l.cid IS NOT NULL AND l.ts IS NOT NULL)
               GROUP BY GROUPING SETS ({sets}))
-        GROUP BY cid, coalesce(day, first_day)""")
+        GROUP BY cid, coalesce(day, first_day))""")
 
 
 def map_ids(con: duckdb.DuckDBPyConnection) -> tuple[dict, bool]:
@@ -215,9 +222,9 @@ def _merge_spellings(con: duckdb.DuckDBPyConnection) -> None:
 def stage_daily(con: duckdb.DuckDBPyConnection, m: EventMapping, n_types: int) -> None:
     """Table ``daily``: one row per customer (integer ``cust``) and day with activity.
 
-    Joins ``days`` with the orders and first-bought items of ``keyed`` and adds
-    ``gap``, the days since the customer's previous order day (order days only).
-    Drops the staging tables.
+    Joins ``days`` with the orders, first-bought items and ``gap`` (days since
+    the customer's previous order day, order days only) of ``keyed``. Drops
+    the staging tables.
     """
     values = ", ".join(["n_events", "dups", "return_lines", "revenue", "rating_sum", "rating_n",
                         *(f"et{i}" for i in range(n_types)),
@@ -226,14 +233,10 @@ def stage_daily(con: duckdb.DuckDBPyConnection, m: EventMapping, n_types: int) -
                      if getattr(m, r))
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE daily AS
-        WITH joined AS (
-            SELECT ids.cust, days.day, {values}, coalesce(n_orders, 0) AS n_orders,
-                   coalesce(n_returns, 0) AS n_returns {counts}
-            FROM days JOIN ids ON days.cid = ids.raw
-            LEFT JOIN keyed ON days.cid = keyed.cid AND days.day = keyed.day
-            WHERE days.day IS NOT NULL)
-        SELECT *, CASE WHEN n_orders > 0 THEN
-               day - lag(day) OVER (PARTITION BY cust, n_orders > 0 ORDER BY day) END AS gap
-        FROM joined""")
+        SELECT ids.cust, days.day, {values}, coalesce(n_orders, 0) AS n_orders,
+               coalesce(n_returns, 0) AS n_returns {counts}, keyed.gap
+        FROM days JOIN ids ON days.cid = ids.raw
+        LEFT JOIN keyed ON days.cid = keyed.cid AND days.day = keyed.day
+        WHERE days.day IS NOT NULL ORDER BY ids.cust""")
     for table in ("days", "keyed", "ids"):
         con.execute(f"DROP TABLE {table}")

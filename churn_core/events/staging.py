@@ -2,11 +2,12 @@
 
 All in DuckDB (never in pandas), in three scans of the file
 (:mod:`churn_core.events.aggregate`): event types and exact-duplicate
-candidates; one row per customer and day with every per-day value and the
-quality counts; orders and first-bought items. Table ``daily`` (keyed by an
-integer ``cust``; table ``customers`` holds the text id once per customer) has
-one row per customer and day with orders, returns, money, event-type counts,
-ratings, static attributes, new items and the gap to the previous order day.
+candidates; orders, first-bought items and the gaps between order days; one
+row per customer and day with every per-day value and the quality counts.
+Table ``daily`` (keyed by an integer ``cust``, stored in customer order; table
+``customers`` holds the text id once per customer) has one row per customer
+and day with orders, returns, money, event-type counts, ratings, static
+attributes, new items and the gap to the previous order day.
 
 Every feature at a cutoff is then a filtered aggregate of ``daily``, so a
 row's contribution depends only on its own date: no look-ahead by design.
@@ -46,7 +47,8 @@ class EngineSettings:
     memory_limit : str
         DuckDB ``memory_limit``; larger intermediate results spill to disk.
     threads : int or None
-        Worker threads; ``None`` = ``min(2, cpu count)``.
+        Worker threads; ``None`` = every core this process may use (DuckDB's
+        aggregates scale with cores; the memory cap holds whatever the count).
     temp_directory : str or None
         Where DuckDB spills; ``None`` = a fresh directory under the system temp.
     """
@@ -56,10 +58,18 @@ class EngineSettings:
     temp_directory: str | None = None
 
 
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity, else the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:          # not on Linux
+        return os.cpu_count() or 1
+
+
 def connect(engine: EngineSettings | None = None) -> duckdb.DuckDBPyConnection:
     """Open an in-memory DuckDB connection with the given resource limits."""
     engine = engine or EngineSettings()
-    threads = engine.threads or min(2, os.cpu_count() or 1)
+    threads = engine.threads or available_cores()
     tmp = engine.temp_directory or spill_directory()
     con = duckdb.connect(config={"memory_limit": engine.memory_limit, "threads": threads,
                                  "temp_directory": tmp, "preserve_insertion_order": False})
@@ -194,10 +204,14 @@ def prepare_log(source: str | Path, mapping: EventMapping, *,
     lines = f"SELECT *, {kind} AS kind, {money} AS money FROM typed"
     event_types = [t for t, _ in vocab][:TOP_EVENT_TYPES] if mapping.event_type else []
     if progress:
-        progress(0.2, "aggregating events per customer and day")
+        progress(0.2, "orders, and the first purchase of each product and category")
+    # before the per-day table exists: the aggregate has the memory to itself
+    stage_keyed(con, lines, mapping, merged=False)
+    if progress:
+        progress(0.45, "aggregating events per customer and day")
     stage_days(con, lines, mapping, event_types, totals["repeated"] > 0)
     if progress:
-        progress(0.45, "customer keys")
+        progress(0.7, "customer keys")
     quality, merged = map_ids(con)
     totals |= quality
     if not totals["usable"]:
@@ -205,11 +219,11 @@ def prepare_log(source: str | Path, mapping: EventMapping, *,
             "EVENTS_NO_USABLE_ROWS", "error",
             "No line has both a customer id and a readable timestamp.",
             count=totals["rows"], action="check the mapping and the timestamp format")])
+    if merged:
+        # spellings of one id merged: an order or item seen under two spellings counts once
+        stage_keyed(con, lines, mapping, merged=True)
     if progress:
-        progress(0.5, "orders, and the first purchase of each product and category")
-    stage_keyed(con, lines, mapping, merged)
-    if progress:
-        progress(0.8, "the days between orders")
+        progress(0.8, "one row per customer and day")
     stage_daily(con, mapping, len(event_types))
     used, dups, return_lines, first_day, last_day = con.execute(
         "SELECT sum(n_events), sum(dups), coalesce(sum(return_lines), 0), min(day), max(day) "

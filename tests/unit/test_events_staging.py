@@ -99,3 +99,12 @@ def prepare_log_for(path, mapping):
     from churn_core.events import prepare_log
 
     return prepare_log(path, mapping)
+
+
+def test_engine_uses_every_available_core_unless_told():
+    from churn_core.events.staging import EngineSettings, available_cores, connect
+
+    con = connect()
+    assert con.execute("SELECT current_setting('threads')").fetchone()[0] == available_cores()
+    con = connect(EngineSettings(threads=1))
+    assert con.execute("SELECT current_setting('threads')").fetchone()[0] == 1
