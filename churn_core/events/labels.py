@@ -124,9 +124,27 @@ def ensure_prepared(source: str | Path | PreparedLog, mapping: EventMapping | No
     return prepare_log(source, mapping, engine=engine, **kwargs)
 
 
+def _count_active(log: PreparedLog, cutoffs: list[date],
+                  definition: ChurnDefinition) -> list[tuple]:
+    """``(cutoff, active customers, churned)`` for each cutoff with an active customer."""
+    values = ", ".join(f"(DATE '{c.isoformat()}')" for c in cutoffs)
+    active, lead, window = definition.active_days, definition.lead_days, definition.window_days
+    return log.con.execute(f"""
+        WITH cut(c) AS (VALUES {values}),
+        od AS (SELECT cust, day FROM daily WHERE n_orders > 0),
+        act AS (SELECT DISTINCT c, cust FROM cut JOIN od
+                ON od.day > c - {active} AND od.day <= c),
+        fut AS (SELECT DISTINCT c, cust FROM cut JOIN od
+                ON od.day > c + {lead} AND od.day <= c + {lead + window})
+        SELECT act.c, count(*), count(*) FILTER (fut.cust IS NULL)
+        FROM act LEFT JOIN fut ON act.c = fut.c AND act.cust = fut.cust
+        GROUP BY act.c ORDER BY act.c""").fetchall()
+
+
 def cutoff_summary(source: str | Path | PreparedLog, mapping: EventMapping | None = None,
                    definition: ChurnDefinition | None = None, *,
-                   engine: EngineSettings | None = None) -> pd.DataFrame:
+                   engine: EngineSettings | None = None,
+                   counted: dict[date, tuple[int, int]] | None = None) -> pd.DataFrame:
     """Customers and churn rate at every cutoff, so the user sees what a definition gives.
 
     Parameters
@@ -138,6 +156,9 @@ def cutoff_summary(source: str | Path | PreparedLog, mapping: EventMapping | Non
     definition : ChurnDefinition, optional
         Defaults to 90-day window, 365 days active, automatic cutoffs.
     engine : EngineSettings, optional
+    counted : dict of date to (active customers, churned), optional
+        Cutoffs already counted, e.g. from the labelled training table (the
+        same definitions of active and churned); only the others are queried.
 
     Returns
     -------
@@ -156,19 +177,11 @@ def cutoff_summary(source: str | Path | PreparedLog, mapping: EventMapping | Non
     columns = ["cutoff", "active_customers", "churned", "churn_rate", "outcome_known"]
     if not cutoffs:
         return pd.DataFrame(columns=columns)
-    values = ", ".join(f"(DATE '{c.isoformat()}')" for c in cutoffs)
-    active, lead, window = definition.active_days, definition.lead_days, definition.window_days
-    rows = log.con.execute(f"""
-        WITH cut(c) AS (VALUES {values}),
-        od AS (SELECT cust, day FROM daily WHERE n_orders > 0),
-        act AS (SELECT DISTINCT c, cust FROM cut JOIN od
-                ON od.day > c - {active} AND od.day <= c),
-        fut AS (SELECT DISTINCT c, cust FROM cut JOIN od
-                ON od.day > c + {lead} AND od.day <= c + {lead + window})
-        SELECT act.c, count(*), count(*) FILTER (fut.cust IS NULL)
-        FROM act LEFT JOIN fut ON act.c = fut.c AND act.cust = fut.cust
-        GROUP BY act.c ORDER BY act.c""").fetchall()
-    found = {r[0]: r for r in rows}
+    counted = counted or {}
+    found = {c: (c, *counted[c]) for c in cutoffs if c in counted}
+    query = [c for c in cutoffs if c not in counted]
+    if query:
+        found |= {r[0]: r for r in _count_active(log, query, definition)}
     records = []
     for c in cutoffs:
         _, n, churned = found.get(c, (c, 0, 0))

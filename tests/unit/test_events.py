@@ -167,3 +167,16 @@ def test_time_split_keeps_customers_on_one_side():
     assert len(split.test) == 50 and len(split.train) + len(split.valid) == 150
     with pytest.raises(ChurnDataError):
         time_split(training[training["cutoff"] == "2023-06-30"])
+
+
+def test_build_summary_counts_equal_the_queried_counts(small_log):
+    # the build counts outcome-known cutoffs from its training table; the query counts all
+    d = ChurnDefinition(window_days=30, min_history_days=30, cutoffs="monthly")
+    result = build_tables(small_log, propose_mapping(small_log), d)
+    queried = cutoff_summary(small_log, propose_mapping(small_log), d)
+    built = pd.DataFrame(result.summary["cutoffs"])
+    assert built["cutoff"].tolist() == [c.isoformat() for c in queried["cutoff"]]
+    assert built["active_customers"].tolist() == queried["active_customers"].tolist()
+    assert [r["churned"] for r in result.summary["cutoffs"]] == [
+        None if pd.isna(v) else int(v) for v in queried["churned"]]
+    assert built["outcome_known"].tolist() == [True, True, False]
