@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +27,7 @@ from churn_core.events.modeling import (
     is_event_table,
     read_summary,
 )
+from churn_core.events.staging import EngineSettings
 from churn_core.export import to_csv_bytes
 from churn_core.io import ReadOptions, read_table
 from churn_core.model import TrainConfig
@@ -178,6 +180,18 @@ def _cutoffs(text: str) -> str | list[str]:
     return text if text in FREQUENCIES else [d.strip() for d in text.split(",") if d.strip()]
 
 
+def _memory_limit(text: str) -> str:
+    if not re.fullmatch(r"\s*\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", text, re.I):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 3GB or 800MB")
+    return text.strip()
+
+
+def _positive_int(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return int(text)
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     """Build the labelled training table, the scoring table and summary.json."""
     decimal = None if args.decimal_comma is None else tuple(
@@ -190,7 +204,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         log.info("%s %s", p.code, p.message)
     definition = ChurnDefinition(window_days=args.window, active_days=args.active,
                                  lead_days=args.lead, cutoffs=_cutoffs(args.cutoffs))
-    result = build_tables(args.events, mapping, definition, out_dir=args.out,
+    engine = EngineSettings(memory_limit=args.memory_limit, threads=args.threads)
+    result = build_tables(args.events, mapping, definition, out_dir=args.out, engine=engine,
                           progress=_progress)
     for p in result.problems:
         if p.severity != "info":
@@ -294,6 +309,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timestamp-format", default=None,
                    help="strptime format, epoch_s, epoch_ms, epoch_us, epoch_ns or iso_utc "
                    "(default: detected)")
+    p.add_argument("--memory-limit", type=_memory_limit, default=EngineSettings.memory_limit,
+                   help="DuckDB memory cap, e.g. 3GB or 800MB (larger work spills to disk; "
+                   "default %(default)s)")
+    p.add_argument("--threads", type=_positive_int, default=None,
+                   help="DuckDB worker threads (default: every available core)")
     p.set_defaults(func=cmd_build)
     return parser
 

@@ -154,3 +154,18 @@ def test_cli_too_short_log_says_what_is_needed(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "EVENTS_TOO_FEW_CUTOFFS" in err and "at least 271 days" in err
     assert "churn window of at most" in err
+
+
+def test_cli_build_engine_limits(tmp_path, capsys):
+    path = _orders(tmp_path / "orders.csv", date(2023, 1, 1), 300, customers=50)
+    assert main(["build", str(path), "--out", str(tmp_path / "a")]) == 0
+    assert main(["build", str(path), "--out", str(tmp_path / "b"), "--memory-limit", "500MB",
+                 "--threads", "1"]) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "a" / "training.parquet"),
+                                  pd.read_parquet(tmp_path / "b" / "training.parquet"))
+    capsys.readouterr()
+    for flag, value in (("--memory-limit", "lots"), ("--threads", "0")):
+        with pytest.raises(SystemExit) as exc:
+            main(["build", str(path), "--out", str(tmp_path / "c"), flag, value])
+        assert exc.value.code == 2
+        assert f"argument {flag}: '{value}' is not" in capsys.readouterr().err
