@@ -169,10 +169,10 @@ def _used_for(cutoff: date, known: bool, plan: CutoffPlan) -> str:
 def _summary(log: PreparedLog, definition: ChurnDefinition, plan: CutoffPlan,
              training: pd.DataFrame, scoring: pd.DataFrame) -> dict:
     # the training table already holds every outcome-known cutoff's active customers and labels
-    stats = training.groupby(training["cutoff"].dt.date)["churned"].agg(["size", "sum"])
+    known = [c for c in plan.cutoffs if outcome_known(c, log.last_day, definition)]
+    stats = (training.groupby(training["cutoff"].dt.date)["churned"].agg(["size", "sum"])
+             .reindex(known, fill_value=0))
     counted = {c: (int(n), int(k)) for c, (n, k) in stats.iterrows()}
-    counted |= {c: (0, 0) for c in plan.cutoffs
-                if outcome_known(c, log.last_day, definition) and c not in counted}
     per_cutoff = cutoff_summary(log, definition=definition, counted=counted)
     rows = [{"cutoff": r.cutoff.isoformat(), "active_customers": int(r.active_customers),
              "churned": None if pd.isna(r.churned) else int(r.churned),
