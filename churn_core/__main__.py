@@ -206,7 +206,7 @@ def cmd_build(args: argparse.Namespace) -> int:
                                  lead_days=args.lead, cutoffs=_cutoffs(args.cutoffs))
     engine = EngineSettings(memory_limit=args.memory_limit, threads=args.threads)
     result = build_tables(args.events, mapping, definition, out_dir=args.out, engine=engine,
-                          progress=_progress)
+                          drop_duplicates=not args.keep_duplicates, progress=_progress)
     for p in result.problems:
         if p.severity != "info":
             log.warning("%s %s", p.code, p.message)
@@ -314,6 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "default %(default)s)")
     p.add_argument("--threads", type=_positive_int, default=None,
                    help="DuckDB worker threads (default: every available core)")
+    p.add_argument("--keep-duplicates", action="store_true",
+                   help="count lines identical in every mapped column as separate events "
+                   "(default: leave them out, with a count; also faster on large logs)")
     p.set_defaults(func=cmd_build)
     return parser
 

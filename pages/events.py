@@ -66,6 +66,10 @@ with st.form("form_events_mapping"):
     edited = st.data_editor(table, hide_index=True, width="stretch", disabled=["column"],
                             column_config={"role": st.column_config.SelectboxColumn(
                                 options=ROLE_CHOICES, required=True)})
+    drop_duplicates = st.checkbox(
+        "Leave out exact duplicate lines", value=True,
+        help="Lines identical in every mapped column are usually exported twice; untick "
+        "when identical lines are real repeat events (e.g. two equal items, no order id).")
     confirmed = st.form_submit_button("Confirm the mapping", type="primary")
 problems_table(mapping.problems, key="mapping_problems")
 if confirmed:
@@ -81,7 +85,7 @@ if confirmed:
     try:
         chosen = confirm_roles(get(K.EVENTS_PATH), mapping, roles, static)
         with st.status("Staging the log...", expanded=True) as status:
-            log = prepare_log(get(K.EVENTS_PATH), chosen,
+            log = prepare_log(get(K.EVENTS_PATH), chosen, drop_duplicates=drop_duplicates,
                               progress=lambda f, m: st.write(m))
             status.update(label="Log staged", state="complete", expanded=False)
         put(K.EVENTS_LOG, log)

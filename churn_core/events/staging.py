@@ -36,6 +36,9 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[float, str], None] | None
 
 TOP_EVENT_TYPES = 10
+KEEP_DUPLICATES = ("left out; to count them as separate events, keep exact duplicates "
+                   "(app: untick 'Leave out exact duplicate lines'; command line: "
+                   "--keep-duplicates)")
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,7 @@ def _report(totals: dict, dups: int, returns: int, decided: dict,
             problems.append(Problem(
                 code, "warning", f"{count:,} lines left out: {reason}.", column=column,
                 count=int(count), values=tuple(examples) if key == "bad_ts" else (),
-                action="left out"))
+                action=KEEP_DUPLICATES if key == "dups" else "left out"))
     if returns:
         how = ", ".join(filter(None, [
             "event type " + "/".join(decided["return_types"]) if decided["return_types"] else "",

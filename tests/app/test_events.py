@@ -50,3 +50,24 @@ def test_event_log_too_short_for_the_window(page):
     assert not at.exception
     assert any("at least 271 days" in box.value for box in at.error)
     assert not any(b.label == "Build the training table" for b in at.button)
+
+
+def test_exact_duplicates_left_out_unless_unticked(page):
+    data = _log()
+    lines = data.decode().splitlines()
+    data = ("\n".join([*lines, *lines[1:4]]) + "\n").encode()      # three lines twice
+    at = page("events.py")
+    at.file_uploader(key=StateKeys.W_EVENTS_UPLOAD).upload("orders.csv", data, "text/csv").run()
+    box = next(c for c in at.checkbox if c.label == "Leave out exact duplicate lines")
+    assert box.value
+    next(b for b in at.button if b.label == "Confirm the mapping").click().run()
+    assert_clean(at)
+    log = at.session_state[StateKeys.EVENTS_LOG]
+    assert {d["code"]: d["count"] for d in log.dropped}.get("EVENTS_DUPLICATES") == 3
+    used = log.rows_used
+    next(c for c in at.checkbox if c.label == "Leave out exact duplicate lines").uncheck()
+    next(b for b in at.button if b.label == "Confirm the mapping").click().run()
+    assert_clean(at)
+    log = at.session_state[StateKeys.EVENTS_LOG]
+    assert "EVENTS_DUPLICATES" not in {d["code"] for d in log.dropped}
+    assert log.rows_used == used + 3

@@ -83,6 +83,26 @@ def test_known_answers(small_log, tmp_path):
         "3 days since the last order")
 
 
+def test_exact_duplicates_kept_on_request(small_log, tmp_path, capsys):
+    from churn_core.__main__ import main
+
+    m = propose_mapping(small_log)
+    dropped = build_tables(small_log, m, DEFINITION)
+    assert "--keep-duplicates" in next(
+        p.action for p in dropped.problems if p.code == "EVENTS_DUPLICATES")
+    kept = build_tables(small_log, m, DEFINITION, drop_duplicates=False)
+    a, b = (r.training.set_index("customer_id").loc["007"] for r in (dropped, kept))
+    assert (a["revenue_90d"], b["revenue_90d"]) == (pytest.approx(60.0), pytest.approx(80.0))
+    assert a["orders_90d"] == b["orders_90d"] == 3          # still one order id
+    assert {d["code"] for d in kept.summary["dropped"]} == {"EVENTS_MISSING_ID"}
+    assert kept.summary["rows_used"] == dropped.summary["rows_used"] + 1
+    out = tmp_path / "kept"
+    assert main(["build", str(small_log), "--out", str(out), "--window", "30",
+                 "--cutoffs", CUTOFF.isoformat(), "--keep-duplicates"]) == 0
+    assert "exact duplicate" not in capsys.readouterr().out
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "training.parquet"), kept.training)
+
+
 def test_chinese_columns_id_time_amount_only(tmp_path):
     path = tmp_path / "订单.csv"
     rows = ["客户ID,下单时间,金额"] + [
