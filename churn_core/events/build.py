@@ -132,15 +132,13 @@ def build_tables(source: str | Path | PreparedLog, mapping: EventMapping | None 
     for i, c in enumerate(known):
         if progress:
             progress(0.5 + 0.4 * i / len(known), f"features and labels at {c}")
-        # sorted per cutoff, cutoffs ascending: no sorted copy of the whole stack
-        parts.append(_fetch(log, features_sql(log, c, definition, with_label=True))
-                     .sort_values("customer_id", ignore_index=True))
+        # each cutoff in customer order, cutoffs ascending: the stack is sorted as it comes
+        parts.append(_fetch(log, features_sql(log, c, definition, with_label=True)))
     training = pd.concat(parts, ignore_index=True)
     del parts
     if progress:
         progress(0.9, f"features for scoring at {log.last_day}")
     scoring = _fetch(log, features_sql(log, log.last_day, definition, with_label=False))
-    scoring = scoring.sort_values("customer_id", ignore_index=True)
     summary = _summary(log, definition, plan, training, scoring)
     summary["seconds"] = round(time.perf_counter() - started, 2)
     labels = feature_labels(log)

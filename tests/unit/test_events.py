@@ -103,6 +103,20 @@ def test_exact_duplicates_kept_on_request(small_log, tmp_path, capsys):
     pd.testing.assert_frame_equal(pd.read_parquet(out / "training.parquet"), kept.training)
 
 
+def test_tables_come_sorted_by_cutoff_then_customer_id(tmp_path):
+    ids = ["b", "B", "ä", "10", "9", "Z ", "客户", "a-1", "a_1"]
+    rows = ["customer,date,amount"] + [
+        f"{ids[i % len(ids)]},2023-{1 + i % 12:02d}-{1 + i % 27:02d},{5 + i % 13}"
+        for i in range(900)]
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = build_tables(path, propose_mapping(path), ChurnDefinition(window_days=30))
+    for table in (result.training, result.scoring):
+        expected = table.sort_values(["cutoff", "customer_id"], ignore_index=True)
+        pd.testing.assert_frame_equal(table, expected)
+    assert result.training["cutoff"].nunique() > 1 and len(result.scoring) == len(ids)
+
+
 def test_chinese_columns_id_time_amount_only(tmp_path):
     path = tmp_path / "订单.csv"
     rows = ["客户ID,下单时间,金额"] + [
