@@ -4,13 +4,15 @@ Run on its own::
 
     .venv/bin/python bench/bench_events.py --sizes 1e6,1e7,1e8
 
-For each size (and line order) it generates a synthetic log to
-``bench/data/events_<n>_<order>.parquet``
+For each size (and line order) it generates a synthetic log, 1 % of its lines
+exact duplicates as in real exports, to
+``bench/data/events_<n>_<order>_dups10pm.parquet``
 in chunks (never the whole log in memory; reused when present), then runs
 each engine in a fresh child process (so peak RSS is that engine's alone):
 DuckDB through ``churn_core.events.build_tables`` and, up to ``--pandas-max``
-events, the same features with pandas groupbys. Results go to
-``bench/results/events.json``.
+events, the same features with pandas groupbys (both drop the duplicates).
+``--with-kept`` also runs DuckDB keeping the duplicates: the cost of removing
+them. Results go to ``bench/results/events.json``.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ RESULTS = ROOT / "bench" / "results" / "events.json"
 START = date(2022, 1, 1)
 DAYS = 730
 CUTOFFS = ("2022-09-30", "2022-10-31", "2022-11-30", "2022-12-31", "2023-03-31")
+#: share of lines that are exact copies of another line of their chunk (UCI Online Retail: 1.0 %)
+DUP_SHARE = 0.01
 EVENT_TYPES = np.array(["view", "cart", "purchase", "return", "review"])
 EVENT_P = np.array([0.55, 0.2, 0.18, 0.02, 0.05])
 MAPPING = ("customer_id=customer_id,ts=timestamp,event_type=event_type,order_id=order_id,"
@@ -43,13 +47,20 @@ MAPPING = ("customer_id=customer_id,ts=timestamp,event_type=event_type,order_id=
            "rating=rating,country=static")
 
 
+def log_path(n: int, order: str) -> Path:
+    """Where the generated log of ``n`` events in ``order`` is kept (named by its duplicates)."""
+    return DATA / f"events_{n}_{order}_dups{DUP_SHARE * 1000:.0f}pm.parquet"
+
+
 def generate(n: int, path: Path, *, order: str = "time", events_per_customer: int = 100,
-             seed: int = 42, chunk: int = 2_000_000) -> None:
+             seed: int = 42, chunk: int = 2_000_000, dup_share: float = DUP_SHARE) -> None:
     """Write ``n`` synthetic events to Parquet, ``chunk`` rows at a time.
 
     ``order="time"``: lines in time order, as real logs are appended (each chunk
     covers the next slice of the two years). ``order="random"``: every chunk
     spans the whole two years in random order, the worst case for aggregation.
+    ``dup_share`` of each chunk's lines are exact copies of other lines of the
+    chunk, as exports of real logs have (the copy follows its line in time order).
     """
     rng = np.random.default_rng(seed)
     n_cust = max(n // events_per_customer, 100)
@@ -106,11 +117,19 @@ def generate(n: int, path: Path, *, order: str = "time", events_per_customer: in
                 pa.array(rng.integers(1, 6, size).astype(np.int32)),
                 pa.array(np.round(rng.gamma(2.0, 10.0, size), 2)),
                 pa.array(rating), countries.take(pa.array(country_of[cust]))], schema=schema)
+            n_dups = round(dup_share * size)
+            if n_dups:
+                # the last n_dups lines become copies of earlier ones, placed right after them
+                keep = size - n_dups
+                rows = np.concatenate([np.arange(keep), rng.choice(keep, n_dups, replace=False)])
+                batch = batch.take(pa.array(np.sort(rows, kind="stable")
+                                            if order == "time" else rows))
             writer.write_batch(batch, row_group_size=1_000_000)
     tmp.rename(path)
 
 
-def run_duckdb(path: Path, memory_limit: str, threads: int) -> dict:
+def run_duckdb(path: Path, memory_limit: str, threads: int, *,
+               drop_duplicates: bool = True) -> dict:
     """Build training + scoring tables with churn_core.events (DuckDB)."""
     sys.path.insert(0, str(ROOT))
     from churn_core.events import (
@@ -124,12 +143,16 @@ def run_duckdb(path: Path, memory_limit: str, threads: int) -> dict:
     definition = ChurnDefinition(cutoffs=CUTOFFS)
     engine = EngineSettings(memory_limit=memory_limit, threads=threads)
     t = time.perf_counter()
-    log = prepare_log(path, EventMapping.from_string(MAPPING), engine=engine)
+    log = prepare_log(path, EventMapping.from_string(MAPPING), engine=engine,
+                      drop_duplicates=drop_duplicates)
     staged = time.perf_counter() - t
-    result = build_tables(log, definition=definition, out_dir=DATA / f"out_{path.stem}")
+    out = DATA / f"out_{path.stem}{'' if drop_duplicates else '_kept'}"
+    result = build_tables(log, definition=definition, out_dir=out)
     total = time.perf_counter() - t
     check = result.training.groupby("cutoff")[["orders_90d", "days_since_last_order"]].sum()
+    dups = sum(d["count"] for d in result.summary["dropped"] if d["code"] == "EVENTS_DUPLICATES")
     return {"seconds": total, "staging_seconds": staged, "training_rows": len(result.training),
+            "duplicates_dropped": dups,
             "scoring_rows": len(result.scoring), "features": len(result.feature_labels),
             "churn_rate": float(result.training["churned"].mean()),
             "check": check.reset_index().astype(str).to_dict("records")}
@@ -192,7 +215,10 @@ def run_pandas(path: Path) -> dict:
 def child(engine: str, path: Path, memory_limit: str, threads: int) -> None:
     """Run one engine and print its result with this process's peak RSS as JSON."""
     stop = {"rss": 0}
-    out = run_duckdb(path, memory_limit, threads) if engine == "duckdb" else run_pandas(path)
+    if engine == "pandas":
+        out = run_pandas(path)
+    else:
+        out = run_duckdb(path, memory_limit, threads, drop_duplicates=engine == "duckdb")
     stop["rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024   # Linux: KiB
     out["peak_rss_gb"] = stop["rss"] / 1024**3
     print("RESULT " + json.dumps(out))
@@ -223,7 +249,11 @@ def main() -> None:
     parser.add_argument("--order", default="time",
                         help="line order of the generated logs: time (as real logs are "
                              "appended), random (the worst case), or time,random for both")
-    parser.add_argument("--child", choices=["duckdb", "pandas"], help=argparse.SUPPRESS)
+    parser.add_argument("--with-kept", action="store_true",
+                        help="also run DuckDB with exact duplicates kept (the cost of removing "
+                             "them; --keep-duplicates of the command line)")
+    parser.add_argument("--child", choices=["duckdb", "duckdb_kept", "pandas"],
+                        help=argparse.SUPPRESS)
     parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -232,10 +262,11 @@ def main() -> None:
     DATA.mkdir(parents=True, exist_ok=True)
     results = []
     print(f"{'events':>12} {'order':>6} {'gen s':>7} {'file MB':>8} {'duckdb s':>9} "
-          f"{'duckdb GB':>10} {'pandas s':>9} {'pandas GB':>10} {'speedup':>8} {'load':>5}")
+          f"{'duckdb GB':>10} {'kept s':>7} {'pandas s':>9} {'pandas GB':>10} {'speedup':>8} "
+          f"{'load':>5}")
     runs = [(int(float(s)), o) for s in args.sizes.split(",") for o in args.order.split(",")]
     for size, order in runs:
-        path = DATA / f"events_{size}_{order}.parquet"
+        path = log_path(size, order)
         t = time.perf_counter()
         if not path.exists():
             generate(size, path, order=order)
@@ -244,6 +275,8 @@ def main() -> None:
                "file_mb": path.stat().st_size / 1e6,
                "memory_limit": args.memory_limit, "threads": args.threads,
                "duckdb": measure("duckdb", path, args)}
+        if args.with_kept:
+            row["duckdb_kept"] = measure("duckdb_kept", path, args)
         if size <= args.pandas_max:
             row["pandas"] = measure("pandas", path, args)
         else:
@@ -256,15 +289,16 @@ def main() -> None:
         results.append(row)
 
         def fmt(r: dict, key: str, spec: str) -> str:
-            return format(r[key], spec) if key in r else "-"
+            return format(r[key], spec) if key in r else "-".rjust(int(spec.split(".")[0]))
         print(f"{size:>12,} {order:>6} {gen:>7.1f} {row['file_mb']:>8.0f} "
               f"{fmt(d, 'seconds', '9.1f')} {fmt(d, 'peak_rss_gb', '10.2f')} "
+              f"{fmt(row.get('duckdb_kept', {}), 'seconds', '7.1f')} "
               f"{fmt(p, 'seconds', '9.1f')} {fmt(p, 'peak_rss_gb', '10.2f')} "
               f"{(f'{speed:.1f}x' if speed else '-'):>8} {fmt(d, 'load_before', '5.1f')}")
-        for name in ("duckdb", "pandas"):
-            if "error" in row[name]:
+        for name in ("duckdb", "duckdb_kept", "pandas"):
+            if "error" in row.get(name, {}):
                 print(f"  {name} failed: {row[name]['error'][-500:]}")
-            elif "skipped" in row[name]:
+            elif "skipped" in row.get(name, {}):
                 print(f"  {name} skipped: {row[name]['skipped']}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     # sizes not run this time keep their last result (each row names its memory limit)
