@@ -3,7 +3,8 @@
 All in DuckDB (never in pandas), in three scans of the file
 (:mod:`churn_core.events.aggregate`): event types and exact-duplicate
 candidates; orders, first-bought items and the gaps between order days; one
-row per customer and day with every per-day value and the quality counts.
+row per customer and day with every per-day value and the quality counts
+(plus one scan for the extra copies, only when some lines repeat).
 Table ``daily`` (keyed by an integer ``cust``, stored in customer order; table
 ``customers`` holds the text id once per customer) has one row per customer
 and day with orders, returns, money, event-type counts, ratings, static
@@ -25,7 +26,14 @@ from pathlib import Path
 
 import duckdb
 
-from churn_core.events.aggregate import map_ids, scan_log, stage_daily, stage_days, stage_keyed
+from churn_core.events.aggregate import (
+    map_ids,
+    scan_log,
+    stage_copies,
+    stage_daily,
+    stage_days,
+    stage_keyed,
+)
 from churn_core.events.cleaning import kind_sql, money_sql, text_sql, timestamp_sql, typed_sql
 from churn_core.events.mapping import EventMapping, check_mapping, describe_source, source_sql
 from churn_core.events.spill import spill_directory
@@ -212,7 +220,7 @@ def prepare_log(source: str | Path, mapping: EventMapping, *,
     stage_keyed(con, lines, mapping, merged=False)
     if progress:
         progress(0.45, "aggregating events per customer and day")
-    stage_days(con, lines, mapping, event_types, totals["repeated"] > 0)
+    stage_days(con, lines, mapping, event_types)
     if progress:
         progress(0.7, "customer keys")
     quality, merged = map_ids(con)
@@ -225,9 +233,14 @@ def prepare_log(source: str | Path, mapping: EventMapping, *,
     if merged:
         # spellings of one id merged: an order or item seen under two spellings counts once
         stage_keyed(con, lines, mapping, merged=True)
+    copies = totals["repeated"] > 0
+    if copies:
+        if progress:
+            progress(0.75, "exact duplicate lines")
+        stage_copies(con, lines, mapping, event_types)
     if progress:
         progress(0.8, "one row per customer and day")
-    stage_daily(con, mapping, len(event_types))
+    stage_daily(con, mapping, len(event_types), copies)
     used, dups, return_lines, first_day, last_day = con.execute(
         "SELECT sum(n_events), sum(dups), coalesce(sum(return_lines), 0), min(day), max(day) "
         "FROM daily").fetchone()

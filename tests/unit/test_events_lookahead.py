@@ -1,4 +1,4 @@
-"""No look-ahead: features at a cutoff ignore every event after it (property test)."""
+"""Property tests: no look-ahead, and exact duplicates removed as if never there."""
 
 from __future__ import annotations
 
@@ -43,12 +43,13 @@ ANCHOR = {"cid": "z", "day": -300, "kind": "purchase", "order": "0", "qty": 1, "
           "sku": "p1", "dept": "home", "stars": None, "land": "UK"}
 
 
-def _features(events: list[dict], folder: Path, name: str) -> pd.DataFrame:
+def _features(events: list[dict], folder: Path, name: str, *,
+              drop_duplicates: bool = True) -> pd.DataFrame:
     frame = pd.DataFrame([ANCHOR, *events])
     frame["ts"] = pd.Timestamp(CUTOFF) + pd.to_timedelta(frame.pop("day"), unit="D")
     path = folder / f"{name}.parquet"
     frame.to_parquet(path)
-    log = prepare_log(path, MAPPING)
+    log = prepare_log(path, MAPPING, drop_duplicates=drop_duplicates)
     sql = features_sql(log, CUTOFF, DEFINITION, with_label=False)
     frame = log.con.execute(sql).df().sort_values("customer_id", ignore_index=True)
     # every feature the builder can produce is mapped here, so the property covers them all
@@ -67,3 +68,23 @@ def test_features_ignore_events_after_the_cutoff(past, future):
         after = _features(past + future, folder, "all")
     common = [c for c in before.columns if c in after.columns]
     pd.testing.assert_frame_equal(before[common], after[common], check_dtype=False)
+
+
+def with_copies(days: st.SearchStrategy[int]) -> st.SearchStrategy[list[dict]]:
+    """Events plus exact copies of some of them (a line may come 2, 3 or more times)."""
+    return st.lists(event(days), min_size=1, max_size=20).flatmap(
+        lambda events: st.lists(st.sampled_from(events), min_size=1, max_size=15)
+        .map(lambda copies: events + copies))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+          phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@given(events=with_copies(st.integers(-150, 0)))
+def test_duplicates_are_taken_off_as_if_never_there(events):
+    unique = pd.DataFrame(events).drop_duplicates().to_dict("records")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        dropped = _features(events, folder, "copies")
+        clean = _features(unique, folder, "clean", drop_duplicates=False)
+    # event-type columns come most frequent first, counted over every line read
+    pd.testing.assert_frame_equal(dropped, clean, check_dtype=False, check_like=True, rtol=1e-9)
