@@ -91,9 +91,11 @@ def timestamp_sql(col: str, type_name: str, fmt: str | None) -> str:
                 f"THEN {number} * {per_unit} END AS BIGINT))")
     x = text_sql(col)
     if fmt == UTC_OFFSET_FORMAT:
-        # a text without an offset would be read in the session time zone: cast it as is
+        # a text without an offset would be read in the session time zone: cast it as is;
+        # the TIMESTAMPTZ cast rejects a space before the offset ("10:00:00 -0500", Shopify)
+        joined = f"regexp_replace({x}, ' ([+-][0-9]{{2}}(:?[0-9]{{2}})?)$', '\\1')"
         return (f"CASE WHEN regexp_matches({x}, '{OFFSET_PATTERN}') "
-                f"THEN timezone('UTC', TRY_CAST({x} AS TIMESTAMPTZ)) "
+                f"THEN timezone('UTC', TRY_CAST({joined} AS TIMESTAMPTZ)) "
                 f"ELSE TRY_CAST({x} AS TIMESTAMP) END")
     if fmt:
         return f"COALESCE(TRY_CAST({x} AS TIMESTAMP), try_strptime({x}, '{fmt}'))"

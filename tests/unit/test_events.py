@@ -143,6 +143,28 @@ def test_marketplace_orders_with_status_and_payment_value(tmp_path):
     assert result.training["revenue_365d"].gt(0).any()
 
 
+def test_shop_export_with_email_and_financial_status(tmp_path):
+    # a shop's order export: customers known by e-mail, refunds in the financial status,
+    # times with UTC offsets
+    rng = np.random.default_rng(4)
+    n = 1200
+    status = rng.choice(["paid", "refunded", "pending"], n, p=[0.9, 0.05, 0.05])
+    frame = pd.DataFrame({
+        "Name": [f"#{1000 + i}" for i in range(n)],
+        "Email": [f"buyer{i}@example.com" for i in rng.integers(0, 150, n)],
+        "Financial Status": status,
+        "Created at": (pd.Timestamp("2022-01-01") + pd.to_timedelta(
+            rng.integers(0, 600 * 86400, n), unit="s")).strftime("%Y-%m-%d %H:%M:%S -0500"),
+        "Total": rng.gamma(2.0, 40.0, n).round(2)})
+    path = tmp_path / "orders_export.csv"
+    frame.to_csv(path, index=False)
+    m = propose_mapping(path)
+    assert (m.customer_id, m.event_type, m.amount) == ("Email", "Financial Status", "Total")
+    result = build_tables(path, m, ChurnDefinition(window_days=60))
+    assert result.summary["returns"] == int((status == "refunded").sum())
+    assert result.scoring["customer_id"].str.endswith("@example.com").all()
+
+
 def test_chinese_columns_id_time_amount_only(tmp_path):
     path = tmp_path / "订单.csv"
     rows = ["客户ID,下单时间,金额"] + [

@@ -126,6 +126,7 @@ def test_taobao_epoch_seconds_with_and_without_header(tmp_path, header):
 
 @pytest.mark.parametrize(("suffix", "fmt", "shift"), [
     (" UTC", None, 0), ("Z", None, 0), ("+00:00", None, 0), ("+03:00", "iso_utc", -3),
+    (" -0500", "iso_utc", 5), (" +01:00", "iso_utc", -1), ("-05", "iso_utc", 5),
 ])
 def test_rees46_time_zones_and_price_as_money(tmp_path, suffix, fmt, shift):
     purchases = _purchases(3)
