@@ -25,8 +25,9 @@ timestamp_format=None, sample_size=20_000) -> EventMapping``
     (encoding, delimiter, header_row, sheet) overriding detection.
 ``EventMapping``
     Frozen: ``customer_id, timestamp, event_type, amount, quantity, unit_price, order_id,
-    product, category, rating, static, timestamp_format, decimal_comma, file_format,
-    problems``; ``timestamp_format`` is a strptime format, ``epoch_s``/``epoch_ms``/
+    product, category, rating, return_flag, static, timestamp_format, decimal_comma,
+    file_format, problems`` (``return_flag``: a 1/0, yes/no or true/false column marking
+    returns and cancellations); ``timestamp_format`` is a strptime format, ``epoch_s``/``epoch_ms``/
     ``epoch_us``/``epoch_ns`` (Unix times) or ``iso_utc`` (offsets converted to UTC);
     ``from_string("col=role,...")``, ``with_overrides(...)``, ``to_string()``, ``to_dict()``.
 ``ChurnDefinition(window_days=90, active_days=365, lead_days=0, cutoffs="auto",

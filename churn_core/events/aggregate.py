@@ -42,7 +42,7 @@ from churn_core.events.mapping import EventMapping
 def line_hash(m: EventMapping) -> str:
     """SQL hash of every mapped column of a typed line."""
     cols = ("cid", "ts", "event_type", "order_id", "product", "category", "amount", "quantity",
-            "unit_price", "rating", *(f"s{i}" for i in range(len(m.static))))
+            "unit_price", "rating", "ret_flag", *(f"s{i}" for i in range(len(m.static))))
     return f"hash({', '.join(cols)})"
 
 

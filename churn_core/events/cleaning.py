@@ -109,6 +109,22 @@ def _plain_text(col: str, type_name: str) -> str:
     return f"CAST({quote(col)} AS VARCHAR)"
 
 
+#: values of a return flag that mark a return (compared trimmed, in lower case)
+TRUE_TOKENS = ("1", "1.0", "1.00", "true", "t", "yes", "y", "x", "return", "returned",
+               "refund", "refunded", "cancel", "cancelled", "canceled", "是", "退货", "已退货",
+               "退款")
+
+
+def flag_sql(col: str, type_name: str) -> str:
+    """BOOLEAN: whether ``col`` (a return flag: 1/0, true/false, yes/no...) is set."""
+    if type_name.startswith("BOOLEAN"):
+        return f"coalesce({quote(col)}, FALSE)"
+    if not type_name.startswith(("VARCHAR", "BLOB")):
+        return f"coalesce({quote(col)} = 1, FALSE)"
+    tokens = ", ".join(f"'{t}'" for t in TRUE_TOKENS)
+    return f"coalesce(lower(trim(CAST({quote(col)} AS VARCHAR))) IN ({tokens}), FALSE)"
+
+
 def _is_integer(type_name: str) -> bool:
     return type_name.removeprefix("U") in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
 
@@ -118,8 +134,8 @@ def typed_sql(source: str | Path, mapping: EventMapping, types: dict[str, str], 
     """SELECT giving one typed row per line.
 
     Columns: ``cid, ts, ts_given, event_type, order_id, product, category,
-    amount, quantity, unit_price, rating, s0..`` (one ``s<i>`` per static
-    attribute). ``typed_source`` (Parquet): every role is taken as stored,
+    amount, quantity, unit_price, rating, ret_flag, s0..`` (one ``s<i>`` per
+    static attribute). ``typed_source`` (Parquet): every role is taken as stored,
     which keeps a 100M-row scan cheap: ``cid`` is the stored id (any type),
     cleaned later once per distinct value with :func:`clean_id_sql`, and an
     integer ``order_id`` stays an integer (text otherwise).
@@ -147,6 +163,8 @@ def typed_sql(source: str | Path, mapping: EventMapping, types: dict[str, str], 
     for role in ("amount", "quantity", "unit_price", "rating"):
         col = getattr(m, role)
         cols.append(f"{'NULL::DOUBLE' if col is None else number_sql(col, types[col])} AS {role}")
+    flag = m.return_flag
+    cols.append(f"{'FALSE' if flag is None else flag_sql(flag, types[flag])} AS ret_flag")
     cols += [f"{text(c)} AS s{i}" for i, c in enumerate(m.static)]
     cid = "cid0" if typed_source else _float_id("cid0")
     return (f"SELECT {cid} AS cid, * EXCLUDE (cid0) FROM "
@@ -210,6 +228,8 @@ def kind_sql(m: EventMapping, totals: dict, vocab: list) -> tuple[str, dict]:
     c_prefix = m.order_id is not None and 0 < totals["c_orders"] < 0.5 * totals["orders"]
     if c_prefix:
         is_return.append("order_id LIKE 'C%'")
+    if m.return_flag:
+        is_return.append("ret_flag")
     ret = " OR ".join(is_return) or "FALSE"
     purchase = "TRUE"
     if m.event_type and purchase_types:

@@ -139,6 +139,11 @@ def values_fit(role: str, s: ColumnStats) -> bool:
         return s.is_numeric
     if role == "rating":
         return s.is_numeric and s.min is not None and s.min >= 0 and s.max <= 10
+    if role == "return_flag":
+        # 0/1, or two words (yes/no, true/false, returned/kept)
+        if s.is_numeric:
+            return s.integral == 1.0 and s.min is not None and s.min >= 0 and s.max <= 1
+        return not s.is_time and s.distinct <= 2
     if role == "event_type":
         return not s.is_numeric and not s.is_time and s.distinct <= MAX_EVENT_TYPES
     if role == "customer_id":

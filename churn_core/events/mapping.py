@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 
 ROLES = (
     "customer_id", "timestamp", "event_type", "amount", "quantity", "unit_price",
-    "order_id", "product", "category", "rating",
+    "order_id", "product", "category", "rating", "return_flag",
 )
 """Single-column roles; ``static`` (many columns) and ``ignore`` are accepted too."""
 
@@ -54,6 +54,7 @@ ROLE_WORDS = {
     "customer_id": "customer id", "timestamp": "timestamp", "event_type": "event type",
     "amount": "amount", "quantity": "quantity", "unit_price": "unit price",
     "order_id": "order id", "product": "product", "category": "category", "rating": "rating",
+    "return_flag": "return flag",
 }
 
 MAX_STATIC_LEVELS = 50
@@ -70,6 +71,9 @@ class EventMapping:
         (:func:`check_mapping` then raises).
     event_type, amount, quantity, unit_price, order_id, product, category, rating : str or None
         Optional roles; features needing a missing role are not produced.
+    return_flag : str or None
+        A yes/no column (``1``, ``true``, ``yes``, ``returned``...) marking a line
+        as a return or cancellation.
     static : tuple of str
         Low-cardinality per-customer attributes (country, channel); the last
         known value at each cutoff becomes a feature.
@@ -97,6 +101,7 @@ class EventMapping:
     product: str | None = None
     category: str | None = None
     rating: str | None = None
+    return_flag: str | None = None
     static: tuple[str, ...] = ()
     timestamp_format: str | None = None
     decimal_comma: tuple[str, ...] | None = None

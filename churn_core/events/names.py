@@ -47,6 +47,10 @@ EXACT: dict[str, tuple[str, ...]] = {
     "category": ("category", "categoryid", "cat", "department", "productcategory", "kategorie",
                  "catégorie", "categoria", "类目", "品类", "分类", "类别"),
     "rating": ("rating", "score", "stars", "reviewscore", "评分", "星级", "评价分"),
+    "return_flag": ("returns", "return", "returned", "isreturn", "isreturned", "returnflag",
+                    "refund", "refunded", "isrefund", "isrefunded", "cancelled", "canceled",
+                    "iscancelled", "iscanceled", "cancelflag", "退货", "是否退货", "已退货",
+                    "退款"),
 }
 STEMS: dict[str, tuple[str, ...]] = {
     "customer_id": ("customer", "cust", "client", "user", "member", "buyer", "visitor",
@@ -61,6 +65,7 @@ STEMS: dict[str, tuple[str, ...]] = {
     "product": ("product", "sku", "item", "artikel", "商品", "产品"),
     "category": ("categor", "kategor", "类目", "品类", "分类"),
     "rating": ("rating", "star", "评分"),
+    "return_flag": ("return", "refund", "cancel", "退货", "退款"),
 }
 
 

@@ -148,7 +148,8 @@ def _report(totals: dict, dups: int, returns: int, decided: dict,
         how = ", ".join(filter(None, [
             "event type " + "/".join(decided["return_types"]) if decided["return_types"] else "",
             "negative quantity" if m.quantity else "", "negative amount" if m.amount else "",
-            "order id starting with C" if decided["c_prefix"] else ""]))
+            "order id starting with C" if decided["c_prefix"] else "",
+            f"return flag {m.return_flag!r}" if m.return_flag else ""]))
         problems.append(Problem(
             "EVENTS_RETURNS", "info",
             f"{returns:,} lines recognised as returns or cancellations ({how}); "
