@@ -198,13 +198,34 @@ def label_problems(frame: pd.DataFrame, schema: Any) -> list[Problem]:
     return out
 
 
+# values that can only mean churn: a two-valued column holding one of them is the label
+_CHURN_VALUES = _words(
+    "churn churned churner exited attrited attritedcustomer 流失 已流失 离网 销户")
+
+
+def _churn_values(s: pd.Series) -> bool:
+    """Two values, one a churn word (``Churned``) and the other a stayed word (``Active``)."""
+    if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)
+            or isinstance(s.dtype, pd.CategoricalDtype)) or s.head(1000).nunique() > 2:
+        return False
+    keys = {normalize_name(v) for v in s.dropna().unique()[:3]}
+    syn = {LABEL_SYNONYMS.get(k) for k in keys}
+    return len(keys) == 2 and syn == {0, 1} and bool(keys & _CHURN_VALUES)
+
+
 def choose_label(frame: pd.DataFrame) -> str | None:
-    """Pick the label by name: exact churn names first, generic names only when binary."""
+    """Pick the label by name: exact churn names first, generic names only when binary.
+
+    Failing those, a column of two values that say churned and stayed
+    (``Status``: ``Active``/``Churned``) is the label.
+    """
     ranked = []
     for pos, col in enumerate(frame.columns):
         n = normalize_name(col)
         if not (n in _LABEL_NAMES_STRONG or n in _LABEL_NAMES_WEAK or "churn" in n
                 or "流失" in n):
+            if _churn_values(frame[col]):
+                ranked.append((3, False, pos, col))
             continue
         binary = frame[col].nunique(dropna=True) <= 2
         if n in _LABEL_NAMES_STRONG:

@@ -41,6 +41,9 @@ def _words(text: str) -> frozenset[str]:
 
 _ID_NAMES = _words(
     "id uid user userid customer customerid custid clientid memberid accountid "
+    "subscriberid clientnum clientnumber clientno customernumber customerno customernum "
+    "custno custnum accountnumber accountno accountnum membernumber memberno usernumber "
+    "customercode clientcode customerkey userkey kundennummer kundennr "
     "编号 用户 客户 用户id 客户id 会员id 用户编号 客户编号 会员编号"
 )
 _CUSTOMERISH = ("cust", "user", "client", "member", "account", "客户", "用户", "会员")

@@ -56,6 +56,41 @@ def test_detects_id_label_and_types():
 
 
 @pytest.mark.parametrize(("name", "values", "positive"), [
+    ("Status", ["Active", "Churned"], "Churned"),
+    ("Customer Status", ["Stayed", "Churned"], "Churned"),
+    ("Attrition_Flag", ["Existing Customer", "Attrited Customer"], "Attrited Customer"),
+    ("账户状态", ["正常", "已流失"], "已流失"),
+])
+def test_label_found_by_its_values(name, values, positive):
+    frame = make_frame().drop(columns="Churn")
+    frame[name] = np.random.default_rng(2).choice(values, N)
+    frame["PaperlessBilling"] = np.random.default_rng(3).choice(["Yes", "No"], N)
+    schema, _ = infer_schema(frame)
+    assert schema.label_column == name and schema.positive_label == positive
+
+
+def test_yes_no_columns_are_not_taken_for_the_label():
+    frame = make_frame().drop(columns="Churn")
+    frame["PaperlessBilling"] = np.random.default_rng(3).choice(["Yes", "No"], N)
+    frame["Account"] = np.random.default_rng(4).choice(["Active", "Closed"], N)
+    schema, _ = infer_schema(frame)
+    assert schema.label_column is None
+
+
+@pytest.mark.parametrize("name", ["CLIENTNUM", "CustomerNo", "Customer Number",
+                                  "account_number", "Kundennummer"])
+def test_numbered_ids_are_ids_not_features(name):
+    # BankChurners' CLIENTNUM: random 9-digit numbers, neither dense nor sorted
+    rng = np.random.default_rng(1)
+    ids = rng.choice(np.arange(700_000_000, 800_000_000), N, replace=False)
+    frame = make_frame().drop(columns="customer_id")
+    frame.insert(0, name, ids)
+    schema, problems = infer_schema(frame)
+    assert schema.id_column == name
+    assert name not in schema.features
+
+
+@pytest.mark.parametrize(("name", "values", "positive"), [
     ("Churn", ["Yes", "No"], "Yes"),
     ("churn_flag", ["Y", "N"], "Y"),
     ("是否流失", ["是", "否"], "是"),
