@@ -95,14 +95,15 @@ def validate(frame: pd.DataFrame, schema: Schema, *, confirmed: Iterable[str] = 
     problems += _class_problems(y)
     problems += _id_problems(frame, schema)
     problems += _profile_problems(frame, schema)
+    leakage, found = _leakage_screen(frame, schema, y, set(confirmed), rng)
+    dropped = tuple(leakage.loc[leakage["action"] == "excluded", "column"])
     problems += [
         Problem("LEAKY_NAME", "warning",
                 f"The name of '{col}' suggests it is recorded when or after customers churn.",
-                column=col, action="kept; check it is known before churn, or exclude it")
+                column=col, action="excluded: it also predicts churn almost perfectly"
+                if col in dropped else "kept; check it is known before churn, or exclude it")
         for col in schema.features if _LEAKY_NAME.search(str(col))]
-    leakage, found = _leakage_screen(frame, schema, y, set(confirmed), rng)
     problems += found
-    dropped = tuple(leakage.loc[leakage["action"] == "excluded", "column"])
     if dropped:
         schema = replace(
             schema,
@@ -305,5 +306,6 @@ def _leak_findings(col: str, auc: float, missing_auc: float, n_missing: int,
                            f"Whether '{col}' is empty predicts churn (AUC {missing_auc:.3f}); "
                            "the blanks may be filled in only for one group.", column=col,
                            count=n_missing, values=(f"AUC {missing_auc:.3f}",),
-                           action="kept; check how the blanks arise"))
+                           action="excluded with the column" if action == "excluded"
+                           else "kept; check how the blanks arise"))
     return out

@@ -118,6 +118,10 @@ def test_post_churn_reason_column_is_flagged():
     assert only(report, "LEAKY_NAME").column == "cancel_reason"
     flagged = {p.column for p in report.problems if p.code in LEAK_CODES}
     assert flagged == {"cancel_reason"}
+    # excluded for predicting churn: no message about it may say it was kept
+    assert report.schema.excluded["cancel_reason"] == "LEAKAGE"
+    assert not [p for p in report.problems
+                if p.column == "cancel_reason" and p.action.startswith("kept")]
 
 
 def test_leaky_chinese_name_flagged():
