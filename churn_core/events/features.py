@@ -78,23 +78,30 @@ def feature_labels(log: PreparedLog, *, include_static: bool = True) -> dict[str
     return labels
 
 
+def _sum_where(value: str, condition: str) -> str:
+    # the same as sum(value) FILTER (condition) (NULL when no row matches), but DuckDB
+    # runs it faster: 1.67 -> 1.28 s for one cutoff's aggregates at 100M events
+    return f"sum(CASE WHEN {condition} THEN {value} END)"
+
+
 def _aggregates(log: PreparedLog, c: str) -> list[str]:
     """Per-customer aggregates over ``daily`` rows up to the cutoff ``c`` (a DATE literal)."""
     activity = "n_events" if log.mapping.event_type else "n_orders"
     aggs = ["max(day) FILTER (n_orders > 0) AS last_order", "min(day) AS first_day",
             "avg(gap) AS gap_mean", "stddev_samp(gap) AS gap_std",
             "sum(n_orders) AS orders_all", "sum(n_returns) AS returns_all",
-            f"sum(n_orders) FILTER (day > {c} - 180 AND day <= {c} - 90) AS orders_prev_90d",
-            f"sum({activity}) FILTER (day > {c} - {RECENT_DAYS}) AS act_recent",
-            f"sum({activity}) FILTER (day > {c} - {BASELINE_DAYS} "
-            f"AND day <= {c} - {RECENT_DAYS}) AS act_base",
+            f"{_sum_where('n_orders', f'day > {c} - 180 AND day <= {c} - 90')} "
+            "AS orders_prev_90d",
+            f"{_sum_where(activity, f'day > {c} - {RECENT_DAYS}')} AS act_recent",
+            f"{_sum_where(activity, f'day > {c} - {BASELINE_DAYS} AND day <= {c} - {RECENT_DAYS}')}"
+            " AS act_base",
             "sum(rating_sum) / nullif(sum(rating_n), 0) AS avg_rating"]
     for w in WINDOWS:
-        aggs.append(f"sum(n_orders) FILTER (day > {c} - {w}) AS orders_{w}d")
+        aggs.append(f"{_sum_where('n_orders', f'day > {c} - {w}')} AS orders_{w}d")
         if log.has_money:
-            aggs.append(f"sum(revenue) FILTER (day > {c} - {w}) AS revenue_{w}d")
+            aggs.append(f"{_sum_where('revenue', f'day > {c} - {w}')} AS revenue_{w}d")
     for i, _ in enumerate(log.event_types):
-        aggs.append(f"sum(et{i}) FILTER (day > {c} - 90) AS et{i}_90d")
+        aggs.append(f"{_sum_where(f'et{i}', f'day > {c} - 90')} AS et{i}_90d")
     for col in static_columns(log).values():
         aggs.append(f"arg_max({col}, day) FILTER ({col} IS NOT NULL) AS {col}")
     # items first bought by the cutoff: the distinct products/categories bought by then
