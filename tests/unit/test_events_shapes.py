@@ -14,6 +14,13 @@ def _times(rng: np.random.Generator, n: int, start: str = "2022-01-01") -> pd.Se
                                                            unit="s"))
 
 
+def _csv_build(frame: pd.DataFrame, path, window: int = 60):
+    """Write ``frame`` as CSV, propose its mapping and build with defaults."""
+    frame.to_csv(path, index=False)
+    m = propose_mapping(path)
+    return m, build_tables(path, m, ChurnDefinition(window_days=window))
+
+
 def test_marketplace_orders_with_status_and_payment_value(tmp_path):
     # an orders export shaped like Olist's: a per-order customer_id beside the person's id,
     # the status of each order, and the money as payment_value
@@ -26,15 +33,12 @@ def test_marketplace_orders_with_status_and_payment_value(tmp_path):
         "customer_id": [f"{i:032x}" for i in rng.integers(0, 2**62, n)],
         "customer_unique_id": [f"person{p:03d}" for p in people],
         "order_status": status,
-        "order_purchase_timestamp": (pd.Timestamp("2017-01-01") + pd.to_timedelta(
-            rng.integers(0, 600 * 86400, n), unit="s")).strftime("%Y-%m-%d %H:%M:%S"),
+        "order_purchase_timestamp": _times(rng, n, "2017-01-01").dt.strftime(
+            "%Y-%m-%d %H:%M:%S"),
         "payment_value": rng.gamma(2.0, 50.0, n).round(2)})
-    path = tmp_path / "orders.csv"
-    frame.to_csv(path, index=False)
-    m = propose_mapping(path)
+    m, result = _csv_build(frame, tmp_path / "orders.csv")
     assert (m.customer_id, m.event_type, m.amount, m.order_id) == (
         "customer_unique_id", "order_status", "payment_value", "order_id")
-    result = build_tables(path, m, ChurnDefinition(window_days=60))
     assert result.summary["returns"] == int((status == "canceled").sum())
     assert result.training["customer_id"].str.startswith("person").all()
     assert result.training["revenue_365d"].gt(0).any()
@@ -50,14 +54,10 @@ def test_shop_export_with_email_and_financial_status(tmp_path):
         "Name": [f"#{1000 + i}" for i in range(n)],
         "Email": [f"buyer{i}@example.com" for i in rng.integers(0, 150, n)],
         "Financial Status": status,
-        "Created at": (pd.Timestamp("2022-01-01") + pd.to_timedelta(
-            rng.integers(0, 600 * 86400, n), unit="s")).strftime("%Y-%m-%d %H:%M:%S -0500"),
+        "Created at": _times(rng, n).dt.strftime("%Y-%m-%d %H:%M:%S -0500"),
         "Total": rng.gamma(2.0, 40.0, n).round(2)})
-    path = tmp_path / "orders_export.csv"
-    frame.to_csv(path, index=False)
-    m = propose_mapping(path)
+    m, result = _csv_build(frame, tmp_path / "orders_export.csv")
     assert (m.customer_id, m.event_type, m.amount) == ("Email", "Financial Status", "Total")
-    result = build_tables(path, m, ChurnDefinition(window_days=60))
     assert result.summary["returns"] == int((status == "refunded").sum())
     assert result.scoring["customer_id"].str.endswith("@example.com").all()
 
