@@ -139,7 +139,7 @@ def build_tables(source: str | Path | PreparedLog, mapping: EventMapping | None 
     if progress:
         progress(0.9, f"features for scoring at {log.last_day}")
     scoring = _fetch(log, features_sql(log, log.last_day, definition, with_label=False))
-    summary = _summary(log, definition, plan, training, scoring)
+    summary = _summary(log, definition, plan, known, training, scoring)
     summary["seconds"] = round(time.perf_counter() - started, 2)
     labels = feature_labels(log)
     summary["feature_labels"] = labels
@@ -165,9 +165,8 @@ def _used_for(cutoff: date, known: bool, plan: CutoffPlan) -> str:
 
 
 def _summary(log: PreparedLog, definition: ChurnDefinition, plan: CutoffPlan,
-             training: pd.DataFrame, scoring: pd.DataFrame) -> dict:
+             known: list[date], training: pd.DataFrame, scoring: pd.DataFrame) -> dict:
     # the training table already holds every outcome-known cutoff's active customers and labels
-    known = [c for c in plan.cutoffs if outcome_known(c, log.last_day, definition)]
     stats = (training.groupby(training["cutoff"].dt.date)["churned"].agg(["size", "sum"])
              .reindex(known, fill_value=0))
     counted = {c: (int(n), int(k)) for c, (n, k) in stats.iterrows()}
