@@ -13,25 +13,29 @@ import logging
 import re
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from churn_core.bundle import load_bundle, save_bundle
-from churn_core.events.build import build_tables
+from churn_core.events.build import SCORING_FILE, build_tables
 from churn_core.events.cutoffs import FREQUENCIES
 from churn_core.events.labels import ChurnDefinition
 from churn_core.events.mapping import propose_mapping
-from churn_core.events.modeling import (
-    backtest_splits,
-    definition_from_summary,
-    event_overrides,
-    is_event_table,
-    read_summary,
-)
+from churn_core.events.modeling import event_overrides, is_event_table, read_summary
 from churn_core.events.staging import EngineSettings
 from churn_core.export import to_csv_bytes
 from churn_core.io import ReadOptions, read_table
 from churn_core.model import TrainConfig
-from churn_core.pipeline import CheckResult, check_frame, export_table, fit_all, make_bundle
+from churn_core.pipeline import (
+    CheckResult,
+    build_splits,
+    check_frame,
+    export_table,
+    fit_all,
+    make_bundle,
+)
 from churn_core.problems import ChurnDataError, Problem, describe_rows
 from churn_core.schema import SchemaOverrides
 from churn_core.score import score_frame
@@ -39,6 +43,7 @@ from churn_core.splits import Splits
 
 log = logging.getLogger("churn_core")
 EXIT_USER = 2
+AT_RISK_FILE = "at_risk.csv"
 
 
 def _progress(fraction: float, message: str) -> None:
@@ -75,30 +80,41 @@ def _overrides(args: argparse.Namespace) -> SchemaOverrides:
                            positive_value=args.positive)
 
 
-def _load(args: argparse.Namespace) -> tuple[CheckResult, Splits | None, dict]:
-    """Read and check DATA; tables built from event logs get their roles and time split."""
+@dataclass(frozen=True)
+class Loaded:
+    """A checked table and, for event-log builds, its time split and scoring table."""
+
+    checked: CheckResult
+    splits: Splits | None = None
+    feature_labels: dict = field(default_factory=dict)
+    scoring: pd.DataFrame | None = None
+    as_of: str | None = None
+
+
+def _load(args: argparse.Namespace) -> Loaded:
+    """Read and check DATA; tables built from event logs get their roles, time split and
+    the scoring table written beside them (the customers to act on)."""
     read = read_table(args.data, options=_read_options(args))
     overrides = _overrides(args)
-    splits, labels = None, {}
     event_table = is_event_table(read.frame) and not (args.label or args.id)
     if event_table:
         overrides = event_overrides(read.frame)
     checked = check_frame(read.frame, overrides=overrides, confirmed=args.confirm or (),
                           read=read)
-    if event_table and checked.usable and checked.schema.label_column:
-        summary = read_summary(args.data)
-        labels = dict((summary or {}).get("feature_labels", {}))
-        splits = backtest_splits(read.frame, definition=definition_from_summary(summary),
-                                 seed=getattr(args, "seed", 42),
-                                 labelled=checked.dataset.y.notna().to_numpy())
-        log.info("event table: backtest by time, test = latest cutoff (%d rows)",
-                 len(splits.test))
-    return checked, splits, labels
+    if not (event_table and checked.usable and checked.schema.label_column):
+        return Loaded(checked)
+    summary = read_summary(args.data)
+    splits = build_splits(checked, summary, seed=getattr(args, "seed", 42))
+    log.info("event table: backtest by time, test = latest cutoff (%d rows)", len(splits.test))
+    scoring_path = Path(args.data).parent / SCORING_FILE
+    scoring = pd.read_parquet(scoring_path) if summary and scoring_path.is_file() else None
+    return Loaded(checked, splits, dict((summary or {}).get("feature_labels", {})), scoring,
+                  (summary or {}).get("scoring_date") if scoring is not None else None)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Print the validation report; 0 if the data can train a model, 2 if not."""
-    checked, _, _ = _load(args)
+    checked = _load(args).checked
     s = checked.schema
     print(f"rows: {len(checked.dataset.frame):,}  columns: {checked.dataset.frame.shape[1]}")
     print(f"id column: {s.id_column or '-'}  label: {s.label_column or '-'} "
@@ -113,42 +129,55 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Train on a table and write the bundle."""
-    checked, splits, labels = _load(args)
+    """Train on a table; write the bundle and the at-risk list of the customers to act on."""
+    loaded = _load(args)
+    checked = loaded.checked
     if not checked.usable:
         _print_problems([p for p in checked.problems if p.severity == "error"])
         return EXIT_USER
     config = TrainConfig(seed=args.seed, cv_folds=args.cv, search=not args.no_search,
                          class_weight=args.class_weight, device=args.device)
-    analysis = fit_all(checked.dataset, config=config, k=args.segments, feature_labels=labels,
-                       splits=splits, progress=_progress)
+    analysis = fit_all(checked.dataset, config=config, k=args.segments,
+                       feature_labels=loaded.feature_labels, splits=loaded.splits,
+                       scoring=loaded.scoring, as_of=loaded.as_of, progress=_progress)
     bundle = make_bundle(analysis)
-    save_bundle(args.out, bundle)
+    out = save_bundle(args.out, bundle)
+    table = export_table(analysis, analysis.threshold.value)
+    (Path(out) / AT_RISK_FILE).write_bytes(to_csv_bytes(table))
+    _print_training(analysis, checked)
+    print(f"bundle written to {args.out}")
+    print(f"at-risk list: {len(table):,} of {len(analysis.population):,} customers to act on "
+          f"({analysis.population.description}) written to {Path(out) / AT_RISK_FILE}")
+    return 0
+
+
+def _print_training(analysis, checked: CheckResult) -> None:
     m = analysis.metrics()
+    r = analysis.result
     warnings = [p for p in checked.problems if p.severity == "warning"]
-    print(f"rows used: {m['rows_train']:,} train / {m['rows_valid']:,} validation / "
-          f"{m['rows_test']:,} test (of {len(checked.dataset.frame):,})")
+    print(f"labelled rows: {m['rows_labelled']:,} (of {len(checked.dataset.frame):,}); "
+          f"every one scored out of fold over {m['folds']} grouped folds")
     print(f"device: {m['device']}")
-    if m["cv_roc_auc"] is None:
-        print("CV ROC-AUC: not computed (--cv 0)")
-    else:
-        print(f"CV ROC-AUC: {m['cv_roc_auc']:.4f} +/- {m['cv_roc_auc_std']:.4f}")
-    print(f"test ROC-AUC: {m['roc_auc']:.4f}  PR-AUC: {m['pr_auc']:.4f}  "
+    print("leaderboard (cross-validated ROC-AUC, same folds):")
+    for row in r.leaderboard.itertuples():
+        mark = "  <- ships" if row.champion else ("" if row.explainable else
+                                                   "  (shown, not shipped)")
+        print(f"  {row.name:28} {row.cv_roc_auc:.4f} +/- {row.cv_roc_auc_std:.4f}{mark}")
+    print(f"out-of-fold ROC-AUC: {m['roc_auc']:.4f}  PR-AUC: {m['pr_auc']:.4f}  "
           f"(base rate {m['base_rate']:.3f})")
-    base_cv = m["baseline_cv_roc_auc"]
-    print(f"baseline (logistic regression) ROC-AUC: test {m['baseline_roc_auc']:.4f}"
-          + ("" if base_cv is None else f", CV {base_cv:.4f}"))
-    print(f"threshold: {analysis.threshold:.4f} ({analysis.threshold_method})")
+    if m.get("backtest_roc_auc") is not None:
+        print(f"backtest by time (latest cutoff) ROC-AUC: {m['backtest_roc_auc']:.4f}")
+    cal = r.calibration
+    print("calibration: " + (f"Platt scaling (out-of-fold log loss {cal.log_loss_raw:.4f} -> "
+                             f"{cal.log_loss_calibrated:.4f})" if cal.used else
+                             "none (it did not lower the out-of-fold log loss)"))
+    print(f"shipped model: {r.champion}, refitted on all {m['rows_labelled']:,} labelled rows"
+          + (f" ({r.trees} trees)" if r.champion == "xgboost" else ""))
+    print(f"threshold: {analysis.threshold.value:.4f} ({analysis.threshold.method})")
     print(f"segments: {analysis.segments.k if analysis.segments else 0}")
     print(f"warnings: {len(warnings)}")
     for p in warnings:
         print("  " + format_problem(p))
-    print(f"bundle written to {args.out}")
-    if args.export:
-        table = export_table(analysis, analysis.threshold)
-        Path(args.export).write_bytes(to_csv_bytes(table))
-        print(f"at-risk list ({len(table):,} customers) written to {args.export}")
-    return 0
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -184,6 +213,13 @@ def _memory_limit(text: str) -> str:
     if not re.fullmatch(r"\s*\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", text, re.I):
         raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 3GB or 800MB")
     return text.strip()
+
+
+def _folds(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 2:
+        raise argparse.ArgumentTypeError(f"{text!r}: the folds must be a whole number of 2 or "
+                                         "more")
+    return int(text)
 
 
 def _positive_int(text: str) -> int:
@@ -261,12 +297,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data")
     p.add_argument("--out", required=True, help="bundle directory to write")
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--cv", type=int, default=5, help="cross-validation folds (0 to skip)")
+    p.add_argument("--cv", type=_folds, default=5,
+                   help="cross-fitting folds (at least 2; every labelled row is scored out of "
+                   "fold)")
     p.add_argument("--segments", type=int, default=None, help="number of segments (default: auto)")
     p.add_argument("--no-search", action="store_true", help="skip the small parameter search")
     p.add_argument("--class-weight", action="store_true", help="weight churners up")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--export", help="also write the at-risk CSV here")
     _add_read_args(p)
     _add_schema_args(p)
     p.set_defaults(func=cmd_train)

@@ -25,10 +25,13 @@ from typing import Any
 import xgboost as xgb
 
 from churn_core import __version__
+from churn_core.calibration import Calibration
 from churn_core.features import Preprocessor
+from churn_core.linear import LinearModel
 from churn_core.problems import ChurnDataError, Problem
 from churn_core.schema import Schema
 from churn_core.segments import SegmentModel
+from churn_core.training import predict_shipped
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,7 @@ class ModelBundle:
     Attributes
     ----------
     booster : xgboost.Booster
+        XGBoost refitted on every labelled row (in ``model.ubj``).
     preprocessor : Preprocessor
     schema : Schema
     segments : SegmentModel or None
@@ -59,6 +63,14 @@ class ModelBundle:
         Plain-words templates per feature.
     info : dict
         Seed, parameters, device, data fingerprint, versions, creation time.
+    champion : {"xgboost", "logistic"}
+        The model that scores: the booster, or the logistic model kept in the manifest.
+    linear : LinearModel or None
+        The logistic model when it is the champion.
+    calibration : Calibration
+        Platt map applied to the champion's probabilities.
+    leaderboard : list of dict
+        The cross-validated comparison of model families.
     """
 
     booster: xgb.Booster
@@ -69,12 +81,14 @@ class ModelBundle:
     metrics: dict[str, Any]
     feature_labels: dict[str, str] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    champion: str = "xgboost"
+    linear: LinearModel | None = None
+    calibration: Calibration = field(default_factory=Calibration)
+    leaderboard: list[dict[str, Any]] = field(default_factory=list)
 
-    def with_threshold(self, value: float, method: str, detail: dict | None = None) -> ModelBundle:
-        """Return a copy with another threshold (the booster is shared, not copied)."""
-        return ModelBundle(self.booster, self.preprocessor, self.schema, self.segments,
-                           {"value": float(value), "method": method, "detail": detail or {}},
-                           self.metrics, self.feature_labels, self.info)
+    def predict(self, X: Any) -> Any:
+        """Calibrated churn probability of the shipped model for a transformed frame."""
+        return predict_shipped(self.champion, self.booster, self.linear, self.calibration, X)
 
 
 def _versions() -> dict[str, str]:
@@ -112,6 +126,10 @@ def manifest_of(bundle: ModelBundle, model_bytes: bytes) -> dict[str, Any]:
         "preprocessing": pre.to_dict(),
         "segments": bundle.segments.to_dict() if bundle.segments else None,
         "threshold": bundle.threshold,
+        "model": {"champion": bundle.champion,
+                  "linear": bundle.linear.to_dict() if bundle.linear is not None else None},
+        "calibration": bundle.calibration.to_dict(),
+        "leaderboard": bundle.leaderboard,
         "metrics": bundle.metrics,
         "feature_labels": bundle.feature_labels,
         "info": {**bundle.info, "versions": _versions()},
@@ -246,6 +264,13 @@ def _from_parts(model_raw: bytes, manifest_raw: bytes) -> ModelBundle:
         segments = SegmentModel.from_dict(manifest["segments"]) if manifest["segments"] else None
         threshold = dict(manifest["threshold"])
         float(threshold["value"])
+        model = dict(manifest.get("model") or {"champion": "xgboost"})
+        champion = str(model.get("champion", "xgboost"))
+        if champion not in ("xgboost", "logistic"):
+            raise ValueError(f"unknown champion model {champion!r}")
+        linear = LinearModel.from_dict(model["linear"]) if champion == "logistic" else None
+        calibration = Calibration.from_dict(manifest.get("calibration"))
+        leaderboard = list(manifest.get("leaderboard") or [])
     except (KeyError, TypeError, ValueError) as exc:
         raise _error("BUNDLE_BAD_MANIFEST", f"manifest.json is incomplete ({exc!r})") from None
     booster = xgb.Booster()
@@ -256,8 +281,14 @@ def _from_parts(model_raw: bytes, manifest_raw: bytes) -> ModelBundle:
     if booster.num_features() != len(pre.feature_names):
         raise _error("BUNDLE_MODEL_MISMATCH", f"model has {booster.num_features()} features but "
                      f"the manifest lists {len(pre.feature_names)}")
+    if linear is not None and [f for f, _ in linear.spec.columns if f not in
+                               pre.feature_names]:
+        raise _error("BUNDLE_MODEL_MISMATCH", "the logistic model names features the "
+                     "manifest does not list")
     return ModelBundle(booster, pre, schema, segments, threshold, manifest.get("metrics", {}),
-                       manifest.get("feature_labels", {}), manifest.get("info", {}))
+                       manifest.get("feature_labels", {}), manifest.get("info", {}),
+                       champion=champion, linear=linear, calibration=calibration,
+                       leaderboard=leaderboard)
 
 
 def load_bundle(path: str | Path) -> ModelBundle:

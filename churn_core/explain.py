@@ -19,6 +19,7 @@ import pandas as pd
 import xgboost as xgb
 
 from churn_core.features import Preprocessor, transform
+from churn_core.linear import LinearModel
 from churn_core.model import to_dmatrix
 
 log = logging.getLogger(__name__)
@@ -209,8 +210,9 @@ def explain(
     batch_size: int = 50_000,
     progress: Progress | None = None,
     X: pd.DataFrame | None = None,
+    linear: LinearModel | None = None,
 ) -> Explanation:
-    """Explain raw rows: transform, TreeSHAP, reasons in plain words.
+    """Explain raw rows: transform, SHAP values, reasons in plain words.
 
     Parameters
     ----------
@@ -225,12 +227,18 @@ def explain(
         Plain-words templates per feature.
     X : DataFrame, optional
         ``transform(pre, frame)`` when the caller already has it (saves a pass).
+    linear : LinearModel, optional
+        When the shipped model is the logistic regression: its linear SHAP values
+        replace TreeSHAP.
     """
     if X is None:
         X, _ = transform(pre, frame)
-    contribs, base = shap_contributions(
-        booster, X, device=device, batch_size=batch_size, progress=progress
-    )
+    if linear is not None:
+        contribs, base = linear.contributions(X)
+    else:
+        contribs, base = shap_contributions(
+            booster, X, device=device, batch_size=batch_size, progress=progress
+        )
     reasons = top_reasons(contribs, X, pre, top=top, labels=labels)
     return Explanation(
         contributions=pd.DataFrame(contribs, index=X.index, columns=X.columns),

@@ -216,7 +216,8 @@ def at_risk_table(
     at_risk = score >= threshold if threshold is not None else tier == "high"
     table = pd.DataFrame({
         id_name: pd.Series(ids).astype(str).to_numpy(),
-        "churn_probability": score,
+        # Four decimals: enough to rank, and what a spreadsheet reader expects.
+        "churn_probability": np.round(score, 4),
         "risk_tier": tier,
         "at_risk": at_risk,
         "segment": seg,

@@ -1,4 +1,7 @@
-"""XGBoost training: device choice, a small parameter search, CV and a baseline.
+"""XGBoost primitives: device choice, fitting, prediction and a small parameter search.
+
+The training flow that uses them (cross-fitting, leaderboard, refit on every
+labelled row) is in :mod:`churn_core.training`.
 
 One code path serves CPU and GPU: the only difference is the ``device``
 parameter, detected once (``detect_device``). Models see safe feature names
@@ -13,24 +16,17 @@ import logging
 import os
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import xgboost as xgb
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from churn_core.evaluate import Evaluation, evaluate
 from churn_core.features import Preprocessor, fit_preprocessor, transform
-from churn_core.splits import Splits, group_folds, make_splits
-from churn_core.threads import one_thread
+from churn_core.splits import group_folds
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +51,8 @@ SEARCH_SPACE: tuple[dict[str, Any], ...] = (
     {"max_depth": 3, "learning_rate": 0.1, "min_child_weight": 10, "subsample": 0.8},
 )
 SEARCH_MAX_ROWS = 50_000
-SEARCH_CV_MAX_ROWS = 50_000
 # Settings are compared, not finished: a cap keeps slow-learning ones from dominating the time.
 SEARCH_MAX_ROUNDS = 600
-CV_MAX_ROWS = 200_000
-# Early stopping watches the validation log-loss every round; 50k rows judge it as well
-# as 200k and cost a quarter (the whole validation part still chooses the threshold).
-EARLY_STOP_MAX_ROWS = 50_000
 # Above this many training rows every setting learns at LARGE_LEARNING_RATE: half the trees
 # for the same fit, so training, scoring and SHAP take about half the time. Measured on
 # simulate_large(1M): 110 trees instead of 280, test ROC-AUC 0.7922 instead of 0.7928.
@@ -74,37 +65,18 @@ class TrainConfig:
     """Training options (defaults are meant to generalise, not tuned to one file)."""
 
     seed: int = 42
-    test_size: float = 0.2
-    valid_size: float = 0.2
-    cv_folds: int = 5
+    cv_folds: int = 5  # folds of the cross-fitting (at least 2)
     class_weight: bool = False
     search: bool = True
     device: str = "auto"
     n_estimators: int = 2000
     early_stopping_rounds: int = 50  # at learning rate 0.1; scaled for faster rates
+    side_models: bool = True  # also compare a random forest and a neural network
 
-
-@dataclass(frozen=True)
-class TrainResult:
-    """A trained model with everything needed to judge and reuse it."""
-
-    booster: xgb.Booster
-    preprocessor: Preprocessor
-    params: dict[str, Any]
-    best_iteration: int
-    device: str
-    splits: Splits
-    valid_scores: np.ndarray
-    test_scores: np.ndarray
-    cv_auc: float
-    cv_auc_std: float
-    baseline_auc: float
-    baseline_cv_auc: float
-    test_eval: Evaluation
-    search_table: pd.DataFrame = field(default_factory=pd.DataFrame)
-    # The transformed feature frame and the scores of every row (reused; not saved).
-    X: pd.DataFrame | None = field(default=None, repr=False, compare=False)
-    scores: np.ndarray | None = field(default=None, repr=False, compare=False)
+    def __post_init__(self) -> None:
+        if self.cv_folds < 2:
+            raise ValueError(f"cv_folds must be at least 2, got {self.cv_folds}: every labelled "
+                             "row needs an out-of-fold score")
 
 
 def _gpu_present() -> bool:
@@ -232,178 +204,42 @@ def _patience(rounds: int, params: dict) -> int:
     return max(10, round(rounds * 0.1 / params.get("learning_rate", 0.1)))
 
 
-def _sample(idx: np.ndarray, limit: int, seed: int) -> np.ndarray:
-    if idx.size <= limit:
-        return idx
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(idx, size=limit, replace=False))
-
-
-def _search_folds(y: np.ndarray, groups: np.ndarray, splits: Splits,
+def _search_folds(y: np.ndarray, groups: np.ndarray, rows: np.ndarray,
                   seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Where to compare settings: 3 grouped folds over train+valid on small data
-    (one validation split is too noisy there), else the validation split on a sample."""
-    pool = np.concatenate([splits.train, splits.valid])
-    if pool.size <= SEARCH_CV_MAX_ROWS:
-        fold = group_folds(y[pool], groups[pool], 3, seed=seed + 3)
-        return [(pool[fold != k], pool[fold == k]) for k in range(3)]
-    return [(_sample(splits.train, SEARCH_MAX_ROWS, seed), _sample(splits.valid, SEARCH_MAX_ROWS,
-                                                                   seed))]
+    """Where to compare settings: 3 grouped folds over (a sample of) the labelled rows."""
+    pool = rows
+    if pool.size > SEARCH_MAX_ROWS:
+        keep = group_folds(y[pool], groups[pool], int(np.ceil(pool.size / SEARCH_MAX_ROWS)),
+                           seed=seed + 5) == 0
+        pool = pool[keep]
+    fold = group_folds(y[pool], groups[pool], 3, seed=seed + 3)
+    return [(pool[fold != k], pool[fold == k]) for k in range(3)]
 
 
-def _search(config, device, X, y, groups, splits, report) -> tuple[dict, pd.DataFrame]:
+def _search(config: TrainConfig, device: str, dataset, rows: np.ndarray, y: np.ndarray,
+            train_rows: int, report: Progress) -> tuple[dict, pd.DataFrame]:
+    """Compare the settings of :data:`SEARCH_SPACE` by grouped 3-fold ROC-AUC."""
     if not config.search:
         return SEARCH_SPACE[1], pd.DataFrame()
-    space = SEARCH_SPACE
-    folds = _search_folds(y, groups, splits, config.seed)
-    rows = []
-    for i, extra in enumerate(space):
-        shown = {**extra, "learning_rate": _learning_rate(extra, splits.train.size)}
-        report(0.15 + 0.35 * i / len(space), f"Trying setting {i + 1} of {len(space)}: {shown}")
+    folds = _search_folds(y, dataset.groups, rows, config.seed)
+    pool = np.sort(np.concatenate([folds[0][0], folds[0][1]]))
+    # Label-free statistics (category levels) of the sampled rows; no label is used.
+    pre = fit_preprocessor(dataset.frame.iloc[pool], dataset.schema)
+    X, _ = transform(pre, dataset.frame)
+    rows_out = []
+    for i, extra in enumerate(SEARCH_SPACE):
+        shown = {**extra, "learning_rate": _learning_rate(extra, train_rows)}
+        report(0.05 + 0.2 * i / len(SEARCH_SPACE),
+               f"Trying setting {i + 1} of {len(SEARCH_SPACE)}: {shown}")
         aucs, trees = [], []
         for tr, va in folds:
-            params = _params(config, device, y[tr], extra, train_rows=splits.train.size)
+            params = _params(config, device, y[tr], extra, train_rows=train_rows)
             bst = _fit(params, X.iloc[tr], y[tr], X.iloc[va], y[va],
                        rounds=min(config.n_estimators, SEARCH_MAX_ROUNDS),
                        early_stopping=min(config.early_stopping_rounds, 30))
             aucs.append(roc_auc_score(y[va], predict_X(bst, X.iloc[va])))
             trees.append(bst.num_boosted_rounds())
-        rows.append({**shown, "trees": int(np.mean(trees)), "valid_auc": float(np.mean(aucs))})
-    table = pd.DataFrame(rows)
-    best = space[int(table["valid_auc"].idxmax())]
-    return best, table
-
-
-@one_thread  # measured on 200k rows: 2.5-2.8 s with one thread, 3.6-4.2 s with two
-def _baseline(X_train: pd.DataFrame, y_train: np.ndarray, X_test: pd.DataFrame) -> np.ndarray:
-    num = [c for c in X_train.columns if not isinstance(X_train[c].dtype, pd.CategoricalDtype)]
-    cat = [c for c in X_train.columns if c not in num]
-    # Category codes (-1 = missing) one-hot encode like the texts, without hashing strings.
-    train = X_train.assign(**{c: X_train[c].cat.codes for c in cat})
-    test = X_test.assign(**{c: X_test[c].cat.codes for c in cat})
-    # Columns with no observed value would make the imputer drop them; fill with 0 first.
-    empty = [c for c in num if train[c].isna().all()]
-    train, test = train.fillna(dict.fromkeys(empty, 0.0)), test.fillna(dict.fromkeys(empty, 0.0))
-    pre = ColumnTransformer(
-        [
-            ("num", make_pipeline(SimpleImputer(strategy="median", add_indicator=True),
-                                  StandardScaler()), num),
-            ("cat", OneHotEncoder(handle_unknown="ignore", max_categories=30), cat),
-        ]
-    )
-    model = make_pipeline(pre, LogisticRegression(max_iter=2000))
-    model.fit(train, y_train)
-    return model.predict_proba(test)[:, 1]
-
-
-def cross_validate(dataset, params: dict, rounds: int, config: TrainConfig,
-                   report: Progress) -> tuple[np.ndarray, np.ndarray]:
-    """Grouped, stratified k-fold ROC-AUC of the model and of the baseline.
-
-    Preprocessing is refitted inside every fold. Above 200k labelled rows a
-    group-preserving sample is used. Returns (model AUCs, baseline AUCs).
-    """
-    y_all = dataset.y.to_numpy(dtype=float)
-    labelled = np.flatnonzero(~np.isnan(y_all))
-    if labelled.size > CV_MAX_ROWS:
-        keep = group_folds(y_all[labelled], dataset.groups[labelled],
-                           int(np.ceil(labelled.size / CV_MAX_ROWS)), seed=config.seed) == 0
-        labelled = labelled[keep]
-    y = y_all[labelled].astype(int)
-    folds = group_folds(y, dataset.groups[labelled], config.cv_folds, seed=config.seed + 7)
-    aucs, base = [], []
-    for k in range(config.cv_folds):
-        report(0.7 + 0.25 * k / config.cv_folds,
-               f"Cross-validation fold {k + 1} of {config.cv_folds}")
-        tr, te = labelled[folds != k], labelled[folds == k]
-        if np.unique(y_all[te]).size < 2:
-            continue
-        pre = fit_preprocessor(dataset.frame.iloc[tr], dataset.schema)
-        X_tr, _ = transform(pre, dataset.frame.iloc[tr])
-        X_te, _ = transform(pre, dataset.frame.iloc[te])
-        bst = _fit(params, X_tr, y_all[tr], None, None, rounds=rounds, early_stopping=None)
-        aucs.append(roc_auc_score(y_all[te], predict_X(bst, X_te)))
-        base.append(roc_auc_score(y_all[te], _baseline(X_tr, y_all[tr], X_te)))
-    return np.array(aucs), np.array(base)
-
-
-def train(dataset, *, config: TrainConfig | None = None, splits: Splits | None = None,
-          progress: Progress | None = None) -> TrainResult:
-    """Train the churn model on a prepared :class:`~churn_core.dataset.Dataset`.
-
-    Steps: split (groups kept whole, stratified) -> fit preprocessing on the
-    training rows -> small search on validation AUC with early stopping ->
-    final model -> test evaluation -> logistic baseline -> grouped k-fold CV.
-
-    Parameters
-    ----------
-    dataset : Dataset
-        Rows, labels (NaN = unlabelled, left out), ids and groups.
-    config : TrainConfig, optional
-        Options; defaults generalise.
-    splits : Splits, optional
-        Fixed parts (e.g. a backtest by time from the event-log builder);
-        by default a grouped, stratified random split.
-    progress : callable, optional
-        ``progress(fraction, message)``.
-
-    Returns
-    -------
-    TrainResult
-    """
-    config = config or TrainConfig()
-    report = progress or (lambda f, m: None)
-    device = detect_device(config.device)
-    report(0.02, f"Device: {device.upper()}")
-    y = dataset.y.to_numpy(dtype=float)
-    if splits is None:
-        # Work in id order so the same customers give the same model whatever the file order.
-        order = np.argsort(dataset.ids.to_numpy().astype(str), kind="stable")
-        part = make_splits(y[order], dataset.groups[order], test_size=config.test_size,
-                           valid_size=config.valid_size, seed=config.seed)
-        splits = Splits(train=order[part.train], valid=order[part.valid], test=order[part.test])
-    for part, idx in (("training", splits.train), ("validation", splits.valid),
-                      ("test", splits.test)):
-        if np.unique(y[idx]).size < 2:
-            raise ValueError(f"the {part} part has only one class; too few churners to split")
-    report(0.08, f"Split {splits.sizes()} (groups kept on one side)")
-    pre = fit_preprocessor(dataset.frame.iloc[splits.train], dataset.schema)
-    X, _ = transform(pre, dataset.frame)
-    best, table = _search(config, device, X, y, dataset.groups, splits, report)
-    params = _params(config, device, y[splits.train], best, train_rows=splits.train.size)
-    report(0.5, "Training final model with "
-           f"{ {k: params[k] for k in (*best, 'learning_rate') if k in params} }")
-    watch = _sample(splits.valid, EARLY_STOP_MAX_ROWS, config.seed)
-    booster = _fit(params, X.iloc[splits.train], y[splits.train], X.iloc[watch],
-                   y[watch], rounds=config.n_estimators,
-                   early_stopping=_patience(config.early_stopping_rounds, params))
-    scores = predict_X(booster, X)
-    valid_scores, test_scores = scores[splits.valid], scores[splits.test]
-    test_eval = evaluate(y[splits.test], test_scores)
-    report(0.62, f"Test ROC-AUC {test_eval.roc_auc:.3f}; fitting the baseline")
-    # The baseline is a yardstick: 200k training rows are plenty and bound its memory.
-    base_rows = _sample(splits.train, CV_MAX_ROWS, config.seed)
-    baseline = _baseline(X.iloc[base_rows], y[base_rows], X.iloc[splits.test])
-    baseline_auc = float(roc_auc_score(y[splits.test], baseline))
-    cv, cv_base = (np.array([]), np.array([]))
-    if config.cv_folds >= 2:
-        cv, cv_base = cross_validate(dataset, params, booster.num_boosted_rounds(), config, report)
-    report(1.0, "Training done")
-    return TrainResult(
-        booster=booster,
-        preprocessor=pre,
-        params=params,
-        best_iteration=booster.num_boosted_rounds(),
-        device=device,
-        splits=splits,
-        valid_scores=valid_scores,
-        test_scores=test_scores,
-        cv_auc=float(cv.mean()) if cv.size else float("nan"),
-        cv_auc_std=float(cv.std()) if cv.size else float("nan"),
-        baseline_auc=baseline_auc,
-        baseline_cv_auc=float(cv_base.mean()) if cv_base.size else float("nan"),
-        test_eval=test_eval,
-        search_table=table,
-        X=X,
-        scores=scores,
-    )
+        rows_out.append({**shown, "trees": int(np.mean(trees)),
+                         "valid_auc": float(np.mean(aucs))})
+    table = pd.DataFrame(rows_out)
+    return SEARCH_SPACE[int(table["valid_auc"].idxmax())], table

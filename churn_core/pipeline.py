@@ -1,9 +1,11 @@
 """The facade that the command line and the dashboard call.
 
 ``load_and_check`` turns a file into a validated :class:`Dataset`;
-``fit_all`` trains, segments, explains and picks a threshold;
-``make_bundle`` and ``export_table`` turn an :class:`Analysis` into a model
-bundle and the at-risk list.
+``fit_all`` trains (cross-fitted scores, leaderboard, champion refitted on every
+labelled row), segments, scores the customers to act on, explains them and picks a
+threshold on out-of-fold scores; ``alert_view``, ``profit_table`` and
+``export_table`` say what a threshold means for those customers; ``make_bundle``
+packages the shipped model.
 """
 
 from __future__ import annotations
@@ -17,30 +19,31 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from churn_core import alerts
+from churn_core.alerts import AlertView, SortedScores
 from churn_core.bundle import ModelBundle
 from churn_core.dataset import Dataset, prepare_dataset
+from churn_core.events.modeling import backtest_splits, definition_from_summary, is_event_table
 from churn_core.explain import Explanation, explain
 from churn_core.export import at_risk_table
+from churn_core.features import transform
 from churn_core.io import ReadOptions, ReadResult, read_table
-from churn_core.model import TrainConfig, TrainResult, train
+from churn_core.leaderboard import leaderboard_records
+from churn_core.model import TrainConfig
+from churn_core.population import Population, from_scoring_table, from_table
 from churn_core.problems import ChurnDataError, Problem, has_errors
 from churn_core.schema import Schema, SchemaOverrides, infer_schema
 from churn_core.segments import SegmentModel, assign_segments, fit_segments
 from churn_core.splits import Splits
-from churn_core.threshold import (
-    Economics,
-    ThresholdCurve,
-    ThresholdPoint,
-    capacity_floor,
-    profit_at,
-    risk_tiers,
-)
+from churn_core.threshold import Economics, ThresholdChoice, ThresholdCurve, risk_tiers
+from churn_core.training import TrainResult, train
 from churn_core.validate import ValidationReport, validate
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None]
 EXPLAIN_ALL_MAX_ROWS = 200_000
+REASONS = ("reason_1", "reason_2", "reason_3")
 
 
 @dataclass(frozen=True)
@@ -103,42 +106,89 @@ def load_and_check(
     return check_frame(read.frame, overrides=overrides, confirmed=confirmed, read=read)
 
 
+
+BALANCED = "Balanced: best F1 on out-of-fold scores"
+
+
 @dataclass(frozen=True)
 class Analysis:
-    """A trained model with its scores, segments, explanations and threshold."""
+    """A trained model, the customers to act on, their reasons, and the chosen threshold.
+
+    Attributes
+    ----------
+    dataset : Dataset
+        The labelled history (and, in a customer table, the current customers too).
+    result : TrainResult
+        Shipped model, out-of-fold scores, leaderboard.
+    X, scores : every dataset row through the shipped preprocessor, and its honest score
+        (out of fold where labelled).
+    curve : ThresholdCurve
+        Out-of-fold scores against the labels: what each threshold caught in the past.
+    population : Population
+        The customers to act on.
+    segments, segment_labels, population_segments : the segment model, the segment of
+        every dataset row and of every customer to act on.
+    explanation : Explanation
+        SHAP values and reasons of the customers to act on (index = population position).
+    threshold : ThresholdChoice
+    """
 
     dataset: Dataset
     result: TrainResult
     X: pd.DataFrame
     scores: np.ndarray
+    curve: ThresholdCurve
+    population: Population
     segments: SegmentModel | None
     segment_labels: np.ndarray
+    population_segments: np.ndarray
     explanation: Explanation
-    valid_curve: ThresholdCurve
-    test_curve: ThresholdCurve
-    threshold: float
-    threshold_method: str
+    threshold: ThresholdChoice
     feature_labels: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def segment_names(self) -> np.ndarray:
-        """Segment name of every row ('' without segments)."""
+        """Segment name of every dataset row ('' without segments)."""
+        return self._names(self.segment_labels)
+
+    @property
+    def population_segment_names(self) -> np.ndarray:
+        """Segment name of every customer to act on."""
+        return self._names(self.population_segments)
+
+    def _names(self, labels: np.ndarray) -> np.ndarray:
         if self.segments is None:
-            return np.full(len(self.scores), "", dtype=object)
-        return np.asarray(self.segments.names, dtype=object)[self.segment_labels]
+            return np.full(len(labels), "", dtype=object)
+        return np.asarray(self.segments.names, dtype=object)[labels]
 
     def metrics(self) -> dict[str, Any]:
-        """Scalar held-out scores for summaries and the manifest."""
+        """Scalar out-of-fold (and backtest) figures for summaries and the manifest."""
         r = self.result
 
         def known(x: float) -> float | None:
             return float(x) if np.isfinite(x) else None
 
-        return {**r.test_eval.summary(), "cv_roc_auc": known(r.cv_auc),
-                "cv_roc_auc_std": known(r.cv_auc_std), "baseline_roc_auc": r.baseline_auc,
-                "baseline_cv_roc_auc": known(r.baseline_cv_auc),
-                "rows_train": len(r.splits.train), "rows_valid": len(r.splits.valid),
-                "rows_test": len(r.splits.test), "device": r.device}
+        out = {**r.evaluation.summary(), "cv_roc_auc": known(r.cv_auc),
+               "cv_roc_auc_std": known(r.cv_auc_std), "baseline_roc_auc": known(r.baseline_auc),
+               "champion": r.champion, "rows_labelled": int(r.rows.size),
+               "folds": int(r.folds.max()) + 1 if r.folds.size else 0,
+               "customers_to_act_on": len(self.population), "device": r.device,
+               "evaluated_on": "out-of-fold scores of every labelled row"}
+        if r.backtest is not None:
+            out["backtest_roc_auc"] = known(r.backtest.roc_auc)
+            out["backtest_pr_auc"] = known(r.backtest.pr_auc)
+        return out
+
+
+def _population(dataset: Dataset, result: TrainResult, scoring: pd.DataFrame | None,
+                as_of: str | None) -> Population:
+    if scoring is None:
+        return from_table(dataset, result.X, result.scores)
+    X, _ = transform(result.preprocessor, scoring)
+    id_col = dataset.schema.id_column
+    ids = scoring[id_col] if id_col in scoring.columns else pd.Series(
+        [f"row {i + 1}" for i in range(len(scoring))])
+    return from_scoring_table(ids, X, result.predict(X), as_of=as_of)
 
 
 def fit_all(
@@ -149,9 +199,11 @@ def fit_all(
     feature_labels: Mapping[str, str] | None = None,
     explain_rows: str = "auto",
     splits: Splits | None = None,
+    scoring: pd.DataFrame | None = None,
+    as_of: str | None = None,
     progress: Progress | None = None,
 ) -> Analysis:
-    """Train, score every row, segment, explain and choose the F1-best threshold.
+    """Train, score the customers to act on, segment, explain and choose a threshold.
 
     Parameters
     ----------
@@ -162,104 +214,184 @@ def fit_all(
     feature_labels : mapping, optional
         Plain-words templates per feature (from the event-log builder).
     explain_rows : {"auto", "all", "top"}
-        ``auto`` explains every row up to 200k rows, else the riskiest 10 %.
+        Customers to act on that get reasons: ``auto`` explains all of them up to
+        200k, else the riskiest 10 %.
     splits : Splits, optional
-        Fixed train/validation/test rows (a backtest by time for event logs).
+        A backtest by time (event-log tables), reported beside the cross-validation.
+    scoring : DataFrame, optional
+        The customers to act on when they are not rows of ``dataset`` (an event-log
+        build's scoring table, one row per customer); default: the rows of
+        ``dataset`` whose label says not churned or is blank.
+    as_of : str, optional
+        The date ``scoring`` describes.
     progress : callable, optional
+
+    Raises
+    ------
+    ChurnDataError
+        ``NO_LABEL`` without a churn column; ``NO_CURRENT_CUSTOMERS`` when every row
+        churned and no scoring table is given.
     """
     if dataset.schema.label_column is None:
         raise ChurnDataError([Problem(code="NO_LABEL", severity="error",
                                       message="no churn column: choose the label column first")])
     report = progress or (lambda f, m: None)
     config = config or TrainConfig()
-    result = train(dataset, config=config, splits=splits, progress=lambda f, m: report(0.7 * f, m))
-    X, scores = result.X, result.scores
-    report(0.72, "Finding customer segments")
-    segments = fit_segments(X.iloc[result.splits.train], k=k, seed=config.seed)
+    result = train(dataset, config=config, splits=splits, progress=lambda f, m: report(0.8 * f, m))
+    X = result.X
+    population = _population(dataset, result, scoring, as_of)
+    report(0.82, "Finding customer segments")
+    segments = fit_segments(X.iloc[result.rows], k=k, seed=config.seed)
     labels = assign_segments(segments, X)
-    report(0.8, "Explaining predictions")
+    pop_labels = labels[population.rows] if population.rows is not None else \
+        assign_segments(segments, population.X)
+    report(0.86, f"Explaining the {len(population):,} customers to act on")
     mode = explain_rows
     if mode == "auto":
-        mode = "all" if len(X) <= EXPLAIN_ALL_MAX_ROWS else "top"
-    rows = np.arange(len(X)) if mode == "all" else np.argsort(-scores)[: max(len(X) // 10, 1)]
-    rows = np.sort(rows)
-    expl = explain(result.booster, result.preprocessor, dataset.frame.iloc[rows],
-                   device=result.device, labels=feature_labels, X=X.iloc[rows],
-                   progress=lambda f, m: report(0.8 + 0.18 * f, m))
+        mode = "all" if len(population) <= EXPLAIN_ALL_MAX_ROWS else "top"
+    n = len(population)
+    rows = np.arange(n) if mode == "all" else np.sort(
+        np.argsort(-population.scores, kind="stable")[: max(n // 10, 1)])
+    expl = explain(result.booster, result.preprocessor, population.X.iloc[rows],
+                   device=result.device, labels=feature_labels, X=population.X.iloc[rows],
+                   linear=result.linear, progress=lambda f, m: report(0.86 + 0.12 * f, m))
     y = dataset.y.to_numpy(dtype=float)
-    valid_curve = ThresholdCurve(y[result.splits.valid], result.valid_scores)
-    test_curve = ThresholdCurve(y[result.splits.test], result.test_scores)
-    best = valid_curve.best_f1()
+    curve = ThresholdCurve(y[result.rows], result.oof)
+    best = curve.best_f1()
     report(1.0, "Analysis done")
-    return Analysis(dataset=dataset, result=result, X=X, scores=scores, segments=segments,
-                    segment_labels=labels, explanation=expl, valid_curve=valid_curve,
-                    test_curve=test_curve, threshold=float(best.threshold),
-                    threshold_method="best F1 on validation",
+    return Analysis(dataset=dataset, result=result, X=X, scores=result.scores, curve=curve,
+                    population=population, segments=segments, segment_labels=labels,
+                    population_segments=pop_labels, explanation=expl,
+                    threshold=ThresholdChoice(float(best.threshold), BALANCED,
+                                              {"f1": best.f1}),
                     feature_labels=dict(feature_labels or {}))
 
 
-def profit_threshold(analysis: Analysis, econ: Economics) -> ThresholdPoint:
-    """The most profitable threshold on validation rows, scaled to every customer.
-
-    With a capacity, the threshold is raised where needed so that no more than
-    ``econ.capacity`` of the scored customers are flagged.
-    """
-    population = len(analysis.scores)
-    best = analysis.valid_curve.best_profit(econ, population=population)
-    floor = capacity_floor(analysis.scores, econ.capacity)
-    if best.threshold < floor:
-        profit = analysis.valid_curve.profit(econ, population=population, max_points=None)
-        best = replace(analysis.valid_curve.at(floor), profit=profit_at(profit, floor))
-    return best
+def sorted_scores(analysis: Analysis) -> SortedScores:
+    """The customers to act on's scores, sorted once for O(log n) threshold moves."""
+    return SortedScores(analysis.population.scores)
 
 
-def make_bundle(
-    analysis: Analysis,
-    *,
-    threshold: float | None = None,
-    method: str | None = None,
-    detail: Mapping[str, Any] | None = None,
-) -> ModelBundle:
-    """Package an analysis as a :class:`ModelBundle` (threshold defaults to the analysis')."""
+def alert_view(analysis: Analysis, threshold: float, *, capacity: int | None = None,
+               scores: SortedScores | None = None) -> AlertView:
+    """What ``threshold`` (and a capacity) means for the customers to act on."""
+    return alerts.alert_view(scores or sorted_scores(analysis), threshold, capacity)
+
+
+def profit_table(analysis: Analysis, econ: Economics, *,
+                 scores: SortedScores | None = None) -> pd.DataFrame:
+    """Expected profit at every threshold over the customers to act on."""
+    return alerts.expected_profit(scores or sorted_scores(analysis), econ)
+
+
+def profit_threshold(analysis: Analysis, econ: Economics) -> ThresholdChoice:
+    """The most profitable threshold for the customers to act on (capacity respected)."""
+    t, profit = alerts.best_profit_threshold(profit_table(analysis, econ))
+    return ThresholdChoice(min(t, 1.0), "Most profitable",
+                           {"expected_profit": profit, "economics": economics_dict(econ)})
+
+
+def economics_dict(econ: Economics) -> dict[str, Any]:
+    """The money inputs as JSON-ready values."""
+    return {"value_retained": econ.value_retained, "offer_cost": econ.offer_cost,
+            "success_rate": econ.success_rate, "contact_cost": econ.contact_cost,
+            "capacity": econ.capacity, "currency": econ.currency, "period": econ.period}
+
+
+def make_bundle(analysis: Analysis, *, threshold: ThresholdChoice | None = None,
+                capacity: int | None = None) -> ModelBundle:
+    """Package an analysis as a :class:`ModelBundle` with the threshold actually in use."""
     r = analysis.result
-    info = {"seed": r.params.get("seed"), "params": {k: v for k, v in r.params.items()},
-            "device": r.device, "trees": r.best_iteration,
+    choice = threshold or analysis.threshold
+    detail = {**choice.detail, "medium_from": choice.value / 2}
+    if capacity:
+        detail["capacity"] = int(capacity)
+    info = {"seed": r.params.get("seed"), "params": dict(r.params), "device": r.device,
+            "trees": r.trees, "fold_trees": list(r.fold_trees),
             "data_fingerprint": analysis.dataset.fingerprint,
-            "rows": len(analysis.dataset.frame)}
-    value = analysis.threshold if threshold is None else float(threshold)
+            "rows": len(analysis.dataset.frame), "rows_labelled": int(r.rows.size)}
     return ModelBundle(
         booster=r.booster, preprocessor=r.preprocessor, schema=analysis.dataset.schema,
         segments=analysis.segments,
-        threshold={"value": value, "method": method or analysis.threshold_method,
-                   "detail": dict(detail or {})},
-        metrics=analysis.metrics(), feature_labels=dict(analysis.feature_labels), info=info)
+        threshold={"value": float(choice.value), "method": choice.method, "detail": detail},
+        metrics=analysis.metrics(), feature_labels=dict(analysis.feature_labels), info=info,
+        champion=r.champion, linear=r.linear, calibration=r.calibration,
+        leaderboard=leaderboard_records(r.leaderboard))
 
 
-def export_table(
-    analysis: Analysis,
-    threshold: float,
-    *,
-    at_risk_only: bool = True,
-    medium_from: float | None = None,
-    limit: int | None = None,
-) -> pd.DataFrame:
-    """The at-risk list for the analysed customers (reasons where explained).
+def export_table(analysis: Analysis, threshold: float, *, capacity: int | None = None,
+                 at_risk_only: bool = True, limit: int | None = None,
+                 rules: Any = None) -> pd.DataFrame:
+    """The at-risk list of the customers to act on, riskiest first.
 
-    ``limit`` keeps only the riskiest ``limit`` rows: the same rows, in the same
-    order, as the head of the whole list, without building the whole list.
+    Parameters
+    ----------
+    analysis : Analysis
+    threshold : float
+        Customers at or above it are at risk.
+    capacity : int, optional
+        Keep only the riskiest ``capacity`` at-risk customers.
+    at_risk_only : bool
+        False lists every customer to act on (with ``at_risk`` telling them apart).
+    limit : int, optional
+        Keep only the riskiest ``limit`` rows (a preview, same order as the full list).
+    rules : ActionRules, optional
+        Reason-to-action rules (default rules when None).
+
+    Returns
+    -------
+    DataFrame
+        The id column (the user's name), ``churn_probability``, ``risk_tier``,
+        ``at_risk``, ``segment``, ``reason_1..3``, ``suggested_action``, and ``as_of``
+        for event-log builds; never a customer whose label says churned.
     """
-    scores = analysis.scores
-    tiers = risk_tiers(scores, threshold, medium_from=medium_from)
-    rows = np.flatnonzero(scores >= threshold) if at_risk_only else np.arange(len(scores))
-    if limit is not None and rows.size > limit:
-        rows = np.sort(rows[np.argsort(-scores[rows], kind="stable")[:limit]])
-    # Reasons exist for explained rows; positions of the others stay empty.
-    pos = analysis.X.index.get_indexer(analysis.explanation.reasons.index)
-    reasons = np.full((len(scores), 3), "", dtype=object)
-    reasons[pos] = analysis.explanation.reasons.to_numpy()
-    picked = pd.DataFrame(reasons[rows], columns=["reason_1", "reason_2", "reason_3"])
+    pop = analysis.population
+    scores = pop.scores
+    order = np.argsort(-scores, kind="stable")
+    keep = order[scores[order] >= threshold] if at_risk_only else order
+    cap = min(x for x in (capacity or None, limit) if x) if (capacity or limit) else None
+    if cap is not None:
+        keep = keep[:cap]
+    expl = analysis.explanation
+    reasons = pd.DataFrame("", index=np.arange(len(pop)), columns=list(REASONS))
+    reasons.iloc[expl.reasons.index.to_numpy()] = expl.reasons.to_numpy()
+    tiers = risk_tiers(scores[keep], threshold)
     schema = analysis.dataset.schema
-    return at_risk_table(analysis.dataset.ids.to_numpy()[rows], scores[rows], tiers[rows],
-                         analysis.segment_names[rows], picked, None,
-                         id_name=schema.id_column or "customer_id", at_risk_only=at_risk_only,
-                         threshold=threshold)
+    table = at_risk_table(pop.ids[keep], scores[keep], tiers,
+                          analysis.population_segment_names[keep],
+                          reasons.iloc[keep].reset_index(drop=True), None,
+                          id_name=schema.id_column or "customer_id", threshold=threshold,
+                          keep_order=True, **({"rules": rules} if rules is not None else {}))
+    if pop.as_of is not None:
+        table["as_of"] = pop.as_of
+    return table
+
+
+def is_built_table(frame: pd.DataFrame) -> bool:
+    """True when ``frame`` is a training table written by the event-log builder."""
+    return is_event_table(frame)
+
+
+def build_splits(check: CheckResult, summary: Mapping[str, Any] | None, *,
+                 seed: int = 42) -> Splits | None:
+    """The backtest by time of a table built from an event log (None for other tables).
+
+    Test = the latest cutoff whose outcome is known; training cutoffs whose churn window
+    reaches past it are dropped (the definition comes from the build's ``summary``).
+    """
+    frame = check.dataset.frame
+    if not (is_event_table(frame) and check.usable and check.schema.label_column):
+        return None
+    return backtest_splits(frame, definition=definition_from_summary(summary), seed=seed,
+                           labelled=check.dataset.y.notna().to_numpy())
+
+
+def resegment(analysis: Analysis, k: int | None) -> Analysis:
+    """The same analysis with its segments refitted (``k`` segments, None = chosen)."""
+    r = analysis.result
+    model = fit_segments(analysis.X.iloc[r.rows], k=k, seed=int(r.params.get("seed") or 42))
+    labels = assign_segments(model, analysis.X)
+    pop = analysis.population
+    pop_labels = labels[pop.rows] if pop.rows is not None else assign_segments(model, pop.X)
+    return replace(analysis, segments=model, segment_labels=labels,
+                   population_segments=pop_labels)

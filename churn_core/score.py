@@ -20,9 +20,8 @@ from churn_core.bundle import ModelBundle
 from churn_core.explain import explain
 from churn_core.export import at_risk_table
 from churn_core.features import transform
-from churn_core.labels import normalize_name
-from churn_core.model import predict_X
-from churn_core.problems import ChurnDataError, Problem
+from churn_core.labels import encode_label, normalize_name
+from churn_core.problems import ChurnDataError, Problem, example_rows
 from churn_core.segments import assign_segments
 from churn_core.threshold import risk_tiers
 
@@ -103,6 +102,39 @@ def align_columns(frame: pd.DataFrame, bundle: ModelBundle) -> tuple[pd.DataFram
     return aligned, problems
 
 
+def churned_rows(frame: pd.DataFrame, bundle: ModelBundle) -> tuple[np.ndarray, list[Problem]]:
+    """Rows whose churn label (when the file has one) says churned, and the notice about them.
+
+    Customers already gone are never on an at-risk list: :func:`score_frame` leaves them
+    out of its table and says how many.
+
+    Raises
+    ------
+    ChurnDataError
+        ``NO_CURRENT_CUSTOMERS`` when every row says churned.
+    """
+    label = bundle.schema.label_column
+    none = np.zeros(len(frame), dtype=bool)
+    if not label or label not in frame.columns or not bundle.schema.label_mapping:
+        return none, []
+    churned = (encode_label(frame[label], bundle.schema) == 1).to_numpy()
+    if not churned.any():
+        return none, []
+    rows, count = example_rows(churned)
+    positive = bundle.schema.positive_label
+    if churned.all():
+        raise ChurnDataError([Problem(
+            "NO_CURRENT_CUSTOMERS", "error",
+            f"Every row's {label!r} says churned ({positive!r}): there is nobody left to "
+            "contact.", column=label, rows=rows, count=count)])
+    return churned, [Problem(
+        "ALREADY_CHURNED", "info",
+        f"{count:,} rows whose {label!r} says churned ({positive!r}) were left out: "
+        "customers already gone are not scored for contact.",
+        column=label, rows=rows, count=count, values=(str(positive),),
+        action="left out of the scores")]
+
+
 def _ids(frame: pd.DataFrame, bundle: ModelBundle) -> tuple[str, pd.Series]:
     id_col = bundle.schema.id_column
     if id_col and id_col in frame.columns:
@@ -151,17 +183,22 @@ def score_frame(
     if len(frame) == 0:
         raise ChurnDataError([Problem(code="NO_DATA_ROWS", severity="error",
                                       message="the file has 0 data rows to score")])
+    churned, gone = churned_rows(frame, bundle)
     aligned, problems = align_columns(frame, bundle)
+    problems = gone + problems
     report(0.1, "Columns aligned")
     X, more = transform(bundle.preprocessor, aligned)
     problems += more
-    scores = predict_X(bundle.booster, X)
+    scores = bundle.predict(X)
     report(0.4, f"Scored {len(X):,} rows")
+    # Customers already gone rank below everybody and are dropped from the table below;
+    # scoring every row keeps the row numbers in problems those of the file.
+    ranked = np.where(churned, -np.inf, scores)
     medium_from = bundle.threshold.get("detail", {}).get("medium_from")
     if top_n is not None:
         # Exactly the top N by rank (ties broken by input order), not every score >= the Nth.
-        k = int(min(max(top_n, 0), len(scores)))
-        order = np.argsort(-scores, kind="stable")
+        k = int(min(max(top_n, 0), int((~churned).sum())))
+        order = np.argsort(-ranked, kind="stable")
         flagged = np.zeros(len(scores), dtype=bool)
         flagged[order[:k]] = True
         cut = float(scores[order[k - 1]]) if k else float("inf")
@@ -171,23 +208,24 @@ def score_frame(
     else:
         cut = float(bundle.threshold["value"] if threshold is None else threshold)
         tiers = risk_tiers(scores, cut, medium_from=medium_from if threshold is None else None)
-        flagged = scores >= cut
+        flagged = ranked >= cut
     if bundle.segments is not None:
         seg_idx = assign_segments(bundle.segments, X)
         seg_names = np.asarray(bundle.segments.names, dtype=object)[seg_idx]
     else:
         seg_names = np.full(len(X), "", dtype=object)
-    rows = np.arange(len(X)) if explain_rows == "all" else np.flatnonzero(flagged)
+    rows = np.flatnonzero(~churned) if explain_rows == "all" else np.flatnonzero(flagged)
     reasons = pd.DataFrame("", index=X.index, columns=["reason_1", "reason_2", "reason_3"])
     if rows.size:
         expl = explain(bundle.booster, bundle.preprocessor, aligned.iloc[rows],
-                       labels=bundle.feature_labels,
+                       labels=bundle.feature_labels, X=X.iloc[rows], linear=bundle.linear,
                        progress=lambda f, m: report(0.4 + 0.5 * f, m))
         reasons.iloc[rows] = expl.reasons.to_numpy()
     id_name, ids = _ids(frame, bundle)
     table = at_risk_table(ids.to_numpy(), scores, tiers, seg_names, reasons, None,
-                          id_name=id_name, at_risk_only=at_risk_only,
-                          threshold=None if top_n is not None else cut,
+                          id_name=id_name, threshold=None if top_n is not None else cut,
                           keep_order=True)
+    keep = ~churned & (table["at_risk"].to_numpy() if at_risk_only else True)
+    table = table[keep].reset_index(drop=True)
     report(1.0, "Scoring done")
     return ScoreResult(table=table, problems=tuple(problems), threshold=cut)

@@ -41,6 +41,10 @@ class Economics:
         Cost of reaching one customer (call, e-mail, SMS).
     capacity : int or None, default None
         Most customers the team can contact; None = no limit.
+    currency : str, default "USD"
+        Currency of the amounts (shown beside every figure).
+    period : str, default "12 months"
+        Period the value of a retained customer covers.
 
     Raises
     ------
@@ -53,6 +57,8 @@ class Economics:
     success_rate: float = 0.3
     contact_cost: float = 2.0
     capacity: int | None = None
+    currency: str = "USD"
+    period: str = "12 months"
 
     def __post_init__(self) -> None:
         if min(self.value_retained, self.offer_cost, self.contact_cost) < 0:

@@ -1,46 +1,49 @@
-"""Alerts: set the threshold by slider or from money and capacity; download the at-risk list."""
+"""Alerts: whom to contact. Threshold by slider, by money or by capacity; the list in one click."""
 
 from __future__ import annotations
 
-import numpy as np
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
 from churn_core import charts, pipeline
 from churn_core.bundle import bundle_to_zip
 from churn_core.export import to_csv_bytes
-from churn_core.threshold import Economics, break_even_probability, profit_at
+from churn_core.threshold import Economics, ThresholdChoice, break_even_probability
 from ui import actions
 from ui.state import StateKeys, get, put, require_analysis
-from ui.widgets import download_csv, metric_row
+from ui.widgets import download_csv, metric_row, plain
 
 K = StateKeys
 PLOT_POINTS = 2000
+PERIODS = ["12 months", "6 months", "3 months", "1 month", "lifetime"]
 
 st.title("Alerts")
 analysis = require_analysis()
+population = analysis.population
 sorted_scores = get(K.SORTED_SCORES)
-n_all = len(sorted_scores)
+st.caption(f"Customers to act on: {plain(population.description)}. Customers already gone "
+           "are never listed; every probability is honest (out of fold for customers the "
+           "model learnt from).")
 
 
-def _set_threshold(value: float, method: str) -> None:
-    value = float(np.clip(value, 0.0, 1.0))
-    put(K.THRESHOLD, value)
-    put(K.THRESHOLD_METHOD, method)
-    st.session_state[K.W_THRESHOLD] = value
+def _set_threshold(value: float, method: str, detail: dict | None = None) -> None:
+    choice = ThresholdChoice(min(max(float(value), 0.0), 1.0), method, dict(detail or {}))
+    put(K.THRESHOLD, choice)
+    st.session_state[K.W_THRESHOLD] = choice.value
 
 
 def _on_slider() -> None:
-    put(K.THRESHOLD, float(st.session_state[K.W_THRESHOLD]))
-    put(K.THRESHOLD_METHOD, "set by hand")
+    put(K.THRESHOLD, ThresholdChoice(float(st.session_state[K.W_THRESHOLD]), "Set by hand"))
 
 
 # -- money and capacity ----------------------------------------------------------------------
 base = get(K.ECONOMICS) or Economics()
 with st.container(border=True):
     st.markdown("**What a campaign is worth**")
-    c = st.columns(5)
-    value = c[0].number_input("Value of a retained customer", min_value=0.0, step=10.0,
+    c = st.columns([1, 1, 1, 1, 1, 0.7, 1])
+    value = c[0].number_input("Value of a kept customer", min_value=0.0, step=10.0,
                               value=float(base.value_retained), key=K.W_VALUE)
     offer = c[1].number_input("Cost of the offer", min_value=0.0, step=1.0,
                               value=float(base.offer_cost), key=K.W_OFFER)
@@ -49,82 +52,93 @@ with st.container(border=True):
     contact = c[3].number_input("Cost per contact", min_value=0.0, step=0.5,
                                 value=float(base.contact_cost), key=K.W_CONTACT)
     capacity = c[4].number_input("Team capacity (0 = no limit)", min_value=0, step=50,
-                                 value=int(base.capacity or 0), key=K.W_CAPACITY)
+                                 value=int(base.capacity or 0), key=K.W_CAPACITY,
+                                 help="The list keeps the riskiest customers up to this number.")
+    currency = c[5].text_input("Currency", value=base.currency, max_chars=8, key=K.W_CURRENCY)
+    period = c[6].selectbox("Value over", PERIODS, key=K.W_PERIOD,
+                            index=PERIODS.index(base.period) if base.period in PERIODS else 0)
 econ = Economics(value_retained=value, offer_cost=offer, success_rate=success,
-                 contact_cost=contact, capacity=int(capacity) or None)
+                 contact_cost=contact, capacity=int(capacity) or None,
+                 currency=currency.strip() or "USD", period=period)
 put(K.ECONOMICS, econ)
-profit_table, best = actions.profit_view(analysis, econ)
-best_t = float(min(best.threshold, 1.0))
+money = actions.profit_view(analysis, econ)
+cur = plain(econ.currency)
 
 # -- threshold -------------------------------------------------------------------------------
+choice: ThresholdChoice = get(K.THRESHOLD)
 if K.W_THRESHOLD not in st.session_state:
-    st.session_state[K.W_THRESHOLD] = float(get(K.THRESHOLD))
+    st.session_state[K.W_THRESHOLD] = float(choice.value)
 b = st.columns(3)
-b[0].button("Most profitable threshold", on_click=_set_threshold,
-            args=(best_t, "most profitable"), icon=":material/savings:")
-b[1].button("Best F1 (balanced)", on_click=_set_threshold,
-            args=(float(analysis.valid_curve.best_f1().threshold), "best F1 on validation"))
+b[0].button("Most profitable", on_click=_set_threshold, icon=":material/savings:",
+            args=(money.best.value, money.best.method, money.best.detail),
+            help="The threshold with the highest expected profit for these inputs.")
+b[1].button("Balanced (catch churners without too many false alarms)",
+            on_click=_set_threshold, args=(analysis.threshold.value, analysis.threshold.method,
+                                           analysis.threshold.detail))
 if econ.capacity:
-    top = float(sorted_scores[max(n_all - econ.capacity, 0)]) if econ.capacity else 1.0
-    b[2].button(f"Flag the top {econ.capacity:,} (capacity)", on_click=_set_threshold,
-                args=(top, f"top {econ.capacity} by capacity"))
+    b[2].button(f"The riskiest {econ.capacity:,} (capacity)", on_click=_set_threshold,
+                args=(pipeline.alerts.top_n_threshold(sorted_scores, econ.capacity),
+                      f"Top {econ.capacity:,} by capacity", {"top_n": econ.capacity}))
 st.slider("Alert threshold (churn probability)", 0.0, 1.0, step=0.01, key=K.W_THRESHOLD,
           on_change=_on_slider, format="%.2f")
-threshold = float(get(K.THRESHOLD))
+choice = get(K.THRESHOLD)
+threshold = float(choice.value)
 
-point = analysis.test_curve.at(threshold)
-flagged = int(n_all - np.searchsorted(sorted_scores, threshold, side="left"))
-medium_from = threshold / 2
-medium = int(np.searchsorted(sorted_scores, threshold, side="left")
-             - np.searchsorted(sorted_scores, medium_from, side="left"))
-expected = profit_at(profit_table, threshold)
+view = pipeline.alert_view(analysis, threshold, capacity=econ.capacity, scores=sorted_scores)
+past = analysis.curve.at(threshold)
+expected = pipeline.alerts.profit_at(money.table, threshold)
 metric_row({
-    f"Customers flagged (of {n_all:,})": f"{flagged:,}",
-    "Precision (test)": f"{point.precision:.0%}",
-    "Recall (test)": f"{point.recall:.0%}",
-    "Expected profit": f"{expected:,.0f}",
-    "Best possible profit": f"{best.profit:,.0f}",
+    "Customers to act on": f"{view.population:,}",
+    "On the list": f"{view.listed:,}",
+    "Expected churners on it": f"{view.expected_churners:,.0f}",
+    f"Expected profit ({cur}, {plain(econ.period)})": f"{expected:,.0f}",
+    f"Best possible ({cur})": f"{float(money.best.detail['expected_profit']):,.0f}",
 })
-st.caption(f"Threshold chosen by: {get(K.THRESHOLD_METHOD)}. The most profitable threshold is "
-           f"{best_t:.2f}. Contacting a customer pays on "
-           f"average above a churn probability of {break_even_probability(econ):.2f}. "
-           "Precision and recall are measured on test customers the model never saw; profit is "
-           "scaled to all customers.")
-if econ.capacity and flagged > econ.capacity:
-    st.warning(f"{flagged:,} customers are flagged but the team can contact {econ.capacity:,}; "
-               "only the riskiest are counted in the profit.", icon=":material/group:")
+st.caption(f"Threshold chosen by: {plain(choice.method)}. In the past, this threshold caught "
+           f"{past.recall:.0%} of the customers who left, and {past.precision:.0%} of those "
+           "it flagged did leave (out-of-fold scores of the labelled history). Contacting a "
+           f"customer pays on average above a churn probability of "
+           f"{break_even_probability(econ):.2f}.")
+if view.capped:
+    st.warning(f"{view.flagged:,} customers are at or above the threshold; the team can "
+               f"contact {econ.capacity:,}, so the list keeps the riskiest {view.listed:,}.",
+               icon=":material/group:")
 
-step = max(len(profit_table) // PLOT_POINTS, 1)
-tiers = pd.Series({"high": flagged, "medium": medium, "low": n_all - flagged - medium})
+step = max(len(money.table) // PLOT_POINTS, 1)
+tiers = {"high": view.high, "medium": view.medium, "low": view.low}
 left, right = st.columns([3, 2])
-left.plotly_chart(charts.profit_curve(profit_table.iloc[::step], best=best_t, current=threshold),
-                  width="stretch")
-right.plotly_chart(charts.tier_counts(tiers), width="stretch")
-st.caption(f"Tiers: high = probability at least {threshold:.2f}; medium = at least "
-           f"{medium_from:.2f}; low = the rest.")
+left.plotly_chart(charts.profit_curve(money.table.iloc[::step], best=money.best.value,
+                                      current=threshold), width="stretch")
+right.plotly_chart(charts.tier_counts(pd.Series(tiers)), width="stretch")
+st.caption(f"Tiers of the customers to act on: high = probability at least {threshold:.2f}; "
+           f"medium = at least {threshold / 2:.2f}; low = the rest.")
 
 # -- the list --------------------------------------------------------------------------------
-st.subheader("Customers to contact")
-table = actions.at_risk(analysis, threshold, flagged)
+st.subheader(f"Customers to contact ({view.listed:,})")
+table = actions.at_risk(analysis, view.listed)
 st.dataframe(
     table, hide_index=True, width="stretch",
     column_config={"churn_probability": st.column_config.ProgressColumn(
         "churn probability", min_value=0.0, max_value=1.0, format="percent")})
-if flagged > len(table):
-    st.caption(f"Showing the riskiest {len(table):,} of {flagged:,}; the download has them all.")
-detail = {"medium_from": medium_from, "economics": {
-    "value_retained": econ.value_retained, "offer_cost": econ.offer_cost,
-    "success_rate": econ.success_rate, "contact_cost": econ.contact_cost,
-    "capacity": econ.capacity}}
+if view.listed > len(table):
+    st.caption(f"Showing the riskiest {len(table):,} of {view.listed:,}; the download has "
+               "them all.")
+if len(table):
+    mix = table["suggested_action"].value_counts().rename_axis("suggested action")
+    with st.expander("Mix of suggested actions on the list"):
+        st.dataframe(mix.reset_index(name="customers"), hide_index=True, width="stretch")
+stamp = date.today().isoformat()
 c1, c2 = st.columns(2)
 with c1:
-    download_csv(f"Download the at-risk list ({flagged:,} customers)",
-                 lambda: to_csv_bytes(pipeline.export_table(analysis, threshold)),
-                 file_name="at_risk_customers.csv", key="download_at_risk")
+    download_csv(f"Download the at-risk list ({view.listed:,} customers)",
+                 lambda: to_csv_bytes(pipeline.export_table(analysis, threshold,
+                                                            capacity=econ.capacity)),
+                 file_name=f"at_risk_{stamp}_threshold_{threshold:.2f}.csv",
+                 key="download_at_risk")
 with c2:
     st.download_button(
         "Download the model with this threshold (.zip)",
-        data=lambda: bundle_to_zip(pipeline.make_bundle(
-            analysis, threshold=threshold, method=str(get(K.THRESHOLD_METHOD)), detail=detail)),
-        file_name="churn_model.zip", mime="application/zip", on_click="ignore",
+        data=lambda: bundle_to_zip(pipeline.make_bundle(analysis, threshold=choice,
+                                                        capacity=econ.capacity)),
+        file_name=f"churn_model_{stamp}.zip", mime="application/zip", on_click="ignore",
         icon=":material/inventory_2:", key="download_bundle")

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from churn_core import charts
 from churn_core.explain import row_waterfall
 from ui import cache
 from ui.state import StateKeys, get, require_analysis
+from ui.widgets import plain
 
 K = StateKeys
 TOP = 15
 
 st.title("Explain")
 analysis = require_analysis()
+st.caption(f"Why the model scores the customers to act on as it does "
+           f"({len(analysis.population):,}: {plain(analysis.population.description)}).")
 expl = analysis.explanation
 model_key = get(K.MODEL_KEY)
 imp = cache.importance(model_key, analysis)
@@ -34,11 +38,12 @@ if st.session_state.get(K.W_DEPENDENCE) not in list(imp["feature"]):
 feature = st.selectbox("Feature", list(imp["feature"]), key=K.W_DEPENDENCE)
 st.plotly_chart(cache.dependence_figure(model_key, feature, analysis), width="stretch")
 
-st.subheader("One customer")
+st.subheader("One customer to act on")
+pop = analysis.population
 rows = expl.contributions.index
-ids = analysis.dataset.ids.loc[rows]
-scores = analysis.scores[analysis.X.index.get_indexer(rows)]
-order = np.argsort(-scores)
+ids = pd.Series(pop.ids[rows.to_numpy()], index=rows)
+scores = pop.scores[rows.to_numpy()]
+order = np.argsort(-scores, kind="stable")
 # The riskiest customers first; at most 5,000 choices keep the picker light.
 choices = list(rows[order[:5000]])
 labels = {r: f"{ids.loc[r]}  ({s:.0%})" for r, s in zip(rows[order[:5000]], scores[order[:5000]],
@@ -49,7 +54,7 @@ row = st.selectbox("Customer (riskiest first, churn probability in brackets)", c
                    format_func=labels.get, key=K.W_CUSTOMER)
 wf = row_waterfall(expl, row, analysis.result.preprocessor,
                    labels=analysis.feature_labels or None)
-prob = float(analysis.scores[analysis.X.index.get_loc(row)])
+prob = float(pop.scores[row])
 st.metric("Churn probability", f"{prob:.0%}")
 left, right = st.columns([3, 2])
 left.plotly_chart(charts.waterfall(wf, base_value=expl.base_value), width="stretch")
@@ -58,6 +63,6 @@ with right:
     st.dataframe(wf[["text", "contribution"]], hide_index=True, width="stretch",
                  column_config={"text": st.column_config.TextColumn("reason", width="large"),
                                 "contribution": st.column_config.NumberColumn(format="%.3f")})
-if len(rows) < len(analysis.X):
-    st.caption(f"Explanations cover the riskiest {len(rows):,} of {len(analysis.X):,} "
-               "customers.")
+if len(rows) < len(pop):
+    st.caption(f"Explanations cover the riskiest {len(rows):,} of the {len(pop):,} "
+               "customers to act on.")

@@ -52,11 +52,12 @@ with right, st.container(border=True):
         st.write("No model trained yet.")
         st.page_link("pages/model.py", label="Train a model", icon=":material/model_training:")
     else:
-        ev = analysis.result.test_eval
+        ev = analysis.result.evaluation
+        choice = get(K.THRESHOLD)
         c1, c2, c3 = st.columns(3)
-        c1.metric("ROC-AUC (test)", f"{ev.roc_auc:.3f}")
-        c2.metric("Device", analysis.result.device.upper())
-        c3.metric("Threshold", f"{get(K.THRESHOLD):.2f}")
-        st.caption(f"Threshold chosen by: {plain(get(K.THRESHOLD_METHOD))}")
+        c1.metric("ROC-AUC (out of fold)", f"{ev.roc_auc:.3f}")
+        c2.metric("Customers to act on", f"{len(analysis.population):,}")
+        c3.metric("Threshold", f"{choice.value:.2f}")
+        st.caption(f"Threshold chosen by: {plain(choice.method)}")
         st.page_link("pages/alerts.py", label="Set alerts and download the at-risk list",
                      icon=":material/notifications_active:")

@@ -6,10 +6,11 @@ import streamlit as st
 
 from churn_core import charts
 from churn_core.evaluate import quality_verdict
+from churn_core.leaderboard import NAMES
 from churn_core.model import TrainConfig, detect_device
 from ui import actions
 from ui.state import StateKeys, get, put, require_dataset, require_label
-from ui.widgets import metric_row, show_problems
+from ui.widgets import metric_row, plain, show_problems
 
 K = StateKeys
 
@@ -25,7 +26,8 @@ if not check.usable:
 
 with st.form("form_train"):
     c1, c2, c3 = st.columns(3)
-    quick = c1.checkbox("Quick training (no parameter search, 3-fold CV)", key=K.W_QUICK)
+    quick = c1.checkbox("Quick training (no search, 3 folds, XGBoost and logistic only)",
+                        key=K.W_QUICK)
     balance = c2.checkbox("Weight churners up (rare churn)", value=False)
     device = c3.selectbox("Device", ["auto", "cpu", "cuda"],
                           help=f"auto uses the GPU when one works (here: {detect_device()}).")
@@ -33,7 +35,7 @@ with st.form("form_train"):
 
 if go:
     config = TrainConfig(search=not quick, cv_folds=3 if quick else 5, class_weight=balance,
-                         device=device)
+                         device=device, side_models=not quick)
     log: list[str] = []
     with st.status("Training...", expanded=True) as status:
         bar = st.progress(0.0)
@@ -55,26 +57,50 @@ if analysis is None:
     st.stop()
 
 r = analysis.result
-ev = r.test_eval
+ev = r.evaluation
 grade, sentence = quality_verdict(ev.roc_auc, ev.top_decile_lift)
 box = {"Excellent": st.success, "Good": st.success, "Fair": st.warning}.get(grade, st.error)
 box(f"**Model quality: {grade}.** {sentence}")
-metric_row({
-    "ROC-AUC (test)": f"{ev.roc_auc:.3f}",
-    "Baseline ROC-AUC": f"{r.baseline_auc:.3f}",
-    "CV ROC-AUC": f"{r.cv_auc:.3f}",
+tiles = {
+    "ROC-AUC (out of fold)": f"{ev.roc_auc:.3f}",
+    "Logistic regression": f"{r.baseline_auc:.3f}",
     "PR-AUC": f"{ev.pr_auc:.3f}",
     "Top-10 % lift": f"{ev.top_decile_lift:.1f}x",
-    "Device": r.device.upper(),
-})
-if r.baseline_auc >= ev.roc_auc:
-    st.warning("The simple baseline does as well as the boosted model on the test customers; "
-               "the relationships are mostly simple (or the data is small).",
-               icon=":material/info:")
-st.caption(f"Baseline = logistic regression on the same features. CV = {r.cv_auc:.3f} ± "
-           f"{r.cv_auc_std:.3f} over folds that keep each customer on one side. Trained on "
-           f"{len(r.splits.train):,} customers, tuned on {len(r.splits.valid):,}, tested on "
-           f"{len(r.splits.test):,} never seen; {r.best_iteration} trees.")
+    "Ships": NAMES.get(r.champion, r.champion),
+}
+if r.backtest is not None:
+    tiles["Backtest by time"] = f"{r.backtest.roc_auc:.3f}"
+metric_row(tiles)
+st.caption(
+    f"Every one of the {r.rows.size:,} labelled customers was scored by models that never saw "
+    f"them ({int(r.folds.max()) + 1} folds that keep each customer and each copied profile on "
+    f"one side); these out-of-fold scores draw every chart, choose the threshold and rank the "
+    f"at-risk list. The shipped model then learnt from all {r.rows.size:,} labelled customers"
+    + (f" ({r.trees} trees)." if r.champion == "xgboost" else ".")
+    + (" Backtest by time: trained on earlier cutoffs, tested on the latest one."
+       if r.backtest is not None else ""))
+
+st.subheader("Leaderboard")
+st.dataframe(
+    r.leaderboard[["name", "cv_roc_auc", "cv_roc_auc_std", "oof_log_loss",
+                   "train_rows_per_fold", "seconds", "explainable", "champion"]],
+    hide_index=True, width="stretch",
+    column_config={"name": "model", "cv_roc_auc": st.column_config.NumberColumn(
+        "ROC-AUC (cross-validated)", format="%.4f"),
+        "cv_roc_auc_std": st.column_config.NumberColumn("spread over folds", format="%.4f"),
+        "oof_log_loss": st.column_config.NumberColumn("log loss", format="%.4f"),
+        "train_rows_per_fold": st.column_config.NumberColumn("rows per fold", format="%d"),
+        "seconds": st.column_config.NumberColumn("seconds", format="%.1f"),
+        "explainable": st.column_config.CheckboxColumn("reasons per customer"),
+        "champion": st.column_config.CheckboxColumn("ships")})
+cal = r.calibration
+st.caption("Same folds for every model. The best model whose reasons can be computed per "
+           "customer ships (a tie goes to the simpler one); the forest and the network are "
+           "shown for comparison. "
+           + (f"Probabilities are calibrated (Platt scaling): out-of-fold log loss "
+              f"{cal.log_loss_raw:.4f} -> {cal.log_loss_calibrated:.4f}." if cal.used else
+              "Probabilities are used as the model gives them (calibrating them did not "
+              "lower the out-of-fold log loss)."))
 
 left, right = st.columns(2)
 left.plotly_chart(charts.roc_curve(ev.roc, auc=ev.roc_auc, baseline_auc=r.baseline_auc),
@@ -85,16 +111,16 @@ left, right = st.columns(2)
 left.plotly_chart(charts.calibration(ev.calibration), width="stretch")
 right.plotly_chart(charts.lift_gain(ev.lift), width="stretch")
 
-threshold = float(get(K.THRESHOLD))
-point = analysis.test_curve.at(threshold)
+choice = get(K.THRESHOLD)
+point = analysis.curve.at(choice.value)
 left, right = st.columns(2)
-left.plotly_chart(charts.confusion(point.tp, point.fp, point.fn, point.tn, threshold=threshold),
-                  width="stretch")
+left.plotly_chart(charts.confusion(point.tp, point.fp, point.fn, point.tn,
+                                   threshold=choice.value), width="stretch")
 with right:
-    st.markdown(f"At the current threshold **{threshold:.2f}** "
-                f"(chosen by: {get(K.THRESHOLD_METHOD)}) the model flags "
-                f"{point.flagged:,} of {analysis.test_curve.n:,} test customers: "
-                f"precision {point.precision:.0%}, recall {point.recall:.0%}.")
+    st.markdown(f"At the current threshold **{choice.value:.2f}** "
+                f"(chosen by: {plain(choice.method)}) the model flags "
+                f"{point.flagged:,} of the {analysis.curve.n:,} labelled customers: "
+                f"precision {point.precision:.0%}, recall {point.recall:.0%} (out of fold).")
     st.page_link("pages/alerts.py", label="Change the threshold on the Alerts page",
                  icon=":material/notifications_active:")
     if get(K.TRAIN_LOG):

@@ -6,11 +6,10 @@ These functions only move values between ``st.session_state`` and the
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -19,7 +18,7 @@ from churn_core.io import ReadOptions
 from churn_core.model import TrainConfig
 from churn_core.problems import ChurnDataError, Problem
 from churn_core.schema import SchemaOverrides
-from churn_core.threshold import Economics
+from churn_core.threshold import Economics, ThresholdChoice
 from ui import cache
 from ui.state import (
     SAMPLE_CSV,
@@ -104,17 +103,25 @@ def set_confirmed(columns: tuple[str, ...]) -> bool:
 
 
 def train(config: TrainConfig, progress: Callable[[float, str], None]) -> bool:
-    """Train on the current table; keep the Analysis in this session. True on success."""
+    """Train on the current table; keep the Analysis in this session. True on success.
+
+    After an event-log build, the customers to act on are the build's scoring table
+    (one row per customer, as of the log's last date) and the backtest by time is
+    reported beside the cross-validation.
+    """
     check = get(K.CHECK)
+    build = _event_build(check)
     try:
-        analysis = pipeline.fit_all(check.dataset, config=config,
-                                    feature_labels=get(K.FEATURE_LABELS) or None,
-                                    splits=_event_splits(check, config.seed),
-                                    progress=progress)
+        analysis = pipeline.fit_all(
+            check.dataset, config=config, feature_labels=get(K.FEATURE_LABELS) or None,
+            splits=pipeline.build_splits(check, build.summary, seed=config.seed) if build
+            else None,
+            scoring=build.scoring if build else None,
+            as_of=build.summary.get("scoring_date") if build else None, progress=progress)
     except ChurnDataError as exc:
         put(K.TRAIN_PROBLEMS, list(exc.problems))
         return False
-    except ValueError as exc:  # e.g. too few churners to split
+    except ValueError as exc:  # e.g. too few churners to cross-validate
         put(K.TRAIN_PROBLEMS, [Problem("TRAINING_FAILED", "error", str(exc),
                                        action="load more data or check the label")])
         return False
@@ -122,21 +129,13 @@ def train(config: TrainConfig, progress: Callable[[float, str], None]) -> bool:
     return True
 
 
-def _event_splits(check: Any, seed: int) -> Any:
-    """A backtest by time when the current table was built from an event log, else None."""
-    from churn_core.events.modeling import (
-        backtest_splits,
-        definition_from_summary,
-        is_event_table,
-    )
-
+def _event_build(check: Any) -> Any:
+    """The event-log build behind the current table, or None for any other table."""
     build = get(K.EVENTS_BUILD)
-    frame = check.dataset.frame
-    if build is None or not str(get(K.SOURCE_ID) or "").startswith("events:") \
-            or not is_event_table(frame):
+    if build is None or get(K.SOURCE_FRAME) is None or \
+            not pipeline.is_built_table(check.dataset.frame):
         return None
-    return backtest_splits(frame, definition=definition_from_summary(build.summary), seed=seed,
-                           labelled=check.dataset.y.notna().to_numpy())
+    return build
 
 
 def set_analysis(analysis: Any) -> None:
@@ -146,9 +145,8 @@ def set_analysis(analysis: Any) -> None:
     put(K.ANALYSIS, analysis)
     put(K.MODEL_KEY, f"{get(K.DATASET_KEY)}:{counter}")
     put(K.TRAIN_PROBLEMS, None)
-    put(K.SORTED_SCORES, np.sort(np.asarray(analysis.scores, dtype=float)))
-    put(K.THRESHOLD, float(analysis.threshold))
-    put(K.THRESHOLD_METHOD, analysis.threshold_method)
+    put(K.SORTED_SCORES, pipeline.sorted_scores(analysis))
+    put(K.THRESHOLD, analysis.threshold)
     put(K.PROFIT, None)
     put(K.AT_RISK, None)
     st.session_state.pop(K.W_THRESHOLD, None)
@@ -156,47 +154,54 @@ def set_analysis(analysis: Any) -> None:
 
 def resegment(k: int | None) -> None:
     """Refit the segments of the current analysis with ``k`` segments (None = chosen)."""
-    from churn_core.segments import assign_segments, fit_segments
-
-    a = get(K.ANALYSIS)
-    seed = a.result.params.get("seed", 42)
-    model = fit_segments(a.X.iloc[a.result.splits.train], k=k, seed=int(seed or 42))
-    set_analysis(dataclasses.replace(a, segments=model, segment_labels=assign_segments(model,
-                                                                                      a.X)))
+    set_analysis(pipeline.resegment(get(K.ANALYSIS), k))
 
 
-def profit_view(analysis: Any, econ: Economics) -> tuple[pd.DataFrame, Any]:
+@dataclass(frozen=True)
+class ProfitView:
+    """Expected profit at every threshold and the best choice, for one set of economics."""
+
+    econ: Economics
+    table: pd.DataFrame
+    best: ThresholdChoice
+
+
+def profit_view(analysis: Any, econ: Economics) -> ProfitView:
     """Profit at every threshold and the best point, computed once per set of economics."""
     stored = get(K.PROFIT)
-    if stored is not None and stored[0] == econ:
-        return stored[1], stored[2]
-    population = len(analysis.scores)
-    table = analysis.valid_curve.profit(econ, population=population, max_points=None)
-    best = pipeline.profit_threshold(analysis, econ)
-    put(K.PROFIT, (econ, table, best))
-    return table, best
+    if stored is not None and stored.econ == econ:
+        return stored
+    view = ProfitView(econ, pipeline.profit_table(analysis, econ, scores=get(K.SORTED_SCORES)),
+                      pipeline.profit_threshold(analysis, econ))
+    put(K.PROFIT, view)
+    return view
 
 
 SHOWN_ROWS = 1000
 
 
-def at_risk(analysis: Any, threshold: float, flagged: int) -> pd.DataFrame:
-    """The riskiest customers flagged at ``threshold`` (at most ``SHOWN_ROWS``) for display,
-    in O(1) per slider move.
+@dataclass(frozen=True)
+class ListPreview:
+    """The riskiest customers to act on (at most SHOWN_ROWS), listed once per model."""
 
-    The riskiest ``SHOWN_ROWS`` customers are listed once per model (flagged at
-    threshold 0, so tier "high" and the suggested action of a flagged customer); the
-    customers flagged at ``threshold`` are the first ``flagged`` of them. The download
-    builds the whole list at the chosen threshold.
+    model_key: str
+    table: pd.DataFrame
+
+
+def at_risk(analysis: Any, listed: int) -> pd.DataFrame:
+    """The first ``listed`` rows of the at-risk list for display, in O(1) per slider move.
+
+    The riskiest ``SHOWN_ROWS`` customers to act on are listed once per model (at
+    threshold 0: tier and action of a flagged customer); the customers on the list at any
+    threshold and capacity are the first ``listed`` of them. The download builds the
+    whole list.
     """
     memo = get(K.AT_RISK)
     model_key = get(K.MODEL_KEY)
-    if memo is None or memo[0] != model_key:
-        memo = (model_key, pipeline.export_table(analysis, 0.0, limit=SHOWN_ROWS))
+    if memo is None or memo.model_key != model_key:
+        memo = ListPreview(model_key, pipeline.export_table(analysis, 0.0, limit=SHOWN_ROWS))
         put(K.AT_RISK, memo)
-    return memo[1].iloc[:flagged]
-
-
+    return memo.table.iloc[:listed]
 def events_columns(path: str) -> list[str]:
     """Column names of an event log file (read through DuckDB, header only)."""
     import duckdb

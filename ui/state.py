@@ -43,13 +43,12 @@ class StateKeys:
     MODEL_COUNTER = "model_counter"
     TRAIN_LOG = "train_log"                # progress messages of the last training
     TRAIN_PROBLEMS = "train_problems"
-    SORTED_SCORES = "sorted_scores"        # ascending scores of every customer (O(log n) counts)
+    SORTED_SCORES = "sorted_scores"        # alerts.SortedScores of the customers to act on
     # threshold and money
-    THRESHOLD = "threshold"
-    THRESHOLD_METHOD = "threshold_method"
+    THRESHOLD = "threshold"                # threshold.ThresholdChoice in use (value, method)
     ECONOMICS = "economics"                # threshold.Economics
-    PROFIT = "profit"                      # (economics, full profit table, best point)
-    AT_RISK = "at_risk"                    # (model key, every customer riskiest first)
+    PROFIT = "profit"                      # actions.ProfitView (economics, table, best)
+    AT_RISK = "at_risk"                    # actions.ListPreview (model key, riskiest rows)
     # scoring
     BUNDLE = "bundle"                      # bundle.ModelBundle loaded on the Score page
     BUNDLE_ID = "bundle_id"
@@ -72,6 +71,8 @@ class StateKeys:
     W_SUCCESS = "w_success_rate"
     W_CONTACT = "w_contact_cost"
     W_CAPACITY = "w_capacity"
+    W_CURRENCY = "w_currency"
+    W_PERIOD = "w_period"
     W_QUICK = "w_quick_training"
     W_SEGMENT_K = "w_segment_k"
     W_EXPLORE_COLUMN = "w_explore_column"
@@ -89,7 +90,7 @@ DEFAULTS: dict[str, Any] = {
     StateKeys.LOAD_PROBLEMS: None, StateKeys.FEATURE_LABELS: {}, StateKeys.DATASET_KEY: None,
     StateKeys.SAMPLE_AUTOLOADED: False, StateKeys.ANALYSIS: None, StateKeys.MODEL_KEY: None,
     StateKeys.MODEL_COUNTER: 0, StateKeys.TRAIN_LOG: [], StateKeys.TRAIN_PROBLEMS: None,
-    StateKeys.SORTED_SCORES: None, StateKeys.THRESHOLD: None, StateKeys.THRESHOLD_METHOD: "",
+    StateKeys.SORTED_SCORES: None, StateKeys.THRESHOLD: None,
     StateKeys.ECONOMICS: None, StateKeys.PROFIT: None,
     StateKeys.AT_RISK: None, StateKeys.BUNDLE: None,
     StateKeys.BUNDLE_ID: None, StateKeys.SCORE_RESULT: None, StateKeys.SCORE_ID: None,
@@ -101,7 +102,7 @@ DEFAULTS: dict[str, Any] = {
 # Everything computed from the current table: dropped when the table or its schema changes.
 DATASET_DEPENDENTS = (
     StateKeys.ANALYSIS, StateKeys.MODEL_KEY, StateKeys.TRAIN_LOG, StateKeys.TRAIN_PROBLEMS,
-    StateKeys.SORTED_SCORES, StateKeys.THRESHOLD, StateKeys.THRESHOLD_METHOD, StateKeys.PROFIT,
+    StateKeys.SORTED_SCORES, StateKeys.THRESHOLD, StateKeys.PROFIT,
     StateKeys.AT_RISK,
 )
 WIDGET_DEPENDENTS = (StateKeys.W_THRESHOLD, StateKeys.W_CUSTOMER, StateKeys.W_DEPENDENCE,

@@ -25,7 +25,7 @@ def sample_check() -> pipeline.CheckResult:
 @pytest.fixture(scope="session")
 def sample_analysis(sample_check: pipeline.CheckResult) -> pipeline.Analysis:
     # Few trees and a fixed k keep the session fixture fast on a busy 2-core machine.
-    config = TrainConfig(cv_folds=2, search=False, n_estimators=150)
+    config = TrainConfig(cv_folds=2, search=False, n_estimators=150, side_models=False)
     return pipeline.fit_all(sample_check.dataset, config=config, k=3)
 
 
@@ -39,13 +39,10 @@ def _seed(at: AppTest, check=None, analysis=None) -> AppTest:
         at.session_state[StateKeys.CHECK] = check
         at.session_state[StateKeys.DATASET_KEY] = ui_state.dataset_key(check)
     if analysis is not None:
-        import numpy as np
-
         at.session_state[StateKeys.ANALYSIS] = analysis
         at.session_state[StateKeys.MODEL_KEY] = f"{ui_state.dataset_key(check)}:test"
-        at.session_state[StateKeys.SORTED_SCORES] = np.sort(analysis.scores)
-        at.session_state[StateKeys.THRESHOLD] = float(analysis.threshold)
-        at.session_state[StateKeys.THRESHOLD_METHOD] = analysis.threshold_method
+        at.session_state[StateKeys.SORTED_SCORES] = pipeline.sorted_scores(analysis)
+        at.session_state[StateKeys.THRESHOLD] = analysis.threshold
     return at
 
 

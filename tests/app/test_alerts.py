@@ -7,7 +7,7 @@ from ui.state import StateKeys
 
 
 def _flagged(at) -> int:
-    value = next(m.value for m in at.metric if m.label.startswith("Customers flagged"))
+    value = next(m.value for m in at.metric if m.label == "On the list")
     return int(value.replace(",", ""))
 
 
@@ -25,18 +25,21 @@ def test_threshold_changes_flagged_count(page, sample_check, sample_analysis):
     at.slider(key=StateKeys.W_THRESHOLD).set_value(0.8).run()
     assert_clean(at)
     assert _flagged(at) < low
-    assert at.session_state[StateKeys.THRESHOLD] == 0.8
+    assert at.session_state[StateKeys.THRESHOLD].value == 0.8
+    assert at.session_state[StateKeys.THRESHOLD].method == "Set by hand"
 
 
 def test_money_inputs_and_profit_button(page, sample_check, sample_analysis):
     at = page("alerts.py", check=sample_check, analysis=sample_analysis)
     at.number_input(key=StateKeys.W_CAPACITY).set_value(100).run()
-    next(b for b in at.button if b.label == "Most profitable threshold").click().run()
+    next(b for b in at.button if b.label == "Most profitable").click().run()
     assert_clean(at)
-    assert at.session_state[StateKeys.THRESHOLD_METHOD] == "most profitable"
-    # The optimum respects capacity on validation rows scaled to all customers, so the
-    # count over every customer is close to (not exactly) the capacity.
-    assert _flagged(at) <= 150
+    assert at.session_state[StateKeys.THRESHOLD].method == "Most profitable"
+    # The capacity caps the list itself: never more than 100 customers on it.
+    assert _flagged(at) <= 100
+    at.slider(key=StateKeys.W_THRESHOLD).set_value(0.0).run()
+    assert _flagged(at) == 100
+    assert any("the team can contact 100" in w.value for w in at.warning)
 
 
 def test_download_buttons_present(page, sample_check, sample_analysis):

@@ -29,7 +29,8 @@ def test_home_sample_button_loads_data(page):
 def test_home_with_model(page, sample_check, sample_analysis):
     at = page("home.py", check=sample_check, analysis=sample_analysis)
     assert_clean(at)
-    assert any(m.label == "ROC-AUC (test)" for m in at.metric)
+    assert any(m.label == "ROC-AUC (out of fold)" for m in at.metric)
+    assert any(m.label == "Customers to act on" for m in at.metric)
 
 
 def test_router_runs_and_sample_flag(monkeypatch):

@@ -16,7 +16,11 @@ def test_model_shows_results_of_a_trained_analysis(page, sample_check, sample_an
     at = page("model.py", check=sample_check, analysis=sample_analysis)
     assert_clean(at)
     labels = {m.label for m in at.metric}
-    assert {"ROC-AUC (test)", "Baseline ROC-AUC", "CV ROC-AUC", "Device"} <= labels
+    assert {"ROC-AUC (out of fold)", "Logistic regression", "Ships"} <= labels
+    # The leaderboard: every contender on the same folds, one of them shipping.
+    board = at.dataframe[0].value
+    assert set(board["name"]) >= {"XGBoost (boosted trees)", "Logistic regression"}
+    assert board["champion"].sum() == 1
     assert any("Model quality" in s.value for s in [*at.success, *at.warning, *at.error])
 
 
@@ -37,4 +41,4 @@ def test_train_on_small_data(page, sample_check, monkeypatch):
     assert_clean(at)
     assert at.session_state[StateKeys.ANALYSIS] is not None
     assert at.session_state[StateKeys.TRAIN_LOG]
-    assert any(m.label == "ROC-AUC (test)" for m in at.metric)
+    assert any(m.label == "ROC-AUC (out of fold)" for m in at.metric)

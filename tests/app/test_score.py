@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from churn_core import pipeline
 from churn_core.bundle import bundle_to_zip
+from churn_core.threshold import ThresholdChoice
 from tests.app.conftest import assert_clean
 from ui.state import StateKeys
 
@@ -27,7 +30,8 @@ def test_pickle_is_refused(page):
 
 
 def test_score_fresh_data(page, sample_analysis):
-    zipped = bundle_to_zip(pipeline.make_bundle(sample_analysis, threshold=0.4, method="test"))
+    choice = ThresholdChoice(0.4, "test")
+    zipped = bundle_to_zip(pipeline.make_bundle(sample_analysis, threshold=choice))
     at = page("score.py")
     at.file_uploader(key=StateKeys.W_BUNDLE_UPLOAD).upload("model.zip", zipped,
                                                             "application/zip").run()
@@ -35,5 +39,7 @@ def test_score_fresh_data(page, sample_analysis):
     at.file_uploader(key=StateKeys.W_SCORE_UPLOAD).upload("fresh.csv", SAMPLE.read_bytes(),
                                                            "text/csv").run()
     assert_clean(at)
-    assert any(m.label == "Customers scored" and m.value == "4,000" for m in at.metric)
+    # The sample still has its churn column: customers already gone are left out.
+    current = int((pd.read_csv(SAMPLE)["Churn"] != "Yes").sum())
+    assert any(m.label == "Customers scored" and m.value == f"{current:,}" for m in at.metric)
     assert any(b.key == "download_scores" for b in at.get("download_button"))

@@ -19,12 +19,14 @@ import xgboost
 from churn_core import model
 from churn_core.explain import shap_contributions
 from churn_core.features import transform
-from churn_core.model import TrainConfig, detect_device, safe_names, train
+from churn_core.model import TrainConfig, detect_device, safe_names
 from churn_core.pipeline import check_frame
 from churn_core.simulate import simulate_large
+from churn_core.training import train
 
 REAL_CUDA_WORKS = model._cuda_works  # the cached probe, before any test replaces it
-FAST = TrainConfig(cv_folds=0, search=False, n_estimators=30, early_stopping_rounds=10)
+FAST = TrainConfig(cv_folds=2, side_models=False,
+                   search=False, n_estimators=30, early_stopping_rounds=10)
 
 
 @pytest.fixture(autouse=True)
@@ -118,7 +120,7 @@ def test_train_passes_cuda_to_xgboost(monkeypatch: pytest.MonkeyPatch, dataset) 
     assert all(p["tree_method"] == "hist" for p in seen)
     assert result.device == "cuda"
     assert result.params["device"] == "cuda"
-    assert 0.5 < result.test_eval.roc_auc <= 1.0
+    assert 0.5 < result.evaluation.roc_auc <= 1.0
 
 
 def test_train_on_cpu_passes_cpu(monkeypatch: pytest.MonkeyPatch, dataset) -> None:

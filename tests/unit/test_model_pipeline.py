@@ -26,7 +26,7 @@ from churn_core.score import score_frame
 from churn_core.splits import make_splits
 from tests.conftest import ROOT
 
-FAST = TrainConfig(cv_folds=2, search=False, n_estimators=200)
+FAST = TrainConfig(cv_folds=2, search=False, n_estimators=200, side_models=False)
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +53,12 @@ def test_training_reports_model_baseline_and_cv(sample_analysis):
     _, analysis = sample_analysis
     r = analysis.result
     assert r.device == "cpu"
-    assert 0.75 < r.test_eval.roc_auc <= 1.0
+    assert 0.75 < r.evaluation.roc_auc <= 1.0
     assert 0.6 < r.baseline_auc < 1.0
     assert np.isfinite(r.cv_auc)
-    assert len(r.test_eval.roc) <= 2000 and len(r.test_eval.lift) == 10
-    assert 0 < analysis.threshold < 1
-    grade, sentence = quality_verdict(r.test_eval.roc_auc, r.test_eval.top_decile_lift)
+    assert len(r.evaluation.roc) <= 2000 and len(r.evaluation.lift) == 10
+    assert 0 < analysis.threshold.value < 1
+    grade, sentence = quality_verdict(r.evaluation.roc_auc, r.evaluation.top_decile_lift)
     assert grade in {"Excellent", "Good", "Fair", "Poor"} and "%" in sentence
 
 
@@ -66,7 +66,7 @@ def test_training_is_reproducible_and_order_free(sample_csv):
     frame = load_and_check(sample_csv).dataset.frame
     a = check_frame(frame)
     b = check_frame(frame.sample(frac=1.0, random_state=3).reset_index(drop=True))
-    cfg = TrainConfig(cv_folds=0, search=False, n_estimators=60)
+    cfg = TrainConfig(cv_folds=2, search=False, n_estimators=60, side_models=False)
     ra = fit_all(a.dataset, config=cfg, k=2)
     rb = fit_all(b.dataset, config=cfg, k=2)
     pa = pd.Series(ra.scores, index=a.dataset.ids.to_numpy()).sort_index()
@@ -79,7 +79,7 @@ def test_reasons_are_plain_words_for_every_row(sample_analysis):
     reasons = analysis.explanation.reasons
     assert list(reasons.columns) == ["reason_1", "reason_2", "reason_3"]
     assert reasons.notna().all().all()
-    top = reasons.loc[np.argsort(-analysis.scores)[:20], "reason_1"]
+    top = reasons.loc[np.argsort(-analysis.population.scores)[:20], "reason_1"]
     assert top.str.endswith("(raises risk)").all()
     imp = global_importance(analysis.explanation)
     assert imp["share"].sum() == pytest.approx(1.0)
@@ -135,7 +135,7 @@ def test_bundle_round_trip_and_reordered_columns_are_bit_identical(sample_analys
     shuffled = frame[list(reversed(frame.columns))]
     c = score_frame(loaded, shuffled).table["churn_probability"].to_numpy()
     assert np.array_equal(a, b) and np.array_equal(a, c)
-    assert loaded.threshold["value"] == pytest.approx(analysis.threshold)
+    assert loaded.threshold["value"] == pytest.approx(analysis.threshold.value)
 
 
 def test_scoring_reports_missing_renamed_and_extra_columns(sample_analysis):
@@ -159,8 +159,9 @@ def test_top_n_flags_exactly_n(sample_analysis):
 
 def test_export_table_lists_flagged_customers(sample_analysis):
     _, analysis = sample_analysis
-    table = export_table(analysis, analysis.threshold)
-    assert len(table) == int((analysis.scores >= analysis.threshold).sum())
+    t = analysis.threshold.value
+    table = export_table(analysis, t)
+    assert len(table) == int((analysis.population.scores >= t).sum())
     assert list(table.columns)[:4] == ["CustomerID", "churn_probability", "risk_tier", "at_risk"]
     assert (table["suggested_action"] != "").all()
     # The first rows alone (what the Alerts page shows) are the head of the whole list.
@@ -188,13 +189,17 @@ def test_cli_check_train_score(sample_csv, tmp_path):
     assert "usable: yes" in ok.stdout
     tr = _cli("train", str(sample_csv), "--out", str(tmp_path / "b"), "--cv", "2", "--no-search")
     assert tr.returncode == 0, tr.stderr
-    for word in ("rows used", "device", "CV ROC-AUC", "test ROC-AUC", "PR-AUC", "baseline",
-                 "threshold"):
+    for word in ("labelled rows", "device", "leaderboard", "Logistic regression",
+                 "out-of-fold ROC-AUC", "PR-AUC", "calibration", "threshold", "at-risk list"):
         assert word in tr.stdout
     sc = _cli("score", str(tmp_path / "b"), str(sample_csv), "--out", str(tmp_path / "s.csv"))
     assert sc.returncode == 0, sc.stderr
     out = pd.read_csv(tmp_path / "s.csv", encoding="utf-8-sig", dtype={"CustomerID": str})
-    assert len(out) == 4000
+    raw = pd.read_csv(sample_csv, dtype={"CustomerID": str})
+    # Customers whose label says churned are left out, and the CLI says so.
+    assert len(out) == int((raw["Churn"] != "Yes").sum())
+    assert "ALREADY_CHURNED" in sc.stderr
+    assert not set(out["CustomerID"]) & set(raw.loc[raw["Churn"] == "Yes", "CustomerID"])
     assert list(out.columns) == ["CustomerID", "churn_probability", "risk_tier", "at_risk",
                                  "segment", "reason_1", "reason_2", "reason_3",
                                  "suggested_action"]
@@ -218,4 +223,4 @@ def test_real_ecommerce_quality_bar(ecom_xlsx):
     analysis = fit_all(checked.dataset, config=TrainConfig(), k=3)
     m = analysis.metrics()
     assert m["cv_roc_auc"] >= 0.98
-    assert m["cv_roc_auc"] > m["baseline_cv_roc_auc"] + 0.05
+    assert m["cv_roc_auc"] > m["baseline_roc_auc"] + 0.05

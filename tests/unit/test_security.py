@@ -67,7 +67,8 @@ def no_unpickling(monkeypatch):
 @pytest.fixture(scope="module")
 def saved_bundle(tmp_path_factory) -> Path:
     check = load_and_check(CORPUS / "clean_train.csv")
-    config = TrainConfig(cv_folds=0, search=False, n_estimators=30, early_stopping_rounds=5,
+    config = TrainConfig(cv_folds=2, side_models=False,
+                         search=False, n_estimators=30, early_stopping_rounds=5,
                          device="cpu")
     analysis = fit_all(check.dataset, config=config, k=2)
     return save_bundle(tmp_path_factory.mktemp("b") / "bundle", make_bundle(analysis))

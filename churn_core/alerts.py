@@ -1,0 +1,146 @@
+"""What a threshold means for the customers to act on: the list's size, tiers and money.
+
+One place owns the rules the Alerts page, the command line and the exports share:
+
+- a customer is flagged when ``score >= threshold``;
+- a capacity caps the list to the riskiest ``capacity`` flagged customers;
+- tiers: high = flagged, medium = at least half the threshold
+  (:func:`churn_core.threshold.risk_tiers`), low = the rest;
+- the expected profit of contacting the listed customers comes from their calibrated
+  churn probabilities: ``sum(p) * success_rate * value_retained - contacted * cost``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from churn_core.threshold import Economics
+
+
+@dataclass(frozen=True)
+class AlertView:
+    """The customers to act on at one threshold.
+
+    Attributes
+    ----------
+    threshold : float
+    population : int
+        Customers to act on.
+    flagged : int
+        Customers at or above the threshold.
+    listed : int
+        Customers on the list: ``flagged`` capped by the capacity.
+    capacity : int or None
+    high, medium, low : int
+        Customers per risk tier.
+    expected_churners : float
+        Sum of the listed customers' churn probabilities.
+    """
+
+    threshold: float
+    population: int
+    flagged: int
+    listed: int
+    capacity: int | None
+    high: int
+    medium: int
+    low: int
+    expected_churners: float
+
+    @property
+    def capped(self) -> bool:
+        """True when the capacity leaves flagged customers off the list."""
+        return self.listed < self.flagged
+
+
+class SortedScores:
+    """Scores sorted once, so every threshold is answered by a binary search (O(log n))."""
+
+    def __init__(self, scores: np.ndarray) -> None:
+        self.ascending = np.sort(np.asarray(scores, dtype=float))
+        # cum_desc[m] = sum of the m highest scores
+        self.cum_desc = np.concatenate([[0.0], np.cumsum(self.ascending[::-1])])
+        self.n = int(self.ascending.size)
+
+    def at_least(self, threshold: float) -> int:
+        """How many scores are ``>= threshold``."""
+        return int(self.n - np.searchsorted(self.ascending, threshold, side="left"))
+
+    def top_value(self, n: int) -> float:
+        """The ``n``-th highest score (inf for n = 0)."""
+        return float(self.ascending[self.n - n]) if 0 < n <= self.n else float("inf")
+
+
+def listed_count(flagged: int, capacity: int | None) -> int:
+    """Customers on the list: the flagged ones, at most ``capacity`` (None or 0 = no cap)."""
+    return int(min(flagged, capacity)) if capacity else int(flagged)
+
+
+def alert_view(scores: SortedScores, threshold: float, capacity: int | None = None
+               ) -> AlertView:
+    """Counts, tiers and expected churners at ``threshold`` with an optional capacity."""
+    flagged = scores.at_least(threshold)
+    medium = scores.at_least(threshold / 2) - flagged
+    listed = listed_count(flagged, capacity)
+    return AlertView(threshold=float(threshold), population=scores.n, flagged=flagged,
+                     listed=listed, capacity=capacity or None, high=flagged, medium=medium,
+                     low=scores.n - flagged - medium,
+                     expected_churners=float(scores.cum_desc[listed]))
+
+
+def top_n_threshold(scores: SortedScores, n: int) -> float:
+    """The threshold that flags the ``n`` riskiest customers (more on tied scores)."""
+    return min(scores.top_value(int(n)), 1.0) if n > 0 else 1.0
+
+
+def expected_profit(scores: SortedScores, econ: Economics) -> pd.DataFrame:
+    """Expected campaign profit at every threshold, from calibrated probabilities.
+
+    Parameters
+    ----------
+    scores : SortedScores
+        Churn probabilities of the customers to act on.
+    econ : Economics
+        Payoff and capacity (the riskiest ``capacity`` customers are contacted).
+
+    Returns
+    -------
+    DataFrame
+        threshold (ascending; the last one flags nobody), flagged, contacted, capped,
+        expected_churners, expected_saved, revenue, cost, profit.
+    """
+    distinct = np.unique(scores.ascending)
+    top = float(np.nextafter(distinct[-1], np.inf)) if distinct.size else 1.0
+    grid = np.append(distinct, top)
+    flagged = scores.n - np.searchsorted(scores.ascending, grid, side="left")
+    cap = flagged if not econ.capacity else np.minimum(flagged, econ.capacity)
+    churners = scores.cum_desc[cap]
+    saved = churners * econ.success_rate
+    revenue = saved * econ.value_retained
+    cost = cap * econ.cost_per_contact
+    return pd.DataFrame({"threshold": grid, "flagged": flagged, "contacted": cap,
+                         "capped": flagged > cap, "expected_churners": churners,
+                         "expected_saved": saved, "revenue": revenue, "cost": cost,
+                         "profit": revenue - cost})
+
+
+def best_profit_threshold(table: pd.DataFrame) -> tuple[float, float]:
+    """(threshold, profit) of the most profitable row that does not exceed the capacity.
+
+    Ties go to the highest threshold (fewest contacts for the same money); flagging
+    nobody (profit 0) is always a candidate.
+    """
+    ok = table[~table["capped"].to_numpy()]
+    profit = ok["profit"].to_numpy()
+    i = len(profit) - 1 - int(np.argmax(profit[::-1]))
+    return float(ok["threshold"].iloc[i]), float(profit[i])
+
+
+def profit_at(table: pd.DataFrame, threshold: float) -> float:
+    """Expected profit at ``threshold`` from an :func:`expected_profit` table (O(log n))."""
+    grid = table["threshold"].to_numpy()
+    i = min(int(np.searchsorted(grid, threshold, side="left")), len(grid) - 1)
+    return float(table["profit"].iloc[i])

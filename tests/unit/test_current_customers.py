@@ -1,0 +1,213 @@
+"""Whom to call tomorrow: customers to act on, honest scores, a leaderboard, the shipped model."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from churn_core.alerts import SortedScores, alert_view, best_profit_threshold, expected_profit
+from churn_core.bundle import load_bundle, save_bundle
+from churn_core.calibration import fit_calibration
+from churn_core.linear import LinearModel, fit_linear
+from churn_core.model import TrainConfig, predict_X
+from churn_core.pipeline import check_frame, export_table, fit_all, make_bundle
+from churn_core.score import score_frame
+from churn_core.threshold import Economics, ThresholdChoice
+from tests.conftest import ROOT
+
+FAST = TrainConfig(cv_folds=3, search=False, n_estimators=150, side_models=False)
+
+
+def _table(n: int = 1500, *, seed: int = 0, signal: float = 2.0, blank: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x1, x2 = rng.normal(size=n), rng.normal(size=n)
+    plan = rng.choice(["basic", "plus", "pro"], size=n)
+    logit = -1.0 + signal * x1 - 0.5 * signal * x2 + 0.4 * (plan == "basic")
+    churn = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "Yes", "No").astype(object)
+    churn[:blank] = None
+    return pd.DataFrame({"customer": [f"K{i:05d}" for i in range(n)], "x1": x1, "x2": x2,
+                         "plan": plan, "churn": churn})
+
+
+@pytest.fixture(scope="module")
+def trained():
+    frame = _table(blank=100)
+    checked = check_frame(frame)
+    assert checked.usable
+    return frame, checked, fit_all(checked.dataset, config=FAST, k=2)
+
+
+def test_the_list_never_holds_a_customer_who_already_left(trained):
+    frame, checked, analysis = trained
+    table = export_table(analysis, 0.0)  # everybody at or above 0: the whole population
+    gone = set(frame.loc[frame["churn"] == "Yes", "customer"])
+    assert gone and not gone & set(table["customer"])
+    # The population is exactly the rows labelled "No" plus the blank ones, once each.
+    assert len(table) == int((frame["churn"] != "Yes").sum()) == table["customer"].nunique()
+    assert "blank" in analysis.population.description
+
+
+def test_every_labelled_row_has_an_out_of_fold_score_and_the_model_learns_from_all(trained):
+    _, checked, analysis = trained
+    r = analysis.result
+    labelled = int(checked.dataset.y.notna().sum())
+    assert r.rows.size == labelled == 1400
+    assert np.isfinite(r.oof).all() and r.oof.size == labelled
+    # A listed customer who is a training row carries its out-of-fold score.
+    pos = analysis.population.rows
+    np.testing.assert_allclose(analysis.population.scores, analysis.scores[pos])
+    train_rows = np.isin(pos, r.rows)
+    oof = pd.Series(r.oof, index=r.rows)
+    np.testing.assert_allclose(analysis.population.scores[train_rows], oof.loc[pos[train_rows]])
+    # The shipped model learnt from every labelled row: its in-sample fit differs from OOF.
+    assert make_bundle(analysis).info["rows_labelled"] == labelled
+
+
+def test_leaderboard_compares_four_families_on_the_same_folds():
+    checked = check_frame(_table(seed=3))
+    analysis = fit_all(checked.dataset, config=TrainConfig(cv_folds=3, search=False,
+                                                           n_estimators=150), k=2)
+    board = analysis.result.leaderboard
+    assert set(board["model"]) == {"xgboost", "logistic", "random_forest", "mlp"}
+    assert board["champion"].sum() == 1
+    champion = board.loc[board["champion"], "model"].item()
+    assert champion in {"xgboost", "logistic"}
+    assert not board.loc[board["model"].isin(["random_forest", "mlp"]), "explainable"].any()
+    # A linear truth: the logistic regression ties or wins, and ties go to the simpler model.
+    assert champion == "logistic"
+    bundle = make_bundle(analysis)
+    assert bundle.champion == "logistic" and len(bundle.leaderboard) == 4
+
+
+def test_noise_gives_chance_scores_and_a_list_no_better_than_random():
+    rng = np.random.default_rng(11)
+    n = 1200
+    frame = pd.DataFrame({"id": np.arange(n), **{f"v{j}": rng.normal(size=n) for j in range(8)},
+                          "segment_code": rng.choice(list("abcd"), size=n),
+                          "churn": rng.choice(["Yes", "No"], size=n, p=[0.3, 0.7])})
+    checked = check_frame(frame)
+    analysis = fit_all(checked.dataset, config=FAST, k=2)
+    auc = analysis.result.evaluation.roc_auc
+    assert 0.42 < auc < 0.58, auc
+    # In-sample scores of 1,200 noisy rows would rank their own labels far better than chance.
+    y = checked.dataset.y.to_numpy()
+    insample = predict_X(analysis.result.booster, analysis.X)
+    assert roc_auc_score(y, insample) > auc + 0.05
+    # The riskiest 20 % of the list churned no more often than everybody (out-of-fold).
+    top = np.argsort(-analysis.result.oof)[: n // 5]
+    assert abs(y[analysis.result.rows][top].mean() - y.mean()) < 0.08
+
+
+def test_capacity_caps_the_list_and_the_manifest_records_the_method(trained, tmp_path):
+    _, _, analysis = trained
+    t = 0.05
+    full = export_table(analysis, t)
+    capped = export_table(analysis, t, capacity=40)
+    assert len(full) > 40 and len(capped) == 40
+    pd.testing.assert_frame_equal(capped, full.head(40))
+    view = alert_view(SortedScores(analysis.population.scores), t, capacity=40)
+    assert view.listed == 40 and view.flagged == len(full) and view.capped
+    choice = ThresholdChoice(0.3, "Most profitable", {"expected_profit": 12.0})
+    save_bundle(tmp_path / "b", make_bundle(analysis, threshold=choice, capacity=40))
+    manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    assert manifest["threshold"]["method"] == "Most profitable"
+    assert manifest["threshold"]["value"] == 0.3
+    assert manifest["threshold"]["detail"]["capacity"] == 40
+    assert {r["model"] for r in manifest["leaderboard"]} == {"xgboost", "logistic"}
+    assert manifest["model"]["champion"] in {"xgboost", "logistic"}
+    assert "used" in manifest["calibration"]
+
+
+def test_expected_profit_uses_probabilities_and_respects_capacity():
+    scores = SortedScores(np.array([0.9, 0.8, 0.5, 0.1]))
+    econ = Economics(value_retained=100, offer_cost=10, success_rate=0.5, contact_cost=0)
+    table = expected_profit(scores, econ)
+    # contacting the two riskiest: (0.9 + 0.8) * 0.5 * 100 - 2 * 10 = 65
+    row = table[table["threshold"] == 0.8].iloc[0]
+    assert row["contacted"] == 2 and row["profit"] == pytest.approx(65.0)
+    t, profit = best_profit_threshold(table)
+    assert t == pytest.approx(0.5) and profit == pytest.approx(80.0)  # 2.2 * 50 - 30
+    t, profit = best_profit_threshold(expected_profit(scores, Economics(
+        value_retained=100, offer_cost=10, success_rate=0.5, contact_cost=0, capacity=1)))
+    assert profit == pytest.approx(35.0)
+
+
+def test_calibration_is_kept_only_when_it_lowers_out_of_fold_log_loss():
+    rng = np.random.default_rng(0)
+    n = 4000
+    truth = rng.uniform(0.02, 0.6, n)
+    y = (rng.random(n) < truth).astype(int)
+    folds = rng.integers(0, 5, n)
+    squashed = truth ** 3  # badly under-confident: calibration must help
+    cal = fit_calibration(squashed, y, folds)
+    assert cal.used and cal.log_loss_calibrated < cal.log_loss_raw
+    assert np.corrcoef(cal.apply(squashed), truth)[0, 1] > 0.95
+    assert not fit_calibration(truth, y, folds).used  # already calibrated: left alone
+
+
+def test_linear_shap_matches_shap_linear_explainer():
+    shap = pytest.importorskip("shap")
+    frame = _table(600, seed=5)
+    checked = check_frame(frame)
+    from churn_core.features import fit_preprocessor, transform
+    pre = fit_preprocessor(frame, checked.dataset.schema)
+    X, _ = transform(pre, frame)
+    model = fit_linear(X, checked.dataset.y.to_numpy())
+    ours, base = model.contributions(X)
+    from churn_core.linear import design_matrix
+    D = design_matrix(model.spec, X)
+    masker = shap.maskers.Independent(D, max_samples=len(D))
+    explainer = shap.LinearExplainer((model.coef, model.intercept), masker)
+    theirs = explainer.shap_values(D)
+    owners = [f for f, _ in model.spec.columns]
+    summed = np.stack([theirs[:, [j for j, o in enumerate(owners) if o == f]].sum(axis=1)
+                       for f in X.columns], axis=1)
+    np.testing.assert_allclose(ours, summed, atol=1e-4)
+    assert base == pytest.approx(float(explainer.expected_value), abs=1e-6)
+    np.testing.assert_allclose(ours.sum(axis=1) + base, model.logit(X), atol=1e-4)
+    again = LinearModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    np.testing.assert_allclose(again.predict(X), model.predict(X))
+
+
+def test_logistic_champion_bundle_scores_like_the_analysis(tmp_path):
+    frame = _table(seed=3)
+    checked = check_frame(frame)
+    analysis = fit_all(checked.dataset, config=FAST, k=2)
+    assert analysis.result.champion == "logistic"
+    save_bundle(tmp_path / "m", make_bundle(analysis))
+    loaded = load_bundle(tmp_path / "m")
+    fresh = frame.drop(columns=["churn"])
+    scored = score_frame(loaded, fresh).table
+    np.testing.assert_allclose(scored["churn_probability"].to_numpy(),
+                               np.round(analysis.result.predict(analysis.X), 4), atol=1e-9)
+    assert scored["reason_1"].str.len().gt(0).any()
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "churn_core", *args], capture_output=True,
+                          text=True, cwd=ROOT, timeout=600)
+
+
+def test_cli_train_writes_the_list_of_current_customers(tmp_path):
+    frame = _table(blank=50)
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    r = _cli("train", str(tmp_path / "t.csv"), "--out", str(tmp_path / "m"), "--cv", "3",
+             "--no-search")
+    assert r.returncode == 0, r.stderr
+    out = pd.read_csv(tmp_path / "m" / "at_risk.csv", encoding="utf-8-sig")
+    assert list(out.columns) == ["customer", "churn_probability", "risk_tier", "at_risk",
+                                 "segment", "reason_1", "reason_2", "reason_3",
+                                 "suggested_action"]
+    assert len(out) and out["at_risk"].all() and out["customer"].is_unique
+    assert not set(out["customer"]) & set(frame.loc[frame["churn"] == "Yes", "customer"])
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    assert out["churn_probability"].min() >= manifest["threshold"]["value"] - 1e-4
+    assert "leaderboard" in r.stdout and "<- ships" in r.stdout
+    bad = _cli("train", str(tmp_path / "t.csv"), "--out", str(tmp_path / "n"), "--cv", "1")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
