@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from churn_core.actions import load_action_rules
 from churn_core.bundle import load_bundle, save_bundle
 from churn_core.events.build import build_tables
 from churn_core.events.cutoffs import FREQUENCIES
@@ -153,11 +154,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_score(args: argparse.Namespace) -> int:
     """Score fresh data with a saved bundle."""
+    rules = load_action_rules(args.actions) if args.actions else None
     bundle = load_bundle(args.bundle)
     read = read_table(args.data, options=_read_options(args))
     _print_problems([p for p in read.problems if p.severity != "info"])
     result = score_frame(bundle, read.frame, threshold=args.threshold, top_n=args.top,
-                         at_risk_only=args.at_risk_only, progress=_progress)
+                         at_risk_only=args.at_risk_only, progress=_progress, rules=rules)
     _print_problems(result.problems)
     Path(args.out).write_bytes(to_csv_bytes(result.table))
     flagged = int(result.table["at_risk"].sum())
@@ -279,6 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--threshold", type=float, help="probability cut-off (default: the saved one)")
     g.add_argument("--top", type=int, help="flag the N riskiest customers")
     p.add_argument("--at-risk-only", action="store_true", help="write flagged rows only")
+    p.add_argument("--actions", metavar="FILE", help="reason-to-action rules, JSON or CSV "
+                   "(default: the built-in rules; see sample_data/action_rules.json)")
     _add_read_args(p)
     p.set_defaults(func=cmd_score)
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from churn_core.actions import ActionRules
 from churn_core.bundle import ModelBundle
 from churn_core.dataset import Dataset, prepare_dataset
 from churn_core.explain import Explanation, explain
@@ -242,11 +243,13 @@ def export_table(
     at_risk_only: bool = True,
     medium_from: float | None = None,
     limit: int | None = None,
+    rules: ActionRules | None = None,
 ) -> pd.DataFrame:
     """The at-risk list for the analysed customers (reasons where explained).
 
     ``limit`` keeps only the riskiest ``limit`` rows: the same rows, in the same
     order, as the head of the whole list, without building the whole list.
+    ``rules`` picks the suggested actions (default: the built-in rules).
     """
     scores = analysis.scores
     tiers = risk_tiers(scores, threshold, medium_from=medium_from)
@@ -262,4 +265,4 @@ def export_table(
     return at_risk_table(analysis.dataset.ids.to_numpy()[rows], scores[rows], tiers[rows],
                          analysis.segment_names[rows], picked, None,
                          id_name=schema.id_column or "customer_id", at_risk_only=at_risk_only,
-                         threshold=threshold)
+                         threshold=threshold, rules=rules)

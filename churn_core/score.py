@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from churn_core.actions import ActionRules
 from churn_core.bundle import ModelBundle
 from churn_core.explain import explain
 from churn_core.export import at_risk_table
@@ -120,6 +121,7 @@ def score_frame(
     at_risk_only: bool = False,
     explain_rows: str = "all",
     progress: Progress | None = None,
+    rules: ActionRules | None = None,
 ) -> ScoreResult:
     """Score raw rows with a bundle.
 
@@ -137,6 +139,9 @@ def score_frame(
     explain_rows : {"all", "at_risk"}
         Which rows get reasons (``at_risk`` is faster on very large files).
     progress : callable, optional
+    rules : ActionRules, optional
+        Reason-to-action rules for ``suggested_action``; default
+        :func:`churn_core.actions.default_rules`.
 
     Raises
     ------
@@ -188,6 +193,6 @@ def score_frame(
     table = at_risk_table(ids.to_numpy(), scores, tiers, seg_names, reasons, None,
                           id_name=id_name, at_risk_only=at_risk_only,
                           threshold=None if top_n is not None else cut,
-                          keep_order=True)
+                          keep_order=True, rules=rules)
     report(1.0, "Scoring done")
     return ScoreResult(table=table, problems=tuple(problems), threshold=cut)
