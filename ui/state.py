@@ -50,6 +50,8 @@ class StateKeys:
     ECONOMICS = "economics"                # threshold.Economics
     PROFIT = "profit"                      # (economics, full profit table, best point)
     AT_RISK = "at_risk"                    # (model key, every customer riskiest first)
+    ACTION_RULES = "action_rules"          # actions.ActionRules in force (None = built-in)
+    ACTION_RULES_BASE = "action_rules_base"  # the rules the rules editors started from
     # scoring
     BUNDLE = "bundle"                      # bundle.ModelBundle loaded on the Score page
     BUNDLE_ID = "bundle_id"
@@ -80,6 +82,7 @@ class StateKeys:
     W_BUNDLE_UPLOAD = "w_bundle_upload"
     W_SCORE_UPLOAD = "w_score_upload"
     W_EVENTS_UPLOAD = "w_events_upload"
+    W_ACTION_RULES = "w_action_rules"      # prefix of the action-rules editors' keys
 
 
 DEFAULTS: dict[str, Any] = {
@@ -96,6 +99,7 @@ DEFAULTS: dict[str, Any] = {
     StateKeys.SCORE_PROBLEMS: None, StateKeys.EVENTS_PATH: None, StateKeys.EVENTS_ID: None,
     StateKeys.EVENTS_MAPPING: None, StateKeys.EVENTS_LOG: None, StateKeys.EVENTS_SUMMARY: None,
     StateKeys.EVENTS_BUILD: None, StateKeys.EVENTS_PROBLEMS: None,
+    StateKeys.ACTION_RULES: None, StateKeys.ACTION_RULES_BASE: None,
 }
 
 # Everything computed from the current table: dropped when the table or its schema changes.

@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from churn_core.actions import (
     DEFAULT_ACTIONS,
@@ -150,6 +152,24 @@ def test_vectorised_equals_row_by_row(seed):
     assert list(suggest_actions(reasons, tiers)) == [
         suggest_action(list(r), t) for r, t in zip(reasons.itertuples(index=False), tiers,
                                                    strict=True)]
+
+
+REASON = st.one_of(
+    st.none(), st.sampled_from(TEXTS),
+    st.builds(lambda label, tail: f"{label}{tail}", st.text(max_size=20),
+              st.sampled_from(["", " is x (raises risk)", ": yes (raises risk)", " is missing",
+                               " is 3, above the typical 1 (raises risk)", " (lowers risk)"])))
+
+
+@settings(max_examples=60, deadline=None)
+@given(reasons=st.lists(st.tuples(REASON, REASON, REASON), min_size=1, max_size=20),
+       tiers=st.lists(st.sampled_from(["high", "medium", "low", "x"]), min_size=20,
+                      max_size=20))
+def test_any_text_vectorised_equals_row_by_row(reasons, tiers):
+    frame = pd.DataFrame(reasons, columns=["reason_1", "reason_2", "reason_3"], dtype=object)
+    tiers = tiers[:len(frame)]
+    expected = [suggest_action(list(r), t) for r, t in zip(reasons, tiers, strict=True)]
+    assert list(suggest_actions(frame, tiers)) == expected
 
 
 def test_action_mix():
