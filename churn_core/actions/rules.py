@@ -237,23 +237,26 @@ def suggest_actions(reasons: pd.DataFrame | Mapping[str, Sequence[object]],
         If a reason column and ``tiers`` differ in length.
     """
     rules = rules or default_rules()
-    tier = pd.Series(np.asarray(tiers, dtype=object)).fillna("").astype(str).str.lower()
-    n = len(tier)
+    # factorize on object arrays: a Series would first convert a million texts to strings
+    tier_codes, tier_values = pd.factorize(np.asarray(tiers, dtype=object))
+    n = tier_codes.size
     none = len(rules.rules)
     best = np.full(n, none, dtype=np.int64)
     for col in _reason_columns(reasons):
-        values = pd.Series(np.asarray(reasons[col], dtype=object))
-        if len(values) != n:
-            raise ValueError(f"{col} has {len(values)} rows, tiers {n}")
+        values = np.asarray(reasons[col], dtype=object)
+        if values.size != n:
+            raise ValueError(f"{col} has {values.size} rows, tiers {n}")
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
         per_text = np.array([_rule_index(u, rules.rules) for u in uniques] + [none],
                             dtype=np.int64)
         np.minimum(best, per_text[codes], out=best)
     actions = np.array([r.action for r in rules.rules] + [""], dtype=object)[best]
-    fallback = (best == none) | tier.isin(rules.quiet_tiers).to_numpy()
-    if fallback.any():
-        by_tier = {t: rules.default_for(t) for t in tier[fallback].unique()}
-        actions[fallback] = tier[fallback].map(by_tier).to_numpy()
+    # One entry per distinct tier (the last for a missing tier, code -1), as suggest_action.
+    names = [str(t).lower() for t in tier_values] + ["nan"]
+    quiet = np.array([t in rules.quiet_tiers for t in names])[tier_codes]
+    defaults = np.array([rules.default_for(t) for t in names], dtype=object)
+    fallback = (best == none) | quiet
+    actions[fallback] = defaults[tier_codes[fallback]]
     return actions
 
 
