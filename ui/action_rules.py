@@ -21,6 +21,7 @@ from churn_core.actions import (
     action_mix,
     default_rules,
     defaults_to_frame,
+    load_action_rules,
     rules_from_frame,
     rules_to_frame,
     rules_to_json,
@@ -37,11 +38,26 @@ def current_rules() -> ActionRules:
     return get(K.ACTION_RULES) or default_rules()
 
 
-def _reset(key: str) -> None:
-    put(K.ACTION_RULES, None)
-    put(K.ACTION_RULES_BASE, None)
+def _install(rules: ActionRules | None, key: str) -> None:
+    """Make ``rules`` (None = built-in) the rules in force and restart the editors from them."""
+    put(K.ACTION_RULES, rules)
+    put(K.ACTION_RULES_BASE, rules)
+    put(K.ACTION_RULES_PROBLEMS, None)
     for part in ("rules", "defaults"):
         st.session_state.pop(f"{key}_{part}", None)
+
+
+def _on_upload(key: str) -> None:
+    """Read a new rules upload (a callback, so it runs before the editors are drawn)."""
+    upload = st.session_state.get(f"{key}_upload")
+    if upload is None:
+        return
+    try:
+        loaded = load_action_rules(upload.getvalue(), name=upload.name)
+    except ChurnDataError as exc:
+        put(K.ACTION_RULES_PROBLEMS, list(exc.problems))
+    else:
+        _install(loaded, key)
 
 
 def edit_action_rules(key: str = K.W_ACTION_RULES) -> ActionRules:
@@ -50,7 +66,8 @@ def edit_action_rules(key: str = K.W_ACTION_RULES) -> ActionRules:
     Parameters
     ----------
     key : str
-        Widget-key prefix: the editors are ``{key}_rules`` and ``{key}_defaults``.
+        Widget-key prefix: the editors are ``{key}_rules`` and ``{key}_defaults``, the
+        file uploader ``{key}_upload``.
 
     Returns
     -------
@@ -66,6 +83,8 @@ def edit_action_rules(key: str = K.W_ACTION_RULES) -> ActionRules:
                "Direction: above / below the typical value (or yes / no), missing, or any. "
                "Customers no rule matches get their tier's default; low risk always does. "
                "The segment name is never used.")
+    show_problems(get(K.ACTION_RULES_PROBLEMS), title="The uploaded rules file cannot be used; "
+                  "the rules below stay in force", key=f"{key}_file_problems")
     problems_box = st.container()  # above the tables, filled once the edits are checked
     rules_frame = st.data_editor(
         rules_to_frame(base), num_rows="dynamic", hide_index=True, width="stretch",
@@ -93,12 +112,15 @@ def edit_action_rules(key: str = K.W_ACTION_RULES) -> ActionRules:
     else:
         put(K.ACTION_RULES, rules)
     c1, c2 = st.columns(2)
-    c1.button("Back to the built-in rules", on_click=_reset, args=(key,),
+    c1.button("Back to the built-in rules", on_click=_install, args=(None, key),
               icon=":material/restart_alt:", key=f"{key}_reset")
     c2.download_button("Download these rules (.json)", data=rules_to_json(rules),
                        file_name="action_rules.json", mime="application/json",
                        on_click="ignore", icon=":material/download:", key=f"{key}_download",
                        help="use them on the command line: score ... --actions FILE")
+    st.file_uploader("Load rules from a file (.json or .csv)", type=["json", "csv"],
+                     key=f"{key}_upload", on_change=_on_upload, args=(key,),
+                     help="the same files as score ... --actions FILE")
     return rules
 
 

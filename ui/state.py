@@ -52,6 +52,7 @@ class StateKeys:
     AT_RISK = "at_risk"                    # (model key, every customer riskiest first)
     ACTION_RULES = "action_rules"          # actions.ActionRules in force (None = built-in)
     ACTION_RULES_BASE = "action_rules_base"  # the rules the rules editors started from
+    ACTION_RULES_PROBLEMS = "action_rules_problems"  # problems of a bad rules upload (or None)
     # scoring
     BUNDLE = "bundle"                      # bundle.ModelBundle loaded on the Score page
     BUNDLE_ID = "bundle_id"
@@ -100,6 +101,7 @@ DEFAULTS: dict[str, Any] = {
     StateKeys.EVENTS_MAPPING: None, StateKeys.EVENTS_LOG: None, StateKeys.EVENTS_SUMMARY: None,
     StateKeys.EVENTS_BUILD: None, StateKeys.EVENTS_PROBLEMS: None,
     StateKeys.ACTION_RULES: None, StateKeys.ACTION_RULES_BASE: None,
+    StateKeys.ACTION_RULES_PROBLEMS: None,
 }
 
 # Everything computed from the current table: dropped when the table or its schema changes.

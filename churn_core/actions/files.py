@@ -262,8 +262,8 @@ def _from_csv(text: str, name: str) -> ActionRules:
     return rules_from_frame(frame)
 
 
-def load_action_rules(source: str | Path) -> ActionRules:
-    """Read rules from a JSON or CSV file.
+def load_action_rules(source: str | Path | bytes, *, name: str | None = None) -> ActionRules:
+    """Read rules from a JSON or CSV file (a path, or an upload's bytes).
 
     JSON: ``{"rules": [{"keywords": [...], "direction": "above", "action": "..."}],
     "defaults": {"high": "...", "medium": "...", "low": "..."}, "quiet_tiers": ["low"]}``
@@ -272,20 +272,35 @@ def load_action_rules(source: str | Path) -> ActionRules:
     by ``,`` ``;`` or ``|`` inside the cell), ``action`` and optionally ``direction``;
     tier defaults keep their built-in texts.
 
+    Parameters
+    ----------
+    source : str, Path or bytes
+        The file, or its content.
+    name : str, optional
+        File name for messages and the format (``.json`` / ``.csv``); defaults to the
+        path's name, or ``"rules upload"`` for bytes (then JSON when it starts with
+        ``{`` or ``[``).
+
     Raises
     ------
     ChurnDataError
         ``ACTION_RULES_UNREADABLE`` (missing, too large, empty, not text, not valid
         JSON) or ``ACTION_RULES_INVALID`` (naming the rule row, column and value).
     """
-    path = Path(source)
-    name = path.name
-    if not path.is_file():
-        raise _unreadable(str(path), "no such file", "check the path")
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise _unreadable(name, f"{path.stat().st_size:,} bytes; a rules file is at most "
+    if isinstance(source, bytes | bytearray):
+        data, name = bytes(source), name or "rules upload"
+    else:
+        path = Path(source)
+        name = name or path.name
+        if not path.is_file():
+            raise _unreadable(str(path), "no such file", "check the path")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise _unreadable(name, f"{path.stat().st_size:,} bytes; a rules file is at most "
+                              f"{MAX_FILE_BYTES:,}", "keep only the rules")
+        data = path.read_bytes()
+    if len(data) > MAX_FILE_BYTES:
+        raise _unreadable(name, f"{len(data):,} bytes; a rules file is at most "
                           f"{MAX_FILE_BYTES:,}", "keep only the rules")
-    data = path.read_bytes()
     kind = sniff_format(data, name)
     if kind != "csv":
         raise _unreadable(name, "empty" if kind == "empty" else f"not a text file (looks like "
@@ -294,11 +309,9 @@ def load_action_rules(source: str | Path) -> ActionRules:
         text = decode_text(data).text
     except UndecodableError as exc:
         raise _unreadable(name, str(exc), "save the file as UTF-8") from None
-    suffix = path.suffix.lower()
+    suffix = Path(name).suffix.lower()
     as_json = suffix == ".json" or (
         suffix not in (".csv", ".tsv", ".txt") and text.lstrip().startswith(("[", "{")))
     rules = _from_json(text, name) if as_json else _from_csv(text, name)
     log.info("read %d action rules from %s", len(rules.rules), name)
     return rules
-
-

@@ -91,3 +91,21 @@ def test_reset_returns_to_built_in_rules():
     assert_clean(at)
     assert at.session_state[K.ACTION_RULES] == default_rules()
     assert at.session_state["test_actions"][0] == "Onboarding follow-up for a new customer"
+
+
+def test_upload_a_rules_file_and_a_bad_one():
+    at = _app().run()
+    good = (b'{"rules": [{"keywords": ["tenure"], "direction": "below", '
+            b'"action": "Welcome call"}], "defaults": {"high": "Call today"}}')
+    at.file_uploader(key=f"{K.W_ACTION_RULES}_upload").upload(
+        "rules.json", good, "application/json").run()
+    assert_clean(at)
+    assert [r.action for r in at.session_state[K.ACTION_RULES].rules] == ["Welcome call"]
+    assert len(at.data_editor(key=RULES).value) == 1     # the editor restarted from the file
+    assert at.session_state["test_actions"][:2] == ["Welcome call", "Call today"]
+    at.file_uploader(key=f"{K.W_ACTION_RULES}_upload").upload(
+        "bad.csv", b"keywords,action\ntenure,\n", "text/csv").run()
+    assert_clean(at)
+    assert at.error and "uploaded rules file" in at.error[0].value
+    assert at.session_state[K.ACTION_RULES_PROBLEMS][0].code == "ACTION_RULES_INVALID"
+    assert [r.action for r in at.session_state[K.ACTION_RULES].rules] == ["Welcome call"]

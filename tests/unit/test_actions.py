@@ -263,6 +263,17 @@ def test_bad_rule_files(tmp_path, name, content, code, column, rows):
     assert match[0].message
 
 
+def test_rules_from_uploaded_bytes():
+    data = rules_to_json(default_rules()).encode("utf-8")
+    assert load_action_rules(data, name="mine.json") == default_rules()
+    assert load_action_rules(data) == default_rules()         # JSON told by its first character
+    csv_rules = load_action_rules(b"keywords,action\ntenure,Call\n", name="r.csv")
+    assert csv_rules.rules == (ActionRule(("tenure",), "Call"),)
+    with pytest.raises(ChurnDataError) as err:
+        load_action_rules(b"x" * (2 << 20), name="big.csv")
+    assert err.value.problems[0].code == "ACTION_RULES_UNREADABLE"
+
+
 def test_missing_rules_file(tmp_path):
     with pytest.raises(ChurnDataError) as err:
         load_action_rules(tmp_path / "absent.json")
