@@ -7,6 +7,7 @@ all is ``ACTION_RULES_UNREADABLE``.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import logging
@@ -255,11 +256,23 @@ def _from_json(text: str, name: str) -> ActionRules:
 
 
 def _from_csv(text: str, name: str) -> ActionRules:
-    layout = sniff_layout(text)
-    frame = pd.read_csv(io.StringIO(text), sep=layout.delimiter, dtype=str,
-                        keep_default_na=False, skiprows=layout.header_line,
-                        skip_blank_lines=True, engine="python")
-    return rules_from_frame(frame)
+    # The header is the first line: a rules file has no title lines to skip.
+    delimiter = sniff_layout(text, header_row=0).delimiter
+    try:
+        records = [r for r in csv.reader(io.StringIO(text), delimiter=delimiter) if r]
+    except csv.Error as exc:
+        raise _unreadable(name, f"not a readable CSV ({exc})", "save the rules again as CSV"
+                          ) from None
+    header, body = records[0], records[1:]
+    ragged = [i for i, r in enumerate(body, start=1) if len(r) != len(header)]
+    if ragged:
+        raise ChurnDataError([Problem(
+            "ACTION_RULES_UNREADABLE", "error",
+            f"{name}: {len(ragged)} rule row(s) do not have the {len(header)} fields of the "
+            f"header ({delimiter!r}-separated)", rows=tuple(ragged[:5]), count=len(ragged),
+            values=example_values(delimiter.join(body[i - 1]) for i in ragged),
+            action="quote cells that hold the delimiter, e.g. \"tenure, signup\"")])
+    return rules_from_frame(pd.DataFrame(body, columns=header, dtype=object))
 
 
 def load_action_rules(source: str | Path | bytes, *, name: str | None = None) -> ActionRules:

@@ -250,6 +250,9 @@ def test_csv_rules_any_delimiter_and_encoding(tmp_path):
          (1,)),
         ("r.csv", b"keywords,action,note\ntenure,Call,hi\n", "ACTION_RULES_INVALID", "note", ()),
         ("r.csv", b"keywords,action\ntenure,\n,Call\n", "ACTION_RULES_INVALID", "action", (1,)),
+        ("r.csv", b"keywords,action\ntenure,Call\ntenure, signup,Welcome\n",
+         "ACTION_RULES_UNREADABLE", None, (2,)),
+        ("r.csv", b'keywords,action\n"tenure,Call\n', "ACTION_RULES_UNREADABLE", None, (1,)),
     ],
 )
 def test_bad_rule_files(tmp_path, name, content, code, column, rows):
