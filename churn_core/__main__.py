@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from churn_core.actions import load_action_rules
 from churn_core.bundle import load_bundle, save_bundle
 from churn_core.events.build import SCORING_FILE, build_tables
 from churn_core.events.cutoffs import FREQUENCIES
@@ -130,6 +131,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train on a table; write the bundle and the at-risk list of the customers to act on."""
+    rules = load_action_rules(args.actions) if args.actions else None
     loaded = _load(args)
     checked = loaded.checked
     if not checked.usable:
@@ -142,7 +144,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                        scoring=loaded.scoring, as_of=loaded.as_of, progress=_progress)
     bundle = make_bundle(analysis)
     out = save_bundle(args.out, bundle)
-    table = export_table(analysis, analysis.threshold.value)
+    table = export_table(analysis, analysis.threshold.value, rules=rules)
     (Path(out) / AT_RISK_FILE).write_bytes(to_csv_bytes(table))
     _print_training(analysis, checked)
     print(f"bundle written to {args.out}")
@@ -182,11 +184,12 @@ def _print_training(analysis, checked: CheckResult) -> None:
 
 def cmd_score(args: argparse.Namespace) -> int:
     """Score fresh data with a saved bundle."""
+    rules = load_action_rules(args.actions) if args.actions else None
     bundle = load_bundle(args.bundle)
     read = read_table(args.data, options=_read_options(args))
     _print_problems([p for p in read.problems if p.severity != "info"])
     result = score_frame(bundle, read.frame, threshold=args.threshold, top_n=args.top,
-                         at_risk_only=args.at_risk_only, progress=_progress)
+                         at_risk_only=args.at_risk_only, progress=_progress, rules=rules)
     _print_problems(result.problems)
     Path(args.out).write_bytes(to_csv_bytes(result.table))
     flagged = int(result.table["at_risk"].sum())
@@ -272,6 +275,11 @@ def _add_read_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sheet", help="Excel sheet name (default: the first)")
 
 
+def _add_actions_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--actions", metavar="FILE", help="reason-to-action rules, JSON or CSV "
+                   "(default: the built-in rules; see sample_data/action_rules.json)")
+
+
 def _add_schema_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--label", help="churn column (default: detected)")
     p.add_argument("--id", help="customer id column (default: detected)")
@@ -304,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-search", action="store_true", help="skip the small parameter search")
     p.add_argument("--class-weight", action="store_true", help="weight churners up")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    _add_actions_arg(p)
     _add_read_args(p)
     _add_schema_args(p)
     p.set_defaults(func=cmd_train)
@@ -316,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--threshold", type=float, help="probability cut-off (default: the saved one)")
     g.add_argument("--top", type=int, help="flag the N riskiest customers")
     p.add_argument("--at-risk-only", action="store_true", help="write flagged rows only")
+    _add_actions_arg(p)
     _add_read_args(p)
     p.set_defaults(func=cmd_score)
 

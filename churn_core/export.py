@@ -1,4 +1,7 @@
-"""The at-risk customer table: suggested actions, safe CSV export, pseudonymous ids.
+"""The at-risk customer table, safe CSV export, pseudonymous ids.
+
+Suggested actions come from :mod:`churn_core.actions` (each customer's own
+risk-raising reasons, by editable rules; never the segment name).
 
 Exported CSV files are opened in Excel, so every text cell that a spreadsheet
 would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab, CR or
@@ -19,6 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from churn_core.actions import ActionRules, suggest_actions
+
 logger = logging.getLogger(__name__)
 
 #: Environment variable holding the key for :func:`hash_ids` (Streamlit secrets may set it).
@@ -27,119 +32,8 @@ MIN_SECRET_CHARS = 16
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\x00")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-LOWERS_RISK = ("lowers risk", "lower risk", "reduces risk", "降低")
-
-# (keywords, action), checked in this order; keywords are matched on lower-case
-# text with spaces, underscores and punctuation removed, so "DaySinceLastOrder",
-# "days since last order" and "day_since_last_order" all match "daysince".
-ACTION_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("complain", "complaint", "投诉"), "Call to resolve the open complaint"),
-    (("daysince", "dayssince", "lastorder", "recency", "inactive", "最近", "未下单"),
-     "Win-back offer: time-limited discount on next order"),
-    (("cashback", "coupon", "discount", "返现", "优惠"), "Targeted coupon or higher cashback"),
-    (("tenure", "newcustomer", "signup", "注册", "新客"),
-     "Onboarding follow-up for a new customer"),
-    (("distance", "warehouse", "delivery", "距离", "配送"), "Offer free or faster delivery"),
-    (("satisfaction", "rating", "满意", "评分"), "Service recovery call"),
-    (("ordercount", "frequency", "numberoforders", "orders", "订单"),
-     "Re-engagement e-mail with personalised picks"),
-)
-DEFAULT_ACTIONS = {
-    "high": "Personal call from the retention team",
-    "medium": "Re-engagement e-mail with personalised picks",
-    "low": "No action: keep in regular communications",
-}
 TABLE_COLUMNS = ("churn_probability", "risk_tier", "at_risk", "segment",
                  "reason_1", "reason_2", "reason_3", "suggested_action")
-
-
-def _compact(text: str) -> str:
-    return re.sub(r"[\W_]+", "", text.lower())
-
-
-def _match(text: str) -> str | None:
-    compact = _compact(text)
-    for keywords, action in ACTION_RULES:
-        if any(k in compact for k in keywords):
-            return action
-    return None
-
-
-def suggest_action(reasons: Sequence[str], segment_name: str, tier: str) -> str:
-    """Return one suggested retention action for a customer (rule-based).
-
-    Parameters
-    ----------
-    reasons : sequence of str
-        Plain-word reasons, most important first (as from ``explain``).
-        Reasons that lower the risk ("(lowers risk)") are ignored.
-    segment_name : str
-        Name of the customer's segment; used when no reason matches.
-    tier : {"high", "medium", "low"}
-        Risk tier. Low-risk customers get no action.
-
-    Returns
-    -------
-    str
-        The first rule of :data:`ACTION_RULES` that a risk-raising reason
-        matches, else the segment name, else the tier's default action.
-    """
-    tier = str(tier).lower()
-    if tier == "low":
-        return DEFAULT_ACTIONS["low"]
-    for reason in reasons:
-        if not isinstance(reason, str) or not reason:
-            continue
-        if any(word in reason.lower() for word in LOWERS_RISK):
-            continue
-        action = _match(reason)
-        if action:
-            return action
-    action = _match(segment_name or "")
-    return action or DEFAULT_ACTIONS.get(tier, DEFAULT_ACTIONS["high"])
-
-
-def _reason_action(reason: str) -> str | None:
-    """The action a single risk-raising reason calls for (None when it lowers risk)."""
-    if not reason or any(word in reason.lower() for word in LOWERS_RISK):
-        return None
-    return _match(reason)
-
-
-def suggest_actions(reasons: Mapping[str, Sequence[str]] | pd.DataFrame,
-                    segment_names: Sequence[str], tiers: Sequence[str]) -> np.ndarray:
-    """Vectorised :func:`suggest_action` for many customers (same rules, same order).
-
-    Reason texts repeat a lot (values are rounded), so each distinct text is
-    matched once and the result looked up by code: a million rows take about a second.
-
-    Parameters
-    ----------
-    reasons : DataFrame or mapping with ``reason_1..reason_3``
-    segment_names, tiers : sequences, one entry per customer
-
-    Returns
-    -------
-    ndarray of str
-    """
-    tier = pd.Series(np.asarray(tiers, dtype=object)).astype(str).str.lower().to_numpy()
-    out = np.full(tier.size, None, dtype=object)
-    for col in ("reason_1", "reason_2", "reason_3"):
-        if col not in reasons:
-            continue
-        codes, uniques = pd.factorize(pd.Series(reasons[col], dtype=object).fillna(""))
-        per_text = np.array([_reason_action(str(u)) for u in uniques] + [None], dtype=object)
-        found = per_text[codes]
-        todo = out == None  # noqa: E711
-        out[todo] = found[todo]
-    todo = out == None  # noqa: E711
-    if todo.any():
-        segs = pd.Series(np.asarray(segment_names, dtype=object)[todo]).astype(str)
-        by_segment = {name: _match(name) for name in segs.unique()}
-        default = pd.Series(tier[todo]).map(DEFAULT_ACTIONS).fillna(DEFAULT_ACTIONS["high"])
-        out[todo] = segs.map(by_segment).fillna(default).to_numpy()
-    out[tier == "low"] = DEFAULT_ACTIONS["low"]
-    return out
 
 
 def _reason_columns(reasons: Any, n: int) -> dict[str, list[str]]:
@@ -168,6 +62,7 @@ def at_risk_table(
     at_risk_only: bool = False,
     threshold: float | None = None,
     keep_order: bool = False,
+    rules: ActionRules | None = None,
 ) -> pd.DataFrame:
     """Return the customer table to act on, riskiest first.
 
@@ -176,10 +71,11 @@ def at_risk_table(
     ids, scores, tiers : sequences of the same length
         Customer ids, churn probabilities and risk tiers.
     segments : sequence of str or None
-        Segment name per customer ("" when None).
+        Segment name per customer ("" when None); shown, never used to pick actions.
     reasons : DataFrame with reason_1..reason_3, sequence of reason lists, or None
     actions : sequence of str or None
-        Suggested action per customer; None = :func:`suggest_action`.
+        Suggested action per customer; None = :func:`churn_core.actions.suggest_actions`
+        from the customer's reasons and tier.
     id_name : str, default "customer_id"
         Name of the id column (use the user's own id column name).
     at_risk_only : bool, default False
@@ -188,6 +84,9 @@ def at_risk_table(
         At risk means ``score >= threshold``; None = tier "high".
     keep_order : bool, default False
         Keep the input order instead of sorting by probability.
+    rules : ActionRules, optional
+        Reason-to-action rules when ``actions`` is None; default
+        :func:`churn_core.actions.default_rules`.
 
     Returns
     -------
@@ -212,7 +111,7 @@ def at_risk_table(
     if lengths != {n}:
         raise ValueError(f"inputs differ in length: {sorted(lengths)} vs {n} scores")
     if actions is None:
-        actions = suggest_actions(reason_cols, seg, tier)
+        actions = suggest_actions(reason_cols, tier, rules)
     at_risk = score >= threshold if threshold is not None else tier == "high"
     table = pd.DataFrame({
         id_name: pd.Series(ids).astype(str).to_numpy(),

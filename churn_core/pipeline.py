@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from churn_core import alerts
+from churn_core.actions import ActionRules
 from churn_core.alerts import AlertView, SortedScores
 from churn_core.bundle import ModelBundle
 from churn_core.dataset import Dataset, prepare_dataset
@@ -321,7 +322,7 @@ def make_bundle(analysis: Analysis, *, threshold: ThresholdChoice | None = None,
 
 def export_table(analysis: Analysis, threshold: float, *, capacity: int | None = None,
                  at_risk_only: bool = True, limit: int | None = None,
-                 rules: Any = None) -> pd.DataFrame:
+                 rules: ActionRules | None = None) -> pd.DataFrame:
     """The at-risk list of the customers to act on, riskiest first.
 
     Parameters
@@ -361,7 +362,7 @@ def export_table(analysis: Analysis, threshold: float, *, capacity: int | None =
                           analysis.population_segment_names[keep],
                           reasons.iloc[keep].reset_index(drop=True), None,
                           id_name=schema.id_column or "customer_id", threshold=threshold,
-                          keep_order=True, **({"rules": rules} if rules is not None else {}))
+                          keep_order=True, rules=rules)
     if pop.as_of is not None:
         table["as_of"] = pop.as_of
     return table

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from churn_core.actions import ActionRules
 from churn_core.bundle import ModelBundle
 from churn_core.explain import explain
 from churn_core.export import at_risk_table
@@ -152,6 +153,7 @@ def score_frame(
     at_risk_only: bool = False,
     explain_rows: str = "all",
     progress: Progress | None = None,
+    rules: ActionRules | None = None,
 ) -> ScoreResult:
     """Score raw rows with a bundle.
 
@@ -169,6 +171,9 @@ def score_frame(
     explain_rows : {"all", "at_risk"}
         Which rows get reasons (``at_risk`` is faster on very large files).
     progress : callable, optional
+    rules : ActionRules, optional
+        Reason-to-action rules for ``suggested_action``; default
+        :func:`churn_core.actions.default_rules`.
 
     Raises
     ------
@@ -224,7 +229,7 @@ def score_frame(
     id_name, ids = _ids(frame, bundle)
     table = at_risk_table(ids.to_numpy(), scores, tiers, seg_names, reasons, None,
                           id_name=id_name, threshold=None if top_n is not None else cut,
-                          keep_order=True)
+                          keep_order=True, rules=rules)
     keep = ~churned & (table["at_risk"].to_numpy() if at_risk_only else True)
     table = table[keep].reset_index(drop=True)
     report(1.0, "Scoring done")

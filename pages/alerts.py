@@ -12,6 +12,7 @@ from churn_core.bundle import bundle_to_zip
 from churn_core.export import to_csv_bytes
 from churn_core.threshold import Economics, ThresholdChoice, break_even_probability
 from ui import actions
+from ui.action_rules import edit_action_rules, show_action_mix
 from ui.state import StateKeys, get, put, require_analysis
 from ui.widgets import download_csv, metric_row, plain
 
@@ -115,7 +116,11 @@ st.caption(f"Tiers of the customers to act on: high = probability at least {thre
 
 # -- the list --------------------------------------------------------------------------------
 st.subheader(f"Customers to contact ({view.listed:,})")
-table = actions.at_risk(analysis, view.listed)
+with st.expander("Suggested actions: the rules", icon=":material/rule:"):
+    st.caption("Each customer gets the first rule, top to bottom, that one of their own "
+               "risk-raising reasons matches; otherwise their tier's default action.")
+    rules = edit_action_rules()
+table = actions.at_risk(analysis, view.listed, rules)
 st.dataframe(
     table, hide_index=True, width="stretch",
     column_config={"churn_probability": st.column_config.ProgressColumn(
@@ -124,15 +129,17 @@ if view.listed > len(table):
     st.caption(f"Showing the riskiest {len(table):,} of {view.listed:,}; the download has "
                "them all.")
 if len(table):
-    mix = table["suggested_action"].value_counts().rename_axis("suggested action")
-    with st.expander("Mix of suggested actions on the list"):
-        st.dataframe(mix.reset_index(name="customers"), hide_index=True, width="stretch")
+    with st.expander("Mix of suggested actions on the list", expanded=False):
+        show_action_mix(table["suggested_action"])
+        if view.listed > len(table):
+            st.caption(f"Mix of the riskiest {len(table):,} shown above.")
 stamp = date.today().isoformat()
 c1, c2 = st.columns(2)
 with c1:
     download_csv(f"Download the at-risk list ({view.listed:,} customers)",
                  lambda: to_csv_bytes(pipeline.export_table(analysis, threshold,
-                                                            capacity=econ.capacity)),
+                                                            capacity=econ.capacity,
+                                                            rules=rules)),
                  file_name=f"at_risk_{stamp}_threshold_{threshold:.2f}.csv",
                  key="download_at_risk")
 with c2:

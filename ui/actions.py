@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from churn_core import pipeline
+from churn_core.actions import ActionRules
 from churn_core.io import ReadOptions
 from churn_core.model import TrainConfig
 from churn_core.problems import ChurnDataError, Problem
@@ -182,26 +183,30 @@ SHOWN_ROWS = 1000
 
 @dataclass(frozen=True)
 class ListPreview:
-    """The riskiest customers to act on (at most SHOWN_ROWS), listed once per model."""
+    """The riskiest customers to act on (at most SHOWN_ROWS), listed once per model and rules."""
 
     model_key: str
+    rules: ActionRules | None
     table: pd.DataFrame
 
 
-def at_risk(analysis: Any, listed: int) -> pd.DataFrame:
+def at_risk(analysis: Any, listed: int, rules: ActionRules | None = None) -> pd.DataFrame:
     """The first ``listed`` rows of the at-risk list for display, in O(1) per slider move.
 
-    The riskiest ``SHOWN_ROWS`` customers to act on are listed once per model (at
-    threshold 0: tier and action of a flagged customer); the customers on the list at any
-    threshold and capacity are the first ``listed`` of them. The download builds the
-    whole list.
+    The riskiest ``SHOWN_ROWS`` customers to act on are listed once per model and set of
+    action rules (at threshold 0: tier and action of a flagged customer); the customers
+    on the list at any threshold and capacity are the first ``listed`` of them. The
+    download builds the whole list.
     """
     memo = get(K.AT_RISK)
     model_key = get(K.MODEL_KEY)
-    if memo is None or memo.model_key != model_key:
-        memo = ListPreview(model_key, pipeline.export_table(analysis, 0.0, limit=SHOWN_ROWS))
+    if memo is None or memo.model_key != model_key or memo.rules != rules:
+        memo = ListPreview(model_key, rules, pipeline.export_table(
+            analysis, 0.0, limit=SHOWN_ROWS, rules=rules))
         put(K.AT_RISK, memo)
     return memo.table.iloc[:listed]
+
+
 def events_columns(path: str) -> list[str]:
     """Column names of an event log file (read through DuckDB, header only)."""
     import duckdb

@@ -49,6 +49,9 @@ class StateKeys:
     ECONOMICS = "economics"                # threshold.Economics
     PROFIT = "profit"                      # actions.ProfitView (economics, table, best)
     AT_RISK = "at_risk"                    # actions.ListPreview (model key, riskiest rows)
+    ACTION_RULES = "action_rules"          # actions.ActionRules in force (None = built-in)
+    ACTION_RULES_BASE = "action_rules_base"  # the rules the rules editors started from
+    ACTION_RULES_PROBLEMS = "action_rules_problems"  # problems of a bad rules upload (or None)
     # scoring
     BUNDLE = "bundle"                      # bundle.ModelBundle loaded on the Score page
     BUNDLE_ID = "bundle_id"
@@ -81,6 +84,7 @@ class StateKeys:
     W_BUNDLE_UPLOAD = "w_bundle_upload"
     W_SCORE_UPLOAD = "w_score_upload"
     W_EVENTS_UPLOAD = "w_events_upload"
+    W_ACTION_RULES = "w_action_rules"      # prefix of the action-rules editors' keys
 
 
 DEFAULTS: dict[str, Any] = {
@@ -97,6 +101,8 @@ DEFAULTS: dict[str, Any] = {
     StateKeys.SCORE_PROBLEMS: None, StateKeys.EVENTS_PATH: None, StateKeys.EVENTS_ID: None,
     StateKeys.EVENTS_MAPPING: None, StateKeys.EVENTS_LOG: None, StateKeys.EVENTS_SUMMARY: None,
     StateKeys.EVENTS_BUILD: None, StateKeys.EVENTS_PROBLEMS: None,
+    StateKeys.ACTION_RULES: None, StateKeys.ACTION_RULES_BASE: None,
+    StateKeys.ACTION_RULES_PROBLEMS: None,
 }
 
 # Everything computed from the current table: dropped when the table or its schema changes.

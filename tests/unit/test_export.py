@@ -1,4 +1,4 @@
-"""Suggested actions, the at-risk table, formula escaping, CSV bytes and hashed ids."""
+"""The at-risk table, formula escaping, CSV bytes and hashed ids."""
 
 from __future__ import annotations
 
@@ -13,34 +13,8 @@ from churn_core.export import (
     at_risk_table,
     escape_formulas,
     hash_ids,
-    suggest_action,
     to_csv_bytes,
 )
-
-
-@pytest.mark.parametrize(
-    ("reason", "expected"),
-    [
-        ("Complain is 1, high vs typical 0 (raises risk)", "complaint"),
-        ("Days since last order is 45, high vs typical 3 (raises risk)", "Win-back"),
-        ("CashbackAmount is 90, low vs typical 160 (raises risk)", "coupon"),
-        ("Tenure is 0, low vs typical 9 (raises risk)", "Onboarding"),
-        ("WarehouseToHome is 40, high vs typical 14 (raises risk)", "delivery"),
-        ("SatisfactionScore is 1 (raises risk)", "Service recovery"),
-        ("OrderCount is 1, low vs typical 3 (raises risk)", "Re-engagement"),
-        ("投诉 is 1 (raises risk)", "complaint"),
-    ],
-)
-def test_suggest_action_keywords(reason, expected):
-    assert expected in suggest_action([reason], "", "high")
-
-
-def test_lowering_reasons_are_ignored_and_defaults():
-    reasons = ["Complain is 0 (lowers risk)", "Tenure is 1, low vs typical 9 (raises risk)"]
-    assert suggest_action(reasons, "", "high").startswith("Onboarding")
-    assert "Win-back" in suggest_action([], "High DaySinceLastOrder, low OrderCount", "medium")
-    assert suggest_action(["nothing known"], "", "high") == "Personal call from the retention team"
-    assert suggest_action(["Complain is 1 (raises risk)"], "", "low").startswith("No action")
 
 
 def test_at_risk_table_sorted_and_filtered():
