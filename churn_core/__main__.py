@@ -206,7 +206,8 @@ def cmd_build(args: argparse.Namespace) -> int:
                                  lead_days=args.lead, cutoffs=_cutoffs(args.cutoffs))
     engine = EngineSettings(memory_limit=args.memory_limit, threads=args.threads)
     result = build_tables(args.events, mapping, definition, out_dir=args.out, engine=engine,
-                          drop_duplicates=not args.keep_duplicates, progress=_progress)
+                          drop_duplicates=not args.keep_duplicates,
+                          value_features=args.value_features, progress=_progress)
     for p in result.problems:
         if p.severity != "info":
             log.warning("%s %s", p.code, p.message)
@@ -344,6 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-duplicates", action="store_true",
                    help="count lines identical in every mapped column as separate events "
                    "(default: leave them out, with a count; also faster on large logs)")
+    p.add_argument("--value-features", action="store_true",
+                   help="add BG/NBD's probability alive and expected orders in the churn window "
+                   "and the expected spend in it (fitted at each cutoff) to both tables")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("clv", help="customer value from an order/event log (BG/NBD, Gamma-Gamma)")

@@ -58,22 +58,9 @@ class BgNbdParams:
         return asdict(self)
 
 
-def _terms(log_params: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-customer log-likelihood pieces A1, A2, A3 (A3 = -inf when x == 0)."""
-    r, alpha, a, b = np.exp(log_params)
-    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    a2 = betaln(a, b + x) - betaln(a, b) - (r + x) * np.log(alpha + T)
-    rep = x > 0
-    a3 = np.full_like(a2, -np.inf)
-    xr = x[rep]
-    a3[rep] = (betaln(a + 1, b + xr - 1) - betaln(a, b)
-               - (r + xr) * np.log(alpha + tx[rep]))
-    return a1, a2, a3
-
-
 def negative_log_likelihood(log_params: np.ndarray, x: np.ndarray, tx: np.ndarray,
-                            T: np.ndarray, weights: np.ndarray | None = None
+                            T: np.ndarray, weights: np.ndarray | None = None,
+                            groups: tuple[np.ndarray, np.ndarray] | None = None
                             ) -> tuple[float, np.ndarray]:
     """Negative log-likelihood and its gradient in ``log(r, alpha, a, b)``.
 
@@ -85,33 +72,51 @@ def negative_log_likelihood(log_params: np.ndarray, x: np.ndarray, tx: np.ndarra
         Frequency, recency and age of each customer (or distinct triple).
     weights : array, optional
         How many customers share each triple (default 1).
+    groups : (distinct x, inverse), optional
+        ``np.unique(x, return_inverse=True)``, computed once by the fit: the
+        gamma and beta functions depend on ``x`` only, so they are evaluated
+        once per distinct frequency.
 
     Returns
     -------
     value : float
     gradient : numpy.ndarray of 4 floats
+
+    Notes
+    -----
+    Per customer, ``L = exp(A1) * (exp(A2) + [x > 0] exp(A3))`` with
+    ``A1 = ln G(r+x) - ln G(r) + r ln alpha``,
+    ``A2 = ln B(a, b+x) - ln B(a, b) - (r+x) ln(alpha+T)`` (still alive) and
+    ``A3 = ln B(a+1, b+x-1) - ln B(a, b) - (r+x) ln(alpha+t_x)`` (dropped out
+    after the last purchase); Fader, Hardie and Lee (2005), equation (6).
     """
     r, alpha, a, b = np.exp(log_params)
     w = np.ones_like(x) if weights is None else weights
-    a1, a2, a3 = _terms(log_params, x, tx, T)
+    ux, inv = groups if groups is not None else np.unique(x, return_inverse=True)
+    rep_u = ux > 0
+    ux1 = np.where(rep_u, ux - 1, 0.0)        # keeps the x = 0 terms finite; masked below
+    bab = betaln(a, b)
+    a1 = (gammaln(r + ux) - gammaln(r))[inv] + r * np.log(alpha)
+    log_t = np.log(alpha + T)
+    log_tx = np.log(alpha + tx)
+    a2 = (betaln(a, b + ux) - bab)[inv] - (r + x) * log_t
+    a3 = np.where(rep_u, betaln(a + 1, b + ux1) - bab, -np.inf)[inv] - (r + x) * log_tx
     lse = np.logaddexp(a2, a3)
-    ll = a1 + lse
     p2 = np.exp(a2 - lse)          # share of the likelihood from "still alive"
     p3 = 1.0 - p2
-    rep = x > 0
-    x1 = np.where(rep, x - 1, 0.0)  # keeps digamma finite where A3 is absent
-    d_r = (digamma(r + x) - digamma(r) + np.log(alpha)
-           - p2 * np.log(alpha + T) - p3 * np.log(alpha + tx))
+    d_r = ((digamma(r + ux) - digamma(r))[inv] + np.log(alpha)
+           - p2 * log_t - p3 * log_tx)
     d_alpha = r / alpha - (r + x) * (p2 / (alpha + T) + p3 / (alpha + tx))
-    dab = digamma(a + b + x)
+    dab = digamma(a + b + ux)
     base_a = digamma(a + b) - digamma(a)
     base_b = digamma(a + b) - digamma(b)
-    d_a = p2 * (digamma(a) - dab + base_a) + p3 * (digamma(a + 1) - dab + base_a)
-    d_b = (p2 * (digamma(b + x) - dab + base_b)
-           + p3 * np.where(rep, digamma(b + x1) - dab + base_b, 0.0))
+    d_a = (p2 * (digamma(a) - dab + base_a)[inv]
+           + p3 * (digamma(a + 1) - dab + base_a)[inv])
+    d_b = (p2 * (digamma(b + ux) - dab + base_b)[inv]
+           + p3 * np.where(rep_u, digamma(b + ux1) - dab + base_b, 0.0)[inv])
     grad = np.array([np.dot(w, d_r) * r, np.dot(w, d_alpha) * alpha,
                      np.dot(w, d_a) * a, np.dot(w, d_b) * b])
-    return -float(np.dot(w, ll)), -grad
+    return -float(np.dot(w, a1 + lse)), -grad
 
 
 def fit_bgnbd(summary: pd.DataFrame, *, time_unit: str = "week",
@@ -143,7 +148,8 @@ def fit_bgnbd(summary: pd.DataFrame, *, time_unit: str = "week",
     # alpha is a time scale: start it at the customers' mean age so days and weeks both work
     start = np.log(np.array(initial) * np.array([1.0, max(float(np.average(T, weights=w)), 1e-3)
                                                   / 10, 1.0, 1.0]))
-    res = minimize(negative_log_likelihood, start, args=(x, tx, T, w), jac=True,
+    groups = np.unique(x, return_inverse=True)
+    res = minimize(negative_log_likelihood, start, args=(x, tx, T, w, groups), jac=True,
                    method="L-BFGS-B", bounds=[(-20, 20)] * 4,
                    options={"maxiter": 2000, "gtol": 1e-9, "ftol": 1e-15})
     if not np.isfinite(res.fun) or (not res.success and "ABNORMAL" not in str(res.message)):

@@ -2,7 +2,8 @@
 
 The staged table ``daily`` already holds one row per customer and day with
 the day's orders and purchase money, so the summary is one grouped query:
-purchase days are days with at least one order.
+purchase days are days with at least one order. :func:`value_from_log` is the
+front door of the ``clv`` command.
 """
 
 from __future__ import annotations
@@ -20,41 +21,19 @@ from churn_core.events.mapping import EventMapping, propose_mapping
 from churn_core.events.staging import EngineSettings, PreparedLog, prepare_log
 from churn_core.problems import ChurnDataError, Problem
 from churn_core.value.clv import ValueModels, customer_value_table, fit_value_models
-from churn_core.value.rfm import rfm_from_days, unit_days
+from churn_core.value.rfm import unit_days
 
 Progress = Callable[[float, str], None] | None
 
 logger = logging.getLogger(__name__)
 
 
-def purchase_days(log: PreparedLog, *, until: Any = None) -> pd.DataFrame:
-    """Return ``customer_id, day, money`` for every customer and day with an order.
-
-    Parameters
-    ----------
-    log : PreparedLog
-        A staged event log.
-    until : date-like, optional
-        Leave out later days (keeps the frame small when a holdout is not needed).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``money`` is the day's purchase spend, NaN when the log has none.
-    """
-    money = "revenue" if log.has_money else "NULL::DOUBLE"
-    where = "" if until is None else f"AND day <= DATE '{pd.Timestamp(until).date()}'"
-    frame = log.con.execute(f"""
-        SELECT customers.cid AS customer_id, CAST(day AS TIMESTAMP) AS day, {money} AS money
-        FROM daily JOIN customers USING (cust)
-        WHERE n_orders > 0 {where}""").df()
-    frame["day"] = pd.to_datetime(frame["day"])
-    return frame
-
-
 def summary_from_log(log: PreparedLog, *, calibration_end: Any, time_unit: str = "week",
                      holdout_end: Any = None) -> pd.DataFrame:
-    """RFM summary (:func:`churn_core.value.rfm.rfm_from_days`) of a staged event log.
+    """RFM summary (as :func:`churn_core.value.rfm.rfm_from_days`) of a staged event log.
+
+    One grouped DuckDB query over ``daily`` (no per-line data leaves DuckDB),
+    so a summary per cutoff stays cheap on large logs.
 
     Parameters
     ----------
@@ -63,17 +42,61 @@ def summary_from_log(log: PreparedLog, *, calibration_end: Any, time_unit: str =
         Last day of the calibration period (included).
     time_unit : {"day", "week"}
     holdout_end : date-like, optional
-        Also count purchases up to this day (``frequency_holdout``).
+        Also count purchase days up to this day (``frequency_holdout``).
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by the customer id as text.
+        Indexed by the customer id as text, sorted.
+
+    Raises
+    ------
+    ChurnDataError
+        ``VALUE_NO_CALIBRATION_DATA`` when nobody bought by ``calibration_end``;
+        ``VALUE_BAD_HOLDOUT`` when ``holdout_end`` is not after it.
     """
-    unit_days(time_unit)
-    days = purchase_days(log, until=holdout_end if holdout_end is not None else calibration_end)
-    return rfm_from_days(days, calibration_end=calibration_end, time_unit=time_unit,
-                         holdout_end=holdout_end)
+    unit = unit_days(time_unit)
+    end = pd.Timestamp(calibration_end).date()
+    money = "coalesce(revenue, 0)" if log.has_money else "0.0"
+    holdout = ""
+    if holdout_end is not None:
+        h_end = pd.Timestamp(holdout_end).date()
+        if h_end <= end:
+            raise ChurnDataError([Problem(
+                "VALUE_BAD_HOLDOUT", "error",
+                f"The holdout end {h_end} is not after the calibration end {end}.",
+                values=(str(h_end),), action="choose a later holdout end")])
+        holdout = (f", count(*) FILTER (day > DATE '{end}' AND day <= DATE '{h_end}') "
+                   "AS frequency_holdout")
+    frame = log.con.execute(f"""
+        SELECT customers.cid AS customer_id,
+               CAST(count(*) FILTER (day <= DATE '{end}') - 1 AS DOUBLE) AS frequency,
+               date_diff('day', min(day), max(day) FILTER (day <= DATE '{end}')) / {unit}
+                   AS recency,
+               date_diff('day', min(day), DATE '{end}') / {unit} AS T,
+               CASE WHEN count(*) FILTER (day <= DATE '{end}') > 1
+                    THEN greatest(sum({money}) FILTER (day <= DATE '{end}')
+                                  - arg_min({money}, day), 0)
+                         / (count(*) FILTER (day <= DATE '{end}') - 1)
+                    ELSE 0.0 END AS monetary_value {holdout}
+        FROM daily JOIN customers USING (cust)
+        WHERE n_orders > 0
+        GROUP BY customers.cid
+        HAVING min(day) <= DATE '{end}'
+        ORDER BY customers.cid""").df()
+    if frame.empty:
+        raise ChurnDataError([Problem(
+            "VALUE_NO_CALIBRATION_DATA", "error",
+            f"No purchase on or before the calibration end {end}.",
+            action="choose a later calibration end")])
+    frame["customer_id"] = frame["customer_id"].astype(str)
+    summary = frame.set_index("customer_id")
+    if holdout_end is not None:
+        summary["frequency_holdout"] = summary["frequency_holdout"].astype(float)
+        summary["duration_holdout"] = (h_end - end).days / unit
+    logger.info("RFM summary of %s: %d customers (calibration end %s, in %ss)",
+                log.source_name, len(summary), end, time_unit)
+    return summary
 
 
 @dataclass(frozen=True)

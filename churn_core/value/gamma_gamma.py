@@ -64,16 +64,28 @@ def _repeat_buyers(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def negative_log_likelihood(log_params: np.ndarray, x: np.ndarray, m: np.ndarray,
-                            weights: np.ndarray | None = None) -> tuple[float, np.ndarray]:
-    """Negative log-likelihood of the mean spends and its gradient in ``log(p, q, gamma)``."""
+                            weights: np.ndarray | None = None,
+                            groups: tuple[np.ndarray, np.ndarray] | None = None
+                            ) -> tuple[float, np.ndarray]:
+    """Negative log-likelihood of the mean spends and its gradient in ``log(p, q, gamma)``.
+
+    Per repeat buyer with ``x`` repeat purchases of mean ``m``:
+    ``ln G(px+q) - ln G(px) - ln G(q) + q ln gamma + (px-1) ln m + px ln x
+    - (px+q) ln(x m + gamma)``. ``groups`` (``np.unique(x, return_inverse=True)``)
+    lets the gamma functions run once per distinct ``x``.
+    """
     p, q, g = np.exp(log_params)
     w = np.ones_like(x) if weights is None else weights
+    ux, inv = groups if groups is not None else np.unique(x, return_inverse=True)
+    pu = p * ux
     px = p * x
+    log_x, log_m = np.log(x), np.log(m)
     log_xm_g = np.log(x * m + g)
-    ll = (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(g)
-          + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * log_xm_g)
-    d_p = x * (digamma(px + q) - digamma(px) + np.log(m) + np.log(x) - log_xm_g)
-    d_q = digamma(px + q) - digamma(q) + np.log(g) - log_xm_g
+    ll = ((gammaln(pu + q) - gammaln(pu))[inv] - gammaln(q) + q * np.log(g)
+          + (px - 1) * log_m + px * log_x - (px + q) * log_xm_g)
+    psi_sum = digamma(pu + q)
+    d_p = x * ((psi_sum - digamma(pu))[inv] + log_m + log_x - log_xm_g)
+    d_q = (psi_sum - digamma(q))[inv] + np.log(g) - log_xm_g
     d_g = q / g - (px + q) / (x * m + g)
     grad = np.array([np.dot(w, d_p) * p, np.dot(w, d_q) * q, np.dot(w, d_g) * g])
     return -float(np.dot(w, ll)), -grad
@@ -110,7 +122,8 @@ def fit_gamma_gamma(summary: pd.DataFrame, *,
             action="map an amount column, or use a constant value per customer")])
     x, m, w = compress(buyers, ("frequency", "monetary_value"))
     start = np.log(np.array(initial) * np.array([1.0, 1.0, float(np.average(m, weights=w))]))
-    res = minimize(negative_log_likelihood, start, args=(x, m, w), jac=True,
+    groups = np.unique(x, return_inverse=True)
+    res = minimize(negative_log_likelihood, start, args=(x, m, w, groups), jac=True,
                    method="L-BFGS-B", bounds=[(-20, 20)] * 3,
                    options={"maxiter": 2000, "gtol": 1e-9, "ftol": 1e-15})
     if not np.isfinite(res.fun) or (not res.success and "ABNORMAL" not in str(res.message)):
