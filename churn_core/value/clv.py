@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from churn_core.problems import ChurnDataError
+from churn_core.problems import ChurnDataError, Problem, example_rows, example_values
 from churn_core.value.bgnbd import (
     BgNbdParams,
     expected_purchases,
@@ -168,3 +168,53 @@ def alive_disagreement(p_alive: Any, churn_probability: Any, *, gap: float = 0.5
     a = np.asarray(p_alive, dtype=float)
     c = np.asarray(churn_probability, dtype=float)
     return np.abs((1.0 - a) - c) >= gap
+
+
+def value_column(frame: pd.DataFrame, column: str, *, missing: float | None = None
+                 ) -> np.ndarray:
+    """Per-customer value from a column the user picks (spend, order value, margin).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The customer table.
+    column : str
+        The value column; text numbers (``"1,299"``) are read by ``pd.to_numeric``
+        after the table reader's conversions.
+    missing : float, optional
+        Value given to customers whose cell is empty; None: empty cells are an error.
+
+    Returns
+    -------
+    numpy.ndarray of float
+
+    Raises
+    ------
+    ChurnDataError
+        ``VALUE_MISSING_COLUMN``; ``VALUE_BAD_COLUMN`` for text, negative or
+        infinite values, or empty cells without ``missing`` (rows and values named).
+    """
+    if column not in frame.columns:
+        raise ChurnDataError([Problem(
+            "VALUE_MISSING_COLUMN", "error", f"Column {column!r} is not in the table.",
+            column=column, values=tuple(map(str, list(frame.columns)[:5])),
+            action="pick an existing column or use a constant value")])
+    raw = frame[column]
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    empty = raw.isna().to_numpy()
+    checks = [(~empty & np.isnan(values), "are not numbers"),
+              (np.isinf(values) | (values < 0), "are negative or infinite")]
+    if missing is None:
+        checks.append((empty, "are empty"))
+    problems = []
+    for bad, why in checks:
+        if bad.any():
+            rows, count = example_rows(bad)
+            problems.append(Problem(
+                "VALUE_BAD_COLUMN", "error", f"{count:,} values of {column!r} {why}.",
+                column=column, rows=rows, count=count,
+                values=example_values(raw.to_numpy()[bad]),
+                action="fix them, give empty cells a value, or use a constant value"))
+    if problems:
+        raise ChurnDataError(problems)
+    return np.where(empty, float(missing or 0.0), values)

@@ -33,6 +33,7 @@ from churn_core.value import (
     probability_alive,
     rfm_summary,
     value_at_risk,
+    value_column,
 )
 from churn_core.value.bgnbd import simulate_bgnbd
 from churn_core.value.clv import alive_disagreement
@@ -209,3 +210,17 @@ def test_same_day_orders_are_one_purchase_and_unreadable_dates_are_left_out():
                     calibration_end="2024-01-15", time_unit="day")
     assert s.loc["a"].tolist() == [1.0, 7.0, 14.0, 30.0]
     assert s.loc["b"].tolist() == [0.0, 0.0, 10.0, 0.0]
+
+
+def test_value_column_from_a_customer_table():
+    table = pd.DataFrame({"spend": [120.0, None, 30.5], "bad": ["1", "x", "-3"]})
+    assert value_column(table, "spend", missing=0.0).tolist() == [120.0, 0.0, 30.5]
+    with pytest.raises(ChurnDataError) as e:
+        value_column(table, "spend")
+    assert e.value.problems[0].code == "VALUE_BAD_COLUMN" and e.value.problems[0].rows == (2,)
+    with pytest.raises(ChurnDataError) as e:
+        value_column(table, "bad")
+    assert [p.rows for p in e.value.problems] == [(2,), (3,)]
+    with pytest.raises(ChurnDataError) as e:
+        value_column(table, "margin")
+    assert e.value.problems[0].code == "VALUE_MISSING_COLUMN"
