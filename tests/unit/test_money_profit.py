@@ -231,3 +231,13 @@ def test_figures_have_titles_and_units():
     tornado = tornado_figure(sensitivity_table(y, s, 200.0, campaign), currency="EUR")
     assert tornado.layout.xaxis.title.text == "best expected profit (EUR)"
     assert len(tornado.data) == 2 and len(tornado.data[0].y) == 4
+
+
+def test_band_scales_to_the_population():
+    y, s = _scored(1000, 11, skill=0.5)
+    base = profit_band(y, s, 200.0, Campaign(), resamples=200, seed=3)
+    pop = profit_band(y, s, 200.0, Campaign(), population=10_000, resamples=200, seed=3)
+    for key in ("best_profit", "best_profit_low", "best_profit_high", "at_optimum_low"):
+        assert getattr(pop, key) == pytest.approx(10 * getattr(base, key))
+    assert pop.best_share_low == pytest.approx(base.best_share_low)
+    assert np.allclose(pop.table["high"], 10 * base.table["high"])
