@@ -29,6 +29,7 @@ from churn_core.value.clv import (
     customer_value_table,
     fit_value_models,
     value_at_risk,
+    value_at_risk_covered,
     value_column,
 )
 from churn_core.value.gamma_gamma import (
@@ -42,4 +43,4 @@ __all__ = ["TIME_UNITS", "VALUE_COLUMNS", "BgNbdParams", "GammaGammaParams", "Va
            "alive_disagreement", "customer_value_table", "expected_average_spend",
            "expected_purchases", "expected_purchases_new", "fit_bgnbd", "fit_gamma_gamma",
            "fit_value_models", "probability_alive", "rfm_from_days", "rfm_summary",
-           "value_at_risk", "value_column"]
+           "value_at_risk", "value_at_risk_covered", "value_column"]

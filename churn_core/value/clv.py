@@ -218,3 +218,16 @@ def value_column(frame: pd.DataFrame, column: str, *, missing: float | None = No
     if problems:
         raise ChurnDataError(problems)
     return np.where(empty, float(missing or 0.0), values)
+
+
+def value_at_risk_covered(at_risk: Any, top_n: int) -> float:
+    """Share of all value at risk held by the ``top_n`` customers with the most of it.
+
+    NaN entries count as 0; returns 0.0 when there is no value at risk at all.
+    """
+    v = np.nan_to_num(np.asarray(at_risk, dtype=float), nan=0.0)
+    total = v.sum()
+    if total <= 0 or top_n <= 0:
+        return 0.0
+    top = np.partition(v, v.size - min(top_n, v.size))[v.size - min(top_n, v.size):]
+    return float(top.sum() / total)

@@ -33,6 +33,7 @@ from churn_core.value import (
     probability_alive,
     rfm_summary,
     value_at_risk,
+    value_at_risk_covered,
     value_column,
 )
 from churn_core.value.bgnbd import simulate_bgnbd
@@ -224,3 +225,11 @@ def test_value_column_from_a_customer_table():
     with pytest.raises(ChurnDataError) as e:
         value_column(table, "margin")
     assert e.value.problems[0].code == "VALUE_MISSING_COLUMN"
+
+
+def test_share_of_value_at_risk_covered_by_the_top():
+    var = [10.0, 50.0, np.nan, 40.0]
+    assert value_at_risk_covered(var, 1) == pytest.approx(0.5)
+    assert value_at_risk_covered(var, 2) == pytest.approx(0.9)
+    assert value_at_risk_covered(var, 10) == pytest.approx(1.0)
+    assert value_at_risk_covered([0.0, 0.0], 1) == 0.0
