@@ -9,6 +9,7 @@ never a traceback. Progress goes to stderr as log lines.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import re
 import sys
@@ -233,8 +234,6 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_clv(args: argparse.Namespace) -> int:
     """Fit BG/NBD and Gamma-Gamma on an event log; print the parameters, write the table."""
-    import json
-
     from churn_core.value.events import value_from_log
 
     read = ReadOptions(encoding=args.encoding, delimiter=args.delimiter, sheet=args.sheet)
