@@ -1,4 +1,4 @@
-"""Command line: ``python -m churn_core check|train|score|build|simulate``.
+"""Command line: ``python -m churn_core check|train|score|build|simulate|clv``.
 
 This is the only module that writes to stdout; the library logs.
 
@@ -9,6 +9,7 @@ never a traceback. Progress goes to stderr as log lines.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import re
 import sys
@@ -245,7 +246,8 @@ def cmd_build(args: argparse.Namespace) -> int:
                                  lead_days=args.lead, cutoffs=_cutoffs(args.cutoffs))
     engine = EngineSettings(memory_limit=args.memory_limit, threads=args.threads)
     result = build_tables(args.events, mapping, definition, out_dir=args.out, engine=engine,
-                          drop_duplicates=not args.keep_duplicates, progress=_progress)
+                          drop_duplicates=not args.keep_duplicates,
+                          value_features=args.value_features, progress=_progress)
     for p in result.problems:
         if p.severity != "info":
             log.warning("%s %s", p.code, p.message)
@@ -266,6 +268,31 @@ def cmd_build(args: argparse.Namespace) -> int:
               f"{train[-1]} ({len(train)}), whose churn windows end by the test cutoff")
     print(f"training rows: {len(result.training):,}; customers to score: "
           f"{len(result.scoring):,}; written to {args.out}")
+    return 0
+
+
+def cmd_clv(args: argparse.Namespace) -> int:
+    """Fit BG/NBD and Gamma-Gamma on an event log; print the parameters, write the table."""
+    from churn_core.value.events import value_from_log
+
+    read = ReadOptions(encoding=args.encoding, delimiter=args.delimiter, sheet=args.sheet)
+    mapping = propose_mapping(args.events, overrides=args.mapping, read=read)
+    result = value_from_log(args.events, calibration_end=args.calibration_end,
+                            time_unit=args.time_unit, horizon_days=args.horizon,
+                            mapping=mapping, drop_duplicates=not args.keep_duplicates,
+                            progress=_progress)
+    for p in result.problems:
+        if p.severity != "info":
+            log.warning("%s %s", p.code, p.message)
+    if result.models.gamma_gamma is None:
+        log.warning("no spend model: %s", result.models.gamma_gamma_note)
+    text = json.dumps(result.to_dict(), indent=2)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(text + "\n", encoding="utf-8")
+    if args.out:
+        Path(args.out).write_bytes(to_csv_bytes(result.table))
+        log.info("per-customer values (%d customers) written to %s", len(result.table), args.out)
     return 0
 
 
@@ -364,7 +391,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-duplicates", action="store_true",
                    help="count lines identical in every mapped column as separate events "
                    "(default: leave them out, with a count; also faster on large logs)")
+    p.add_argument("--value-features", action="store_true",
+                   help="add BG/NBD's probability alive and expected orders in the churn window "
+                   "and the expected spend in it (fitted at each cutoff) to both tables")
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("clv", help="customer value from an order/event log (BG/NBD, Gamma-Gamma)")
+    p.add_argument("events", help="event log, read like build's")
+    p.add_argument("--calibration-end", required=True, metavar="DATE",
+                   help="last day the models learn from (YYYY-MM-DD)")
+    p.add_argument("--time-unit", choices=["day", "week"], default="week")
+    p.add_argument("--horizon", type=float, default=90.0,
+                   help="days ahead for expected purchases and value (default 90)")
+    p.add_argument("--json", help="also write the fitted parameters to this JSON file")
+    p.add_argument("--out", help="CSV of the per-customer values to write")
+    p.add_argument("--mapping", default=None, help="column roles: col=role,col=role")
+    p.add_argument("--keep-duplicates", action="store_true",
+                   help="count identical lines as separate orders")
+    _add_read_args(p)
+    p.set_defaults(func=cmd_clv)
     return parser
 
 

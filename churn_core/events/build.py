@@ -21,6 +21,7 @@ from churn_core.events.labels import (
 )
 from churn_core.events.mapping import EventMapping
 from churn_core.events.staging import EngineSettings, PreparedLog, Progress
+from churn_core.events.value_features import VALUE_FEATURE_LABELS, add_value_columns
 from churn_core.problems import ChurnDataError, Problem
 
 logger = logging.getLogger(__name__)
@@ -76,7 +77,7 @@ def _write(out_dir: Path, training: pd.DataFrame, scoring: pd.DataFrame, summary
 def build_tables(source: str | Path | PreparedLog, mapping: EventMapping | None = None,
                  definition: ChurnDefinition | None = None, *, out_dir: str | Path | None = None,
                  engine: EngineSettings | None = None, drop_duplicates: bool = True,
-                 progress: Progress = None) -> BuildResult:
+                 value_features: bool = False, progress: Progress = None) -> BuildResult:
     """Turn an event log into a labelled training table and a scoring table.
 
     Parameters
@@ -93,6 +94,10 @@ def build_tables(source: str | Path | PreparedLog, mapping: EventMapping | None 
         DuckDB memory limit, threads, spill directory.
     drop_duplicates : bool
         Drop exact duplicate lines (reported with a count).
+    value_features : bool, default False
+        Add BG/NBD's probability alive and expected orders in the churn window,
+        and the expected spend in it, fitted at each cutoff on data up to it
+        (:mod:`churn_core.events.value_features`), to both tables.
     progress : callable(fraction, message), optional
 
     Returns
@@ -139,11 +144,20 @@ def build_tables(source: str | Path | PreparedLog, mapping: EventMapping | None 
     if progress:
         progress(0.9, f"features for scoring at {log.last_day}")
     scoring = _fetch(log, features_sql(log, log.last_day, definition, with_label=False))
+    value_problems: list[Problem] = []
+    if value_features:
+        if progress:
+            progress(0.93, "value models (BG/NBD, Gamma-Gamma) at each cutoff")
+        training, value_problems = add_value_columns(log, training, definition)
+        scoring, more = add_value_columns(log, scoring, definition)
+        value_problems += more
     summary = _summary(log, definition, plan, known, training, scoring)
     summary["seconds"] = round(time.perf_counter() - started, 2)
     labels = feature_labels(log)
+    labels |= {k: v for k, v in VALUE_FEATURE_LABELS.items() if k in training}
     summary["feature_labels"] = labels
-    problems = list(log.problems) + list(plan.problems) + _label_problems(training)
+    problems = (list(log.problems) + list(plan.problems) + _label_problems(training)
+                + value_problems)
     if out_dir is not None:
         _write(Path(out_dir), training, scoring, summary)
     if progress:
