@@ -1,4 +1,4 @@
-"""Command line: ``python -m churn_core check|train|score|build|simulate``.
+"""Command line: ``python -m churn_core check|train|score|build|simulate|campaign``.
 
 This is the only module that writes to stdout; the library logs.
 
@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from churn_core.bundle import load_bundle, save_bundle
+from churn_core.campaigns.cli import add_campaign_parsers
 from churn_core.events.build import build_tables
 from churn_core.events.cutoffs import FREQUENCIES
 from churn_core.events.labels import ChurnDefinition
@@ -318,6 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="count lines identical in every mapped column as separate events "
                    "(default: leave them out, with a count; also faster on large logs)")
     p.set_defaults(func=cmd_build)
+    add_campaign_parsers(sub, add_read_args=_add_read_args, read_options=_read_options,
+                         print_problems=_print_problems, progress=_progress)
     return parser
 
 

@@ -39,7 +39,8 @@ def wilson_interval(x: np.ndarray | float, n: np.ndarray | float, *, z: float = 
     p = x / safe
     denom = 1 + z * z / safe
     centre = (p + z * z / (2 * safe)) / denom
-    half = z * np.sqrt(p * (1 - p) / safe + z * z / (4 * safe * safe)) / denom
+    with np.errstate(invalid="ignore"):  # x > n only where n == 0, masked below
+        half = z * np.sqrt(p * (1 - p) / safe + z * z / (4 * safe * safe)) / denom
     low = np.where(n > 0, np.clip(centre - half, 0.0, 1.0), 0.0)
     high = np.where(n > 0, np.clip(centre + half, 0.0, 1.0), 1.0)
     return low, high
