@@ -64,6 +64,12 @@ class StateKeys:
     EVENTS_SUMMARY = "events_summary"      # (definition, cutoff_summary table)
     EVENTS_BUILD = "events_build"          # events.BuildResult
     EVENTS_PROBLEMS = "events_problems"
+    # campaigns
+    CAMPAIGN_STORE = "campaign_store"      # store file path; None = store.default_store_path()
+    CAMPAIGN_STARTED = "campaign_started"  # campaigns.CampaignPlan of the last start, or None
+    CAMPAIGN_PROBLEMS = "campaign_problems"  # problems of the last failed start
+    OUTCOME_RESULT = "outcome_result"      # campaigns.OutcomeUpload of the last upload
+    OUTCOME_PROBLEMS = "outcome_problems"  # problems of the last failed upload
     # widget keys
     W_UPLOAD = "w_upload"
     W_THRESHOLD = "w_threshold"
@@ -80,6 +86,10 @@ class StateKeys:
     W_BUNDLE_UPLOAD = "w_bundle_upload"
     W_SCORE_UPLOAD = "w_score_upload"
     W_EVENTS_UPLOAD = "w_events_upload"
+    W_CAMPAIGN_NAME = "w_campaign_name"
+    W_CAMPAIGN_HOLDOUT = "w_campaign_holdout"
+    W_CAMPAIGN_PICK = "w_campaign_pick"
+    W_OUTCOME_UPLOAD = "w_outcome_upload"
 
 
 DEFAULTS: dict[str, Any] = {
@@ -96,6 +106,9 @@ DEFAULTS: dict[str, Any] = {
     StateKeys.SCORE_PROBLEMS: None, StateKeys.EVENTS_PATH: None, StateKeys.EVENTS_ID: None,
     StateKeys.EVENTS_MAPPING: None, StateKeys.EVENTS_LOG: None, StateKeys.EVENTS_SUMMARY: None,
     StateKeys.EVENTS_BUILD: None, StateKeys.EVENTS_PROBLEMS: None,
+    StateKeys.CAMPAIGN_STORE: None, StateKeys.CAMPAIGN_STARTED: None,
+    StateKeys.CAMPAIGN_PROBLEMS: None, StateKeys.OUTCOME_RESULT: None,
+    StateKeys.OUTCOME_PROBLEMS: None,
 }
 
 # Everything computed from the current table: dropped when the table or its schema changes.
