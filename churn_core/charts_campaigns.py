@@ -89,3 +89,23 @@ def qini_curve(qini: pd.DataFrame) -> go.Figure:
     fig.add_scatter(x=x, y=np.r_[0.0, qini["random"].to_numpy()], mode="lines",
                     line={"color": NEUTRAL, "dash": "dash"}, name="random order")
     return fig
+
+
+def ranking_profit(curve: pd.DataFrame) -> go.Figure:
+    """Profit of contacting the top share of a campaign's members, ranked by risk or by uplift.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        :attr:`churn_core.campaigns.uplift.UpliftComparison.curve`.
+    """
+    x = np.r_[0.0, curve["share"].to_numpy()]
+    fig = _fig("Profit by ranking, on the finished campaign's outcomes",
+               "share of the list contacted", "profit", xaxis_tickformat=".0%")
+    fig.add_scatter(x=x, y=np.r_[0.0, curve["profit_by_risk"].to_numpy()], mode="lines+markers",
+                    name="ranked by risk", line={"color": CHURNED})
+    fig.add_scatter(x=x, y=np.r_[0.0, curve["profit_by_uplift"].to_numpy()],
+                    mode="lines+markers", name="ranked by expected uplift",
+                    line={"color": RETAINED})
+    fig.add_hline(y=0, line_color=NEUTRAL, line_width=1)
+    return fig

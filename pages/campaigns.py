@@ -106,3 +106,12 @@ st.download_button("Download the report (JSON)", key="download_campaign_report",
                    data=json.dumps(s, indent=2, ensure_ascii=False).encode("utf-8"),
                    file_name=f"campaign_report_{cw.slug(name)}.json", mime="application/json",
                    on_click="ignore", icon=":material/download:")
+
+# -- learn for the next campaign ------------------------------------------------------------
+st.subheader("Next campaign: rank by expected uplift")
+st.caption("The riskiest customers are not always the ones an offer saves. Two XGBoost models "
+           "(contacted, control) learn from this campaign who the offer changes.")
+if analysis is None:
+    st.info("Train a model on the table the campaign came from to learn from it.")
+else:
+    cw.uplift_section(name, analysis, float(get(K.THRESHOLD)))

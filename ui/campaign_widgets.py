@@ -170,3 +170,51 @@ def show_outcome_result() -> None:
     })
     show_problems([p for p in done.problems if p.severity != "info"],
                   title="Outcome file", key="outcome_upload_problems")
+
+
+def uplift_section(name: str, analysis: Any, threshold: float) -> None:
+    """Offer to learn uplift from campaign ``name`` and compare the two rankings' profit.
+
+    Features come from the current model's table; the ranked download is the whole
+    current customer list with an ``expected_uplift`` column, highest first.
+    """
+    from churn_core import charts_campaigns
+    from churn_core.campaigns.uplift import learn_from_campaign, rank_by_uplift
+
+    model_key = get(K.MODEL_KEY)
+    if st.button("Learn uplift from this campaign", key="learn_uplift",
+                 icon=":material/school:"):
+        try:
+            result = learn_from_campaign(name, analysis.X, analysis.dataset.ids,
+                                         store=store_path())
+        except ChurnDataError as exc:
+            put(K.UPLIFT, None)
+            put(K.UPLIFT_PROBLEMS, list(exc.problems))
+        else:
+            put(K.UPLIFT, (name, model_key, result))
+            put(K.UPLIFT_PROBLEMS, None)
+    show_problems(get(K.UPLIFT_PROBLEMS), title="Uplift cannot be learned",
+                  key="uplift_problems")
+    stored = get(K.UPLIFT)
+    if stored is None or stored[0] != name or stored[1] != model_key:
+        return
+    result = stored[2]
+    risk, uplift = result.best("risk"), result.best("uplift")
+    metric_row({
+        "Best profit, ranked by risk": f"{risk['profit_by_risk']:,.0f} "
+                                       f"(top {risk['share']:.0%})",
+        "Best profit, ranked by uplift": f"{uplift['profit_by_uplift']:,.0f} "
+                                         f"(top {uplift['share']:.0%})",
+        "Members learned from": f"{result.n_members:,}",
+    })
+    show_problems(result.problems, title="Uplift", key="uplift_result_problems")
+    st.plotly_chart(charts_campaigns.ranking_profit(result.curve), width="stretch",
+                    key="chart_ranking_profit")
+    st.caption("Each member's uplift comes from models that never saw that member "
+               "(5-fold cross-fitting); both curves count what actually happened in the "
+               "campaign, at its value and costs.")
+    download_csv("Download the customer list ranked by expected uplift",
+                 lambda: to_csv_bytes(rank_by_uplift(
+                     pipeline.export_table(analysis, threshold, at_risk_only=False),
+                     result.model, analysis.X, analysis.dataset.ids)),
+                 file_name="customers_by_expected_uplift.csv", key="download_uplift_list")

@@ -70,6 +70,8 @@ class StateKeys:
     CAMPAIGN_PROBLEMS = "campaign_problems"  # problems of the last failed start
     OUTCOME_RESULT = "outcome_result"      # campaigns.OutcomeUpload of the last upload
     OUTCOME_PROBLEMS = "outcome_problems"  # problems of the last failed upload
+    UPLIFT = "uplift"                      # (campaign name, model key, UpliftComparison)
+    UPLIFT_PROBLEMS = "uplift_problems"    # problems of the last failed uplift learning
     # widget keys
     W_UPLOAD = "w_upload"
     W_THRESHOLD = "w_threshold"
@@ -108,7 +110,7 @@ DEFAULTS: dict[str, Any] = {
     StateKeys.EVENTS_BUILD: None, StateKeys.EVENTS_PROBLEMS: None,
     StateKeys.CAMPAIGN_STORE: None, StateKeys.CAMPAIGN_STARTED: None,
     StateKeys.CAMPAIGN_PROBLEMS: None, StateKeys.OUTCOME_RESULT: None,
-    StateKeys.OUTCOME_PROBLEMS: None,
+    StateKeys.OUTCOME_PROBLEMS: None, StateKeys.UPLIFT: None, StateKeys.UPLIFT_PROBLEMS: None,
 }
 
 # Everything computed from the current table: dropped when the table or its schema changes.

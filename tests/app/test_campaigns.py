@@ -112,3 +112,26 @@ def test_a_nameless_campaign_is_refused_with_a_message(page, store, sample_check
     codes = table_with(at, "code")["code"].tolist()
     assert codes == ["CAMPAIGN_NAME_MISSING"]
     assert at.session_state[StateKeys.CAMPAIGN_STARTED] is None
+
+
+def test_learn_uplift_for_the_next_campaign(page, store, sample_check, sample_analysis):
+    from ui.campaign_widgets import campaign_inputs
+
+    inputs = campaign_inputs(sample_analysis, 0.2, ECON)
+    plan = start_campaign(inputs.table, name="learn", holdout=0.5, features=inputs.features,
+                          economics=ECON, store=store)
+    truth = pd.DataFrame({"CustomerID": sample_analysis.dataset.ids.to_numpy(),
+                          "y": sample_analysis.dataset.y.to_numpy()})
+    m = plan.members.merge(truth, on="CustomerID")
+    rng = np.random.default_rng(0)
+    saved = (m["group"] == "contact") & (rng.uniform(size=len(m)) < 0.4)
+    upload_outcomes(pd.DataFrame({"CustomerID": m["CustomerID"],
+                                  "churn": np.where(saved, 0, m["y"]).astype(int)}),
+                    name="learn", store=store)
+    at = open_page(page, store, check=sample_check, analysis=sample_analysis)
+    next(b for b in at.button if b.label == "Learn uplift from this campaign").click().run()
+    assert_clean(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert "Best profit, ranked by uplift" in metrics
+    assert metrics["Members learned from"] == f"{len(plan.members):,}"
+    assert any(b.key == "download_uplift_list" for b in at.get("download_button"))
