@@ -1,4 +1,4 @@
-"""The ``campaign`` commands of ``python -m churn_core``: start, outcomes, report, list.
+"""The ``campaign`` commands of ``python -m churn_core``: start, outcomes, report, uplift, list.
 
 Kept apart from ``churn_core/__main__.py``, which passes in its shared helpers
 (problem printing, read options, progress); like it, this module writes to stdout.
@@ -23,9 +23,11 @@ from churn_core.campaigns import (
     start_campaign,
     upload_outcomes,
 )
+from churn_core.campaigns.uplift import learn_from_campaign, rank_by_uplift
 from churn_core.export import to_csv_bytes
+from churn_core.features import transform
 from churn_core.io import read_table
-from churn_core.score import score_frame
+from churn_core.score import align_columns, score_frame
 from churn_core.threshold import Economics
 
 
@@ -147,6 +149,28 @@ def cmd_campaign_list(args: argparse.Namespace, h: _Helpers) -> int:
     return 0
 
 
+def cmd_campaign_uplift(args: argparse.Namespace, h: _Helpers) -> int:
+    """Learn uplift from a finished campaign; write DATA ranked by expected uplift."""
+    bundle = load_bundle(args.bundle)
+    read = read_table(args.data, options=h.read_options(args))
+    result = score_frame(bundle, read.frame, explain_rows="at_risk", progress=h.progress)
+    aligned, _ = align_columns(read.frame, bundle)
+    X, _ = transform(bundle.preprocessor, aligned)
+    ids = result.table.iloc[:, 0].astype(str)
+    learned = learn_from_campaign(args.name, X, ids, store=args.store)
+    h.print_problems(learned.problems, stream=sys.stdout)
+    ranked = rank_by_uplift(result.table, learned.model, X, ids)
+    Path(args.out).write_bytes(to_csv_bytes(ranked))
+    print(f"learned from {learned.n_members:,} members of '{args.name}' (cross-fitted)")
+    print(f"{'contacted':>9} {'saved by risk':>14} {'by uplift':>10} {'profit by risk':>15} "
+          f"{'by uplift':>10}")
+    for r in learned.curve.itertuples(index=False):
+        print(f"{r.share:>9.0%} {r.saved_by_risk:>14,.0f} {r.saved_by_uplift:>10,.0f} "
+              f"{r.profit_by_risk:>15,.0f} {r.profit_by_uplift:>10,.0f}")
+    print(f"{len(ranked):,} customers ranked by expected uplift written to {args.out}")
+    return 0
+
+
 def add_campaign_parsers(sub: Any, *, add_read_args: Callable[[argparse.ArgumentParser], None],
                          read_options: Callable[[argparse.Namespace], Any],
                          print_problems: Callable[..., None],
@@ -187,6 +211,16 @@ def add_campaign_parsers(sub: Any, *, add_read_args: Callable[[argparse.Argument
     p.add_argument("--json", help="also write the report as JSON here")
     p.add_argument("--store", help=store_help)
     p.set_defaults(func=partial(cmd_campaign_report, h=h))
+
+    p = csub.add_parser("uplift", help="learn from a finished campaign who the offer saves; "
+                        "rank DATA by expected uplift")
+    p.add_argument("name")
+    p.add_argument("bundle")
+    p.add_argument("data", help="customer table holding the campaign's members (features)")
+    p.add_argument("--out", required=True, help="CSV of DATA ranked by expected uplift")
+    p.add_argument("--store", help=store_help)
+    add_read_args(p)
+    p.set_defaults(func=partial(cmd_campaign_uplift, h=h))
 
     p = csub.add_parser("list", help="every campaign in the store")
     p.add_argument("--store", help=store_help)

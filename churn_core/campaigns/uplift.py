@@ -213,9 +213,15 @@ def campaign_training_rows(members: pd.DataFrame, ids: pd.Series
     Raises
     ------
     ChurnDataError
-        ``UPLIFT_NO_FEATURES`` when no member is in the feature table.
+        ``UPLIFT_NO_OUTCOMES`` before any outcome is uploaded, ``UPLIFT_NO_FEATURES`` when
+        no member with an outcome is in the feature table.
     """
     known = members[members["churned"].notna()]
+    if known.empty:
+        raise ChurnDataError([Problem(
+            "UPLIFT_NO_OUTCOMES", "error",
+            "No outcomes have been uploaded for this campaign yet; uplift is learned from them.",
+            action="upload the campaign's outcomes first")])
     position = pd.Series(np.arange(len(ids)), index=pd.Index(ids.astype(str)))
     position = position[~position.index.duplicated()]
     found = position.reindex(known["customer_id"].astype(str).to_numpy())
@@ -253,7 +259,8 @@ def learn_from_campaign(name: str, X: pd.DataFrame, ids: pd.Series, *,
     Raises
     ------
     ChurnDataError
-        ``CAMPAIGN_NOT_FOUND``, ``UPLIFT_NO_FEATURES``, ``UPLIFT_TOO_SMALL``.
+        ``CAMPAIGN_NOT_FOUND``, ``UPLIFT_NO_OUTCOMES``, ``UPLIFT_NO_FEATURES``,
+        ``UPLIFT_TOO_SMALL``.
     """
     from churn_core.campaigns import records
 

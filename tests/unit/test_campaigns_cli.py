@@ -127,3 +127,30 @@ def test_runs_as_a_module_with_exit_codes(tmp_path):
 def test_list_of_an_empty_store(tmp_path, capsys):
     assert main(["campaign", "list", "--store", str(tmp_path / "s.db")]) == 0
     assert "no campaigns yet" in capsys.readouterr().out
+
+
+def test_uplift_ranks_the_customers_for_the_next_campaign(bundle_dir, tmp_path, capsys):
+    store = tmp_path / "s.db"
+    rc, out = start(bundle_dir, tmp_path, "learn", store, "--holdout", "0.5")
+    assert rc == 0
+    ranked = tmp_path / "ranked.csv"
+    args = ["campaign", "uplift", "learn", str(bundle_dir), str(SAMPLE), "--out", str(ranked),
+            "--store", str(store)]
+    capsys.readouterr()
+    assert main(args) == 2
+    assert "UPLIFT_NO_OUTCOMES" in capsys.readouterr().err
+    listed = pd.read_csv(out, encoding="utf-8-sig")
+    truth = pd.read_csv(SAMPLE)[["CustomerID", "Churn"]]
+    outcome = listed[["CustomerID", "group"]].merge(truth, on="CustomerID")
+    rng = np.random.default_rng(1)
+    saved = (outcome["group"] == "contact") & (rng.uniform(size=len(outcome)) < 0.3)
+    outcome["Churn"] = np.where(saved, "No", outcome["Churn"])
+    outcome[["CustomerID", "Churn"]].to_csv(tmp_path / "o.csv", index=False)
+    assert main(["campaign", "outcomes", "learn", str(tmp_path / "o.csv"), "--store",
+                 str(store)]) == 0
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "learned from 1,000 members" in text and "by uplift" in text
+    table = pd.read_csv(ranked, encoding="utf-8-sig")
+    assert len(table) == 4000 and table.columns[-1] == "expected_uplift"
+    assert table["expected_uplift"].is_monotonic_decreasing
