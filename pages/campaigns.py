@@ -30,10 +30,7 @@ with st.expander("Start a campaign from the current at-risk list", expanded=Fals
                 "threshold set on the Alerts page.")
         st.page_link("pages/model.py", label="Go to Model", icon=":material/model_training:")
     else:
-        inputs = cw.campaign_inputs(analysis, float(get(K.THRESHOLD)), get(K.ECONOMICS))
-        cw.start_campaign_form(inputs.table, features=inputs.features,
-                               model_hash=inputs.model_hash, threshold=inputs.threshold,
-                               economics=inputs.economics)
+        cw.start_campaign_form_for(analysis, float(get(K.THRESHOLD)), get(K.ECONOMICS))
 
 # -- history ----------------------------------------------------------------------------------
 try:

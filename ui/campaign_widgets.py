@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -38,9 +39,9 @@ class CampaignInputs:
     """What :func:`start_campaign_form` needs, built from a trained analysis."""
 
     table: pd.DataFrame
-    features: pd.DataFrame
+    features: pd.DataFrame | None
     model_hash: str
-    threshold: float
+    threshold: float | None
     economics: dict[str, Any]
 
 
@@ -55,7 +56,8 @@ def campaign_inputs(analysis: Any, threshold: float, economics: Any) -> Campaign
     """
     table = pipeline.export_table(analysis, threshold)
     id_name = str(table.columns[0])
-    features = analysis.dataset.frame.drop(columns=[id_name], errors="ignore").copy()
+    columns = [c for c in analysis.dataset.schema.features if c != id_name]
+    features = analysis.dataset.frame[columns].copy()
     features.insert(0, id_name, analysis.dataset.ids.to_numpy())
     econ = (dataclasses.asdict(economics) if dataclasses.is_dataclass(economics)
             else dict(economics or {}))
@@ -87,6 +89,25 @@ def start_campaign_form(table: pd.DataFrame, *, features: pd.DataFrame | None = 
         Recorded with the campaign (see :func:`churn_core.campaigns.start_campaign`).
     """
     flagged = int(table["at_risk"].sum()) if "at_risk" in table.columns else len(table)
+    econ = dict(economics or {})
+    _form(flagged, lambda: CampaignInputs(table, features, model_hash, threshold, econ))
+
+
+def start_campaign_form_for(analysis: Any, threshold: float, economics: Any) -> None:
+    """:func:`start_campaign_form` for a trained analysis; the list is built only on submit.
+
+    Parameters
+    ----------
+    analysis : pipeline.Analysis
+    threshold : float
+        Customers scored at or above it are the members.
+    economics : threshold.Economics or mapping, optional
+    """
+    flagged = int((np.asarray(analysis.scores) >= threshold).sum())
+    _form(flagged, lambda: campaign_inputs(analysis, threshold, economics))
+
+
+def _form(flagged: int, build: Callable[[], CampaignInputs]) -> None:
     with st.form("campaign_start_form"):
         st.markdown(f"**Start a campaign** over the {flagged:,} flagged customers, keeping a "
                     "random control group uncontacted so the effect can be measured.")
@@ -99,10 +120,12 @@ def start_campaign_form(table: pd.DataFrame, *, features: pd.DataFrame | None = 
                                           icon=":material/campaign:")
     if submitted:
         try:
-            plan = campaigns.start_campaign(table, name=name, holdout=float(holdout),
-                                            features=features, model_hash=model_hash,
-                                            threshold=threshold, economics=economics,
-                                            store=store_path())
+            inputs = build()
+            plan = campaigns.start_campaign(inputs.table, name=name, holdout=float(holdout),
+                                            features=inputs.features,
+                                            model_hash=inputs.model_hash,
+                                            threshold=inputs.threshold,
+                                            economics=inputs.economics, store=store_path())
         except ChurnDataError as exc:
             put(K.CAMPAIGN_PROBLEMS, list(exc.problems))
         else:

@@ -135,3 +135,34 @@ def test_learn_uplift_for_the_next_campaign(page, store, sample_check, sample_an
     assert "Best profit, ranked by uplift" in metrics
     assert metrics["Members learned from"] == f"{len(plan.members):,}"
     assert any(b.key == "download_uplift_list" for b in at.get("download_button"))
+
+
+def _alerts_like_script(store_path: str) -> None:
+    """What pages/alerts.py does with the widget: a table-based start form."""
+    import streamlit as st
+
+    from tests.unit.test_campaigns_assign import at_risk_list
+    from ui.campaign_widgets import start_campaign_form
+    from ui.state import StateKeys, init_state
+
+    init_state()
+    st.session_state[StateKeys.CAMPAIGN_STORE] = store_path
+    table, features = at_risk_list(1000)
+    start_campaign_form(table, features=features, model_hash="f" * 64, threshold=0.2,
+                        economics={"value_retained": 100.0, "offer_cost": 5.0})
+
+
+def test_table_based_form_as_alerts_will_call_it(store):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_alerts_like_script, args=(str(store),), default_timeout=60)
+    at.run()
+    at.text_input(key=StateKeys.W_CAMPAIGN_NAME).input("from alerts")
+    next(b for b in at.button if b.label == "Start campaign").click().run()
+    assert_clean(at)
+    plan = at.session_state[StateKeys.CAMPAIGN_STARTED]
+    table, _ = at_risk_list(1000)
+    assert plan.name == "from alerts" and len(plan.members) == int(table["at_risk"].sum())
+    row = connect(store).execute("SELECT model_hash, economics FROM campaigns").fetchone()
+    assert row["model_hash"] == "f" * 64 and "offer_cost" in row["economics"]
+    assert any(b.key == "download_campaign_list" for b in at.get("download_button"))
