@@ -88,6 +88,11 @@ metric_row({"Customers saved": _money("customers_saved"),
 st.caption(f"Contacted {s['n_contact']:,} and control {s['n_control']:,} customers with an "
            f"outcome. Revenue: {s['revenue_basis']}; costs: {s['campaign_cost']:,.0f} of "
            "offers and contacts. Intervals are 95 %: the uplift by Newcombe's method.")
+if s["riskiest_uplift_pp"] is not None and s["rest_uplift_pp"] is not None:
+    st.markdown(f"**Riskiest 30 % of the list:** {s['riskiest_uplift_pp']:+.1f} points "
+                f"({s['riskiest_uplift_ci_low']:+.1f} to {s['riskiest_uplift_ci_high']:+.1f}); "
+                f"**the rest:** {s['rest_uplift_pp']:+.1f} points ({s['rest_uplift_ci_low']:+.1f}"
+                f" to {s['rest_uplift_ci_high']:+.1f}).")
 left, right = st.columns(2)
 left.plotly_chart(charts.churn_rates(report.summary), width="stretch", key="chart_rates")
 right.plotly_chart(charts.qini_curve(report.qini), width="stretch", key="chart_qini")

@@ -99,7 +99,9 @@ class CampaignRecord:
 def connect(path: str | Path | None = None) -> sqlite3.Connection:
     """Open the store (default path when None) with the campaign tables in place."""
     conn = open_store(path)
-    migrate(conn, MIGRATIONS)
+    applied = {r[0] for r in conn.execute("SELECT name FROM schema_migrations")}
+    if any(name not in applied for name, _ in MIGRATIONS):
+        migrate(conn, MIGRATIONS)   # takes the write lock; readers of a current store skip it
     return conn
 
 

@@ -30,6 +30,7 @@ from churn_core.campaigns.stats import (
 from churn_core.problems import Problem
 
 N_BOOT = 1000
+RISKIEST_DECILES = 3
 EFFECT_COLUMNS = ["n_contact", "n_control", "churn_rate_contact", "churn_rate_control",
                   "uplift_pp", "uplift_ci_low", "uplift_ci_high"]
 
@@ -44,7 +45,8 @@ class CampaignReport:
         JSON-ready figures: ``uplift_pp``, ``uplift_ci_low``, ``uplift_ci_high``,
         ``n_contact``, ``n_control`` (customers with an outcome), ``churn_rate_contact``,
         ``churn_rate_control``, ``customers_saved`` and ``incremental_revenue`` and
-        ``profit`` each with ``_ci_low``/``_ci_high``, campaign details.
+        ``profit`` each with ``_ci_low``/``_ci_high``, ``riskiest_uplift_pp`` and
+        ``rest_uplift_pp`` (risk deciles 1-3 against 4-10) with intervals, campaign details.
     by_decile, by_segment : DataFrame
         Key column, then :data:`EFFECT_COLUMNS`.
     qini : DataFrame
@@ -212,6 +214,13 @@ def report_frame(frame: pd.DataFrame, campaign: records.CampaignRecord, *,
         "customers_saved_ci_high": saved[2],
         **_money(frame, saved, n_contacted, campaign.economics),
     }
+    # Were the riskiest also the ones the offer saved? The top three deciles against the rest.
+    split = effects(frame.assign(part=np.where(frame["risk_decile"] <= RISKIEST_DECILES,
+                                               "riskiest", "rest")), "part").set_index("part")
+    for part in ("riskiest", "rest"):
+        row = split.loc[part] if part in split.index else None
+        for col in ("uplift_pp", "uplift_ci_low", "uplift_ci_high"):
+            summary[f"{part}_{col}"] = math.nan if row is None else float(row[col])
     problems = []
     if n_known == 0:
         problems.append(Problem("CAMPAIGN_NO_OUTCOMES", "info",

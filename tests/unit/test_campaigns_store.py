@@ -238,3 +238,15 @@ def test_two_processes_write_at_the_same_time_without_loss(started, store):
     assert members == len(started.members) + sum(
         int(at_risk_list(300, seed=k)[0]["at_risk"].sum()) for k in range(12))
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_riskiest_against_the_rest(started, store):
+    frame = outcomes_for(started, seed=5)
+    upload_outcomes(frame, name="Dec win-back", store=store)
+    s = campaign_report("Dec win-back", store=store, n_boot=20).to_dict()
+    merged = started.members.assign(decile=started.deciles).merge(frame, on="CustomerID")
+    top = merged[merged["decile"] <= 3]
+    churn = top["Churned"].eq("Yes")
+    expected = churn[top["group"] == "control"].mean() - churn[top["group"] == "contact"].mean()
+    assert s["riskiest_uplift_pp"] == pytest.approx(100 * expected)
+    assert s["rest_uplift_ci_low"] < s["rest_uplift_pp"] < s["rest_uplift_ci_high"]
