@@ -199,6 +199,13 @@ def test_report_before_outcomes_and_history(started, store):
     history = campaign_history(store=store)
     assert list(history["name"]) == ["Dec win-back"]
     assert history["n_outcomes"].iloc[0] == 300
+    assert history["uplift_pp"].iloc[0] == pytest.approx(rep.summary["uplift_pp"])
+    assert history["uplift_ci_high"].iloc[0] == pytest.approx(rep.summary["uplift_ci_high"])
+    table, _ = at_risk_list(100, seed=9)
+    start_campaign(table, name="later", store=store)
+    history = campaign_history(store=store)
+    assert list(history["name"]) == ["later", "Dec win-back"]
+    assert np.isnan(history["uplift_pp"].iloc[0])
 
 
 # -- two processes writing at once ------------------------------------------------------------
