@@ -172,6 +172,20 @@ def _revenue(frame: pd.DataFrame, exclude: set[str], given: str | None
     return str(col), value, problems
 
 
+def id_text(series: pd.Series) -> pd.Series:
+    """Ids as text to match the list: stripped, ``""`` when missing, ``1001.0`` as ``1001``.
+
+    A numeric id column that holds a missing value is read as floats; its whole
+    numbers must still match the ids written on the list.
+    """
+    if pd.api.types.is_float_dtype(series):
+        whole = series.notna() & (series % 1 == 0)
+        text = series.astype("object").where(~whole, series[whole].astype("Int64").astype(str))
+    else:
+        text = series.astype("object")
+    return text.where(series.notna(), "").astype(str).str.strip()
+
+
 def content_hash(outcomes: pd.DataFrame) -> str:
     """SHA-256 of the outcomes as stored (id, churned, revenue), order-independent."""
     ordered = outcomes.sort_values("customer_id", kind="stable")
@@ -225,8 +239,7 @@ def upload_outcomes(frame: pd.DataFrame, *, name: str, file_name: str = "outcome
         flags, positive, problems = churn_flags(frame[churn_col], churn_col, positive_value)
         rev_col, revenue, more = _revenue(frame, {id_col, churn_col}, revenue_column)
         problems = list(problems) + more
-        ids = frame[id_col].astype("object").where(frame[id_col].notna(), "").astype(str)
-        ids = ids.str.strip()
+        ids = id_text(frame[id_col])
         table = pd.DataFrame({"customer_id": ids.to_numpy(), "churned": flags.to_numpy(),
                               "revenue": (revenue.to_numpy() if revenue is not None
                                           else np.full(len(frame), np.nan))})

@@ -257,3 +257,13 @@ def test_riskiest_against_the_rest(started, store):
     expected = churn[top["group"] == "control"].mean() - churn[top["group"] == "contact"].mean()
     assert s["riskiest_uplift_pp"] == pytest.approx(100 * expected)
     assert s["rest_uplift_ci_low"] < s["rest_uplift_pp"] < s["rest_uplift_ci_high"]
+
+
+def test_numeric_ids_read_as_floats_still_match(tmp_path):
+    table = pd.DataFrame({"id": [str(1000 + i) for i in range(60)],
+                          "churn_probability": np.linspace(0.9, 0.3, 60), "at_risk": True})
+    start_campaign(table, name="numeric", store=tmp_path / "s.db")
+    ids = [1000.0 + i for i in range(60)] + [np.nan]
+    frame = pd.DataFrame({"id": ids, "churned": [1, 0] * 30 + [1]})
+    done = upload_outcomes(frame, name="numeric", store=tmp_path / "s.db")
+    assert done.n_matched == 60 and done.n_unknown == 1
