@@ -59,11 +59,13 @@ upload = st.file_uploader("Outcome file: customer id, churned (1/0, Yes/No, ...)
 if upload is not None and st.button("Record outcomes", key="record_outcomes",
                                     icon=":material/upload:"):
     cw.record_outcomes(upload.getvalue(), upload.name, name)
+    st.rerun()   # the history and report above and below read the new outcomes
 cw.show_outcome_result()
 
 # -- report -----------------------------------------------------------------------------------
 st.subheader("Effect")
-report = campaigns.campaign_report(name, store=store)
+row = history[history["name"] == name].iloc[0]
+report = cw.report(str(store), name, (int(row["n_outcomes"]), int(row["n_uploads"])))
 s = report.to_dict()
 show_problems(report.problems, title="Report", key="campaign_report_problems")
 if s["uplift_pp"] is None:

@@ -159,6 +159,13 @@ def show_plan(plan: campaigns.CampaignPlan) -> None:
                  key="download_campaign_list")
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def report(store: str, name: str, version: tuple[int, int]) -> campaigns.CampaignReport:
+    """:func:`churn_core.campaigns.campaign_report`, computed again only when ``version``
+    (outcome and upload counts from the history) changes."""
+    return campaigns.campaign_report(name, store=store)
+
+
 def record_outcomes(data: bytes, file_name: str, campaign: str) -> None:
     """Read an uploaded outcome file (guarded reader) and record it for ``campaign``."""
     try:
