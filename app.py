@@ -36,5 +36,8 @@ pages = {
         st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications_active:"),
         st.Page("pages/score.py", title="Score", icon=":material/checklist:"),
     ],
+    "Act": [
+        st.Page("pages/campaigns.py", title="Campaigns", icon=":material/campaign:"),
+    ],
 }
 st.navigation(pages).run()

@@ -1,4 +1,4 @@
-"""Command line: ``python -m churn_core check|train|score|build|simulate|clv``.
+"""Command line: ``python -m churn_core check|train|score|build|simulate|clv|campaign``.
 
 This is the only module that writes to stdout; the library logs.
 
@@ -21,6 +21,7 @@ import pandas as pd
 
 from churn_core.actions import load_action_rules
 from churn_core.bundle import load_bundle, save_bundle
+from churn_core.campaigns.cli import add_campaign_parsers
 from churn_core.events.build import SCORING_FILE, build_tables
 from churn_core.events.cutoffs import FREQUENCIES
 from churn_core.events.labels import ChurnDefinition
@@ -410,6 +411,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="count identical lines as separate orders")
     _add_read_args(p)
     p.set_defaults(func=cmd_clv)
+    add_campaign_parsers(sub, add_read_args=_add_read_args, read_options=_read_options,
+                         print_problems=_print_problems, progress=_progress)
     return parser
 
 

@@ -66,6 +66,14 @@ class StateKeys:
     EVENTS_SUMMARY = "events_summary"      # (definition, cutoff_summary table)
     EVENTS_BUILD = "events_build"          # events.BuildResult
     EVENTS_PROBLEMS = "events_problems"
+    # campaigns
+    CAMPAIGN_STORE = "campaign_store"      # store file path; None = store.default_store_path()
+    CAMPAIGN_STARTED = "campaign_started"  # campaigns.CampaignPlan of the last start, or None
+    CAMPAIGN_PROBLEMS = "campaign_problems"  # problems of the last failed start
+    OUTCOME_RESULT = "outcome_result"      # campaigns.OutcomeUpload of the last upload
+    OUTCOME_PROBLEMS = "outcome_problems"  # problems of the last failed upload
+    UPLIFT = "uplift"                      # (campaign name, model key, UpliftComparison)
+    UPLIFT_PROBLEMS = "uplift_problems"    # problems of the last failed uplift learning
     # widget keys
     W_UPLOAD = "w_upload"
     W_THRESHOLD = "w_threshold"
@@ -85,6 +93,10 @@ class StateKeys:
     W_SCORE_UPLOAD = "w_score_upload"
     W_EVENTS_UPLOAD = "w_events_upload"
     W_ACTION_RULES = "w_action_rules"      # prefix of the action-rules editors' keys
+    W_CAMPAIGN_NAME = "w_campaign_name"
+    W_CAMPAIGN_HOLDOUT = "w_campaign_holdout"
+    W_CAMPAIGN_PICK = "w_campaign_pick"
+    W_OUTCOME_UPLOAD = "w_outcome_upload"
 
 
 DEFAULTS: dict[str, Any] = {
@@ -103,6 +115,9 @@ DEFAULTS: dict[str, Any] = {
     StateKeys.EVENTS_BUILD: None, StateKeys.EVENTS_PROBLEMS: None,
     StateKeys.ACTION_RULES: None, StateKeys.ACTION_RULES_BASE: None,
     StateKeys.ACTION_RULES_PROBLEMS: None,
+    StateKeys.CAMPAIGN_STORE: None, StateKeys.CAMPAIGN_STARTED: None,
+    StateKeys.CAMPAIGN_PROBLEMS: None, StateKeys.OUTCOME_RESULT: None,
+    StateKeys.OUTCOME_PROBLEMS: None, StateKeys.UPLIFT: None, StateKeys.UPLIFT_PROBLEMS: None,
 }
 
 # Everything computed from the current table: dropped when the table or its schema changes.
