@@ -94,7 +94,7 @@ def diff_runs(previous: pd.DataFrame, current: pd.DataFrame, *, top: int = TOP_M
     RunDiff
     """
     prev, cur = _first(previous), _first(current)
-    both = prev.join(cur, how="inner", lsuffix="_prev", rsuffix="_now")
+    both = prev.join(cur, how="inner", suffixes=("_prev", "_now"))
     was_risk = prev["at_risk"].astype(bool)
     now_risk = cur["at_risk"].astype(bool)
     entered_ids = now_risk.index[now_risk & ~was_risk.reindex(now_risk.index, fill_value=False)]
