@@ -214,3 +214,31 @@ def list_retrain(conn: sqlite3.Connection) -> pd.DataFrame:
                        "FROM monitor_retrain ORDER BY decision_id")
     cols = [d[0] for d in cur.description]
     return pd.DataFrame(cur.fetchall(), columns=cols)
+
+
+def history_frame(runs: list[StoredRun]) -> pd.DataFrame:
+    """One row per run, oldest first: size, at-risk count, drift, estimated and realised
+    ROC-AUC, alerts and the score quantiles (for charts across runs)."""
+    rows = []
+    for r in runs:
+        s = r.summary
+        est, real = s.get("estimate") or {}, s.get("realised") or {}
+        q = (s.get("scores") or {}).get("quantiles") or {}
+        rows.append({
+            "run_id": r.run_id, "model": r.model_hash[:12], "created_at": r.created_at,
+            "rows": r.rows, "at_risk": r.at_risk, "threshold": r.threshold,
+            "drifted": len(s.get("drifted_features") or []),
+            "drifted_features": ", ".join(s.get("drifted_features") or []),
+            "score_drift": bool(s.get("score_drift")),
+            "estimated_auc": est.get("roc_auc"), "estimated_auc_low": est.get("roc_auc_low"),
+            "estimated_auc_high": est.get("roc_auc_high"), "realised_auc": real.get("roc_auc"),
+            "entered": (s.get("diff") or {}).get("entered_count"),
+            "left": (s.get("diff") or {}).get("left_count"),
+            "alerts": "; ".join(s.get("alerts") or []),
+            **{f"score_q{k}": q.get(k) for k in ("0", "0.05", "0.25", "0.5", "0.75", "0.95", "1")},
+        })
+    frame = pd.DataFrame(rows)
+    for col in ("estimated_auc", "estimated_auc_low", "estimated_auc_high", "realised_auc"):
+        if col in frame:
+            frame[col] = frame[col].astype(float)
+    return frame
