@@ -80,6 +80,8 @@ class StateKeys:
     W_BUNDLE_UPLOAD = "w_bundle_upload"
     W_SCORE_UPLOAD = "w_score_upload"
     W_EVENTS_UPLOAD = "w_events_upload"
+    W_MONITOR_MODEL = "w_monitor_model"    # Monitor page: which model's runs
+    W_MONITOR_RUN = "w_monitor_run"        # Monitor page: which run to show in detail
 
 
 DEFAULTS: dict[str, Any] = {
