@@ -11,7 +11,7 @@ from churn_core.monitor.runs import ensure_schema, find_run, history_frame, list
 from churn_core.problems import ChurnDataError
 from churn_core.store import default_store_path, open_store
 from ui.state import StateKeys
-from ui.widgets import metric_row, show_data_error
+from ui.widgets import metric_row, plain, show_data_error
 
 K = StateKeys
 COMMAND = "python -m churn_core monitor BUNDLE DATA [--report FILE.json] [--min-auc 0.7]"
@@ -23,7 +23,7 @@ st.caption("Runs recorded by the scheduled command line: who entered or left the
 
 path = default_store_path()
 if not path.exists():
-    st.info(f"No monitoring runs yet (no store at {path}). Schedule this command to record "
+    st.info(f"No monitoring runs yet (no store at {plain(path)}). Schedule this command to record "
             "one per batch of fresh customers:")
     st.code(COMMAND, language="bash")
     st.stop()
@@ -67,7 +67,7 @@ chosen = st.selectbox("Run", list(by_label)[::-1], key=K.W_MONITOR_RUN)
 run = find_run(conn, by_label[chosen])
 summary = run.summary if run is not None else {}
 for alert in summary.get("alerts") or []:
-    st.warning(alert, icon=":material/warning:")
+    st.warning(plain(alert), icon=":material/warning:")
 
 diff = summary.get("diff")
 if diff:

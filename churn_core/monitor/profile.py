@@ -23,12 +23,15 @@ probabilities on held-out rows) are profiled like a continuous column.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from churn_core.features import Preprocessor, transform
+
+if TYPE_CHECKING:
+    from churn_core.pipeline import Analysis
 
 PROFILE_FORMAT = "churn-radar-reference"
 PROFILE_VERSION = 1
@@ -157,3 +160,30 @@ def feature_view(preprocessor: Preprocessor, frame: pd.DataFrame) -> pd.DataFram
 def categorical_columns(preprocessor: Preprocessor) -> tuple[str, ...]:
     """Columns of :func:`feature_view` that are categories (for :func:`reference_profile`)."""
     return tuple(preprocessor.categorical)
+
+
+def training_reference(analysis: Analysis) -> dict[str, Any]:
+    """The reference profile of a trained analysis, to save in its bundle.
+
+    Features come from the training rows (in :func:`feature_view` form); the score
+    from the validation and test rows, which the model did not train on.
+    Intended use at training time::
+
+        manifest["reference_profile"] = training_reference(analysis)
+
+    Parameters
+    ----------
+    analysis : churn_core.pipeline.Analysis
+
+    Returns
+    -------
+    dict
+        As :func:`reference_profile`.
+    """
+    result = analysis.result
+    pre = result.preprocessor
+    frame = analysis.dataset.frame
+    view = feature_view(pre, frame.iloc[result.splits.train])
+    held_out = np.concatenate([result.splits.valid, result.splits.test])
+    return reference_profile(view, scores=np.asarray(analysis.scores)[held_out],
+                             categorical=categorical_columns(pre))

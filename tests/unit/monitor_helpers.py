@@ -8,16 +8,21 @@ import pandas as pd
 
 from churn_core.bundle import save_bundle
 from churn_core.model import TrainConfig
-from churn_core.pipeline import check_frame, fit_all, make_bundle
+from churn_core.pipeline import Analysis, check_frame, fit_all, make_bundle
 from churn_core.simulate import simulate_customers
 
 FAST = TrainConfig(cv_folds=0, search=False, n_estimators=80)
 
 
+def train_analysis(*, n: int = 1500, seed: int = 1) -> tuple[Analysis, pd.DataFrame]:
+    """A quick analysis of synthetic customers and its training table."""
+    frame = simulate_customers(n, seed=seed, mess=False)
+    return fit_all(check_frame(frame).dataset, config=FAST, k=2), frame
+
+
 def train_bundle(folder: Path, *, n: int = 1500, seed: int = 1) -> tuple[Path, pd.DataFrame]:
     """Train on synthetic customers; return the bundle folder and the training table."""
-    frame = simulate_customers(n, seed=seed, mess=False)
-    analysis = fit_all(check_frame(frame).dataset, config=FAST, k=2)
+    analysis, frame = train_analysis(n=n, seed=seed)
     return save_bundle(folder, make_bundle(analysis)), frame
 
 

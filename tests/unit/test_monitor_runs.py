@@ -8,14 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churn_core.bundle import load_bundle
+from churn_core.bundle import load_bundle, save_bundle
 from churn_core.monitor.diff import diff_runs
-from churn_core.monitor.profile import feature_view, reference_profile
+from churn_core.monitor.profile import feature_view, reference_profile, training_reference
 from churn_core.monitor.runs import list_runs, load_scores
 from churn_core.monitor.service import manifest_reference, model_hash, monitor
+from churn_core.pipeline import make_bundle
 from churn_core.score import align_columns
 from churn_core.store import open_store
-from tests.unit.monitor_helpers import fresh, train_bundle
+from tests.unit.monitor_helpers import fresh, train_analysis, train_bundle
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +122,21 @@ def test_model_hash_is_the_manifest_hash(trained):
     bundle, folder, _ = trained
     manifest = json.loads((folder / "manifest.json").read_text())
     assert model_hash(bundle) == manifest["model_sha256"]
+
+
+def test_training_reference_in_the_manifest_gives_no_false_alarm(tmp_path):
+    # What the lead stores at training time: training-row features, held-out scores.
+    analysis, _ = train_analysis(seed=4)
+    folder = save_bundle(tmp_path / "model", make_bundle(analysis))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["reference_profile"] = training_reference(analysis)
+    (folder / "manifest.json").write_text(json.dumps(manifest, allow_nan=False))
+    same = monitor(load_bundle(folder), fresh(seed=5), conn=open_store(tmp_path / "s.db"),
+                   reference=manifest_reference(folder))
+    assert same.report["reference_source"] == "bundle"
+    assert same.report["drifted_features"] == [] and not same.report["score_drift"]
+    moved = fresh(seed=6)
+    moved["CashbackAmount"] = moved["CashbackAmount"] * 1.5
+    result = monitor(load_bundle(folder), moved, conn=open_store(tmp_path / "s.db"),
+                     reference=manifest_reference(folder))
+    assert "CashbackAmount" in result.report["drifted_features"]
