@@ -271,6 +271,22 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     return EXIT_ALERT if result.alerts else 0
 
 
+def cmd_outcomes(args: argparse.Namespace) -> int:
+    """Record known outcomes for a stored run: realised figures replace the estimates."""
+    from churn_core.monitor.outcomes import record_outcomes
+    from churn_core.monitor.runs import ensure_schema
+    from churn_core.store import open_store
+
+    read = read_table(args.data, options=_read_options(args))
+    conn = open_store(args.store)
+    ensure_schema(conn)
+    real = record_outcomes(conn, args.run_id, read.frame)
+    auc = "-" if real.roc_auc != real.roc_auc else f"{real.roc_auc:.3f}"
+    print(f"run {args.run_id}: {real.rows:,} outcomes matched; realised ROC-AUC {auc}, "
+          f"precision {real.precision:.3f}, recall {real.recall:.3f}")
+    return 0
+
+
 def cmd_retrain(args: argparse.Namespace) -> int:
     """Train a challenger on fresh labelled data; promote it to --out only when better."""
     from churn_core.monitor.retrain import retrain
@@ -406,6 +422,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "bundle holds no reference profile)")
     _add_read_args(p)
     p.set_defaults(func=cmd_monitor)
+
+    p = sub.add_parser("outcomes", help="record known outcomes for a stored monitoring run")
+    p.add_argument("run_id")
+    p.add_argument("data", help="table with the id and label columns")
+    p.add_argument("--store", help="SQLite store (default: $CHURN_RADAR_HOME/churn_radar.db)")
+    _add_read_args(p)
+    p.set_defaults(func=cmd_outcomes)
 
     p = sub.add_parser("retrain", help="train a challenger on fresh labelled data and "
                        "promote it only when better")

@@ -30,6 +30,7 @@ from churn_core.labels import encode_label
 from churn_core.monitor.diff import RunDiff, diff_runs
 from churn_core.monitor.drift import DriftConfig, DriftReport, compare
 from churn_core.monitor.estimate import Performance, estimate_performance, realised_performance
+from churn_core.monitor.outcomes import label_info
 from churn_core.monitor.profile import categorical_columns, feature_view, reference_profile
 from churn_core.monitor.report import alerts_of, score_summary
 from churn_core.monitor.runs import (
@@ -228,6 +229,8 @@ def monitor(
         "diff": diff.to_dict() if diff else None,
         "drift": drift.to_dict() if drift else None,
         "scores": score_summary(scores),
+        "label": label_info(bundle.schema.id_column, bundle.schema.label_column,
+                            dict(bundle.schema.label_mapping)),
     }
     report["alerts"] = alerts_of(report, min_auc=min_auc)
     stored = save_run(conn, run_id=run_id, model_hash=mh, data_fingerprint=fp,

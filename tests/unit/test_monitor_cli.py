@@ -96,3 +96,28 @@ def test_retrain_needs_labels(files, tmp_path, capsys):
     assert main(["retrain", str(bundle), str(tmp_path / "u.csv"), "--out",
                  str(tmp_path / "x"), "--store", str(tmp_path / "s.db")]) == 2
     assert capsys.readouterr().err.strip()
+
+
+def test_outcomes_arriving_later_replace_the_estimate(files, tmp_path, capsys):
+    root, bundle = files
+    store = str(tmp_path / "s.db")
+    week = fresh(seed=9)
+    week.drop(columns=["Churn"]).to_csv(tmp_path / "unlabelled.csv", index=False)
+    week[["CustomerID", "Churn"]].iloc[::-1].to_csv(tmp_path / "outcomes.csv", index=False)
+    assert main(["monitor", str(bundle), str(tmp_path / "unlabelled.csv"), "--store", store,
+                 "--report", str(tmp_path / "r.json")]) == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["realised"] is None and report["estimated_auc"] is not None
+    assert main(["outcomes", report["run_id"], str(tmp_path / "outcomes.csv"),
+                 "--store", store]) == 0
+    assert f"{len(week):,} outcomes matched" in capsys.readouterr().out
+    with sqlite3.connect(store) as conn:
+        summary = json.loads(conn.execute("SELECT summary_json FROM monitor_runs").fetchone()[0])
+    realised = summary["realised"]
+    assert realised["rows"] == len(week) and 0.5 < realised["roc_auc"] <= 1
+    assert main(["outcomes", "feedbeef", str(tmp_path / "outcomes.csv"), "--store", store]) == 2
+    assert "RUN_NOT_FOUND" in capsys.readouterr().err
+    week[["Churn"]].to_csv(tmp_path / "no_ids.csv", index=False)
+    assert main(["outcomes", report["run_id"], str(tmp_path / "no_ids.csv"),
+                 "--store", store]) == 2
+    assert "MISSING_COLUMNS" in capsys.readouterr().err
