@@ -193,6 +193,16 @@ def _positive_int(text: str) -> int:
     return int(text)
 
 
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share between 0 and 1")
+    return value
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     """Build the labelled training table, the scoring table and summary.json."""
     decimal = None if args.decimal_comma is None else tuple(
@@ -437,7 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="where to write the challenger if promoted")
     p.add_argument("--store", help="SQLite store for the decision (default: "
                    "$CHURN_RADAR_HOME/churn_radar.db)")
-    p.add_argument("--holdout", type=float, default=0.2, help="share held out for the "
+    p.add_argument("--holdout", type=_share, default=0.2, help="share held out for the "
                    "comparison (default %(default)s)")
     p.add_argument("--min-gain", type=float, default=0.0, help="ROC-AUC gain required")
     p.add_argument("--seed", type=int, default=42)

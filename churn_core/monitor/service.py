@@ -31,7 +31,12 @@ from churn_core.monitor.diff import RunDiff, diff_runs
 from churn_core.monitor.drift import DriftConfig, DriftReport, compare
 from churn_core.monitor.estimate import Performance, estimate_performance, realised_performance
 from churn_core.monitor.outcomes import label_info
-from churn_core.monitor.profile import categorical_columns, feature_view, reference_profile
+from churn_core.monitor.profile import (
+    categorical_columns,
+    check_profile,
+    feature_view,
+    reference_profile,
+)
 from churn_core.monitor.report import alerts_of, score_summary
 from churn_core.monitor.runs import (
     StoredRun,
@@ -97,7 +102,16 @@ def manifest_reference(path: str | Path) -> dict[str, Any] | None:
     except (OSError, KeyError, zipfile.BadZipFile, UnicodeDecodeError, json.JSONDecodeError,
             AttributeError):
         return None
-    return profile if isinstance(profile, dict) else None
+    if profile is None:
+        return None
+    try:
+        check_profile(profile)
+        if not isinstance(profile.get("columns"), dict):
+            raise ValueError("it lists no columns")
+    except ValueError as exc:
+        log.warning("the bundle's reference profile is not usable (%s); ignoring it", exc)
+        return None
+    return profile
 
 
 def _scores_table(table: pd.DataFrame) -> pd.DataFrame:

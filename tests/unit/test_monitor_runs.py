@@ -140,3 +140,12 @@ def test_training_reference_in_the_manifest_gives_no_false_alarm(tmp_path):
     result = monitor(load_bundle(folder), moved, conn=open_store(tmp_path / "s.db"),
                      reference=manifest_reference(folder))
     assert "CashbackAmount" in result.report["drifted_features"]
+
+
+def test_unusable_manifest_profile_is_ignored(tmp_path):
+    (tmp_path / "manifest.json").write_text(json.dumps(
+        {"format": "churn-radar-bundle", "reference_profile": {"format": "other"}}))
+    assert manifest_reference(tmp_path) is None
+    (tmp_path / "manifest.json").write_text("{not json")
+    assert manifest_reference(tmp_path) is None
+    assert manifest_reference(tmp_path / "absent.zip") is None
