@@ -124,6 +124,15 @@ def _scores_table(table: pd.DataFrame) -> pd.DataFrame:
                             for c in ("reason_1", "reason_2", "reason_3")}})
 
 
+def _matched_by(bundle: ModelBundle, frame: pd.DataFrame) -> str:
+    """How customers are matched between runs: by id, or (without one) by row position."""
+    col = bundle.schema.id_column
+    if col and col in frame.columns:
+        return f"id column {col!r}"
+    log.warning("no id column %r in the data: runs are compared row by row", col)
+    return "row position (the data has no id column)"
+
+
 def _labels(bundle: ModelBundle, frame: pd.DataFrame) -> np.ndarray | None:
     col = bundle.schema.label_column
     if not col or col not in frame.columns or not bundle.schema.label_mapping:
@@ -238,6 +247,7 @@ def monitor(
         "estimate": estimate.to_dict(),
         "realised": realised.to_dict() if realised else None,
         "previous_run_id": previous.run_id if previous else None,
+        "matched_by": _matched_by(bundle, frame),
         "entered_at_risk": diff.to_dict()["entered_at_risk"] if diff else [],
         "left_at_risk": diff.to_dict()["left_at_risk"] if diff else [],
         "diff": diff.to_dict() if diff else None,
