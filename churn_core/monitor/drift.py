@@ -161,18 +161,29 @@ class DriftReport:
     def from_dict(cls, d: Mapping[str, Any]) -> DriftReport:
         """Rebuild from :meth:`to_dict` output (as stored with a run)."""
         def row(r: Mapping[str, Any]) -> FeatureDrift:
-            values = {k: (float("nan") if v is None and k not in ("feature", "kind", "test",
-                                                                  "effect_name", "why") else v)
-                      for k, v in r.items()}
-            values["new_levels"] = tuple(r.get("new_levels") or ())
-            values["vanished_levels"] = tuple(r.get("vanished_levels") or ())
+            # Fields a store written by an older version lacks get neutral values.
+            values: dict[str, Any] = {}
+            for name in FeatureDrift.__dataclass_fields__:
+                v = r.get(name)
+                if name in _TEXT_FIELDS:
+                    values[name] = "" if v is None else str(v)
+                elif name in ("new_levels", "vanished_levels"):
+                    values[name] = tuple(v or ())
+                elif name == "drifted":
+                    values[name] = bool(v)
+                else:
+                    values[name] = float("nan") if v is None else float(v)
             return FeatureDrift(**values)
 
         return cls(features=tuple(row(r) for r in d.get("features", [])),
                    score=row(d["score"]) if d.get("score") else None,
-                   config=DriftConfig(**d.get("config", {})),
+                   config=DriftConfig(**{k: v for k, v in d.get("config", {}).items()
+                                         if k in DriftConfig.__dataclass_fields__}),
                    rows_reference=int(d.get("rows_reference", 0)),
                    rows_current=int(d.get("rows_current", 0)))
+
+
+_TEXT_FIELDS = ("feature", "kind", "test", "effect_name", "why")
 
 
 def _finite(x: float) -> float:

@@ -111,3 +111,13 @@ def test_missing_column_is_drift():
     rng = np.random.default_rng(0)
     report = compare(reference_profile(sample(rng, 500)), sample(rng, 500).drop(columns="c"))
     assert "c" in report.drifted_features
+
+
+def test_report_stored_by_an_older_version_still_reads():
+    rng = np.random.default_rng(4)
+    stored = compare(reference_profile(sample(rng, 300)), sample(rng, 300)).to_dict()
+    for row in stored["features"]:
+        del row["min_effect"]  # a field added after the first release
+    stored["config"]["retired_option"] = 1
+    again = DriftReport.from_dict(stored)
+    assert len(again.features) == 4 and np.isnan(again.features[0].min_effect)
