@@ -268,7 +268,9 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         d = r["diff"]
         rho = "-" if d["spearman"] is None else f"{d['spearman']:.3f}"
         print(f"since run {r['previous_run_id']}: {d['entered_count']:,} entered the at-risk "
-              f"list, {d['left_count']:,} left; rank correlation {rho}")
+              f"list ({d.get('entered_new_customers', 0):,} of them not in the previous run), "
+              f"{d['left_count']:,} left; rank correlation {rho} over "
+              f"{d['common_customers']:,} customers in both runs")
     print("drift: " + (", ".join(r["drifted_features"]) or "none") if r.get("drift") else
           f"drift: {r.get('drift_note') or 'not measured'}")
     for alert in result.alerts:

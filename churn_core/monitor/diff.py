@@ -54,6 +54,7 @@ class RunDiff:
         moves = {f"{a}->{b}": int(self.tier_moves.loc[a, b]) for a in self.tier_moves.index
                  for b in self.tier_moves.columns if a != b and self.tier_moves.loc[a, b] > 0}
         return {"entered_count": len(self.entered), "left_count": len(self.left),
+                "entered_new_customers": int(self.entered["new_customer"].sum()),
                 "entered_at_risk": self.entered["customer_id"].head(max_ids).tolist(),
                 "left_at_risk": self.left["customer_id"].head(max_ids).tolist(),
                 "gone_at_risk": self.gone_at_risk, "tier_moves": moves,

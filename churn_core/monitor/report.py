@@ -100,7 +100,8 @@ def to_markdown(report: dict[str, Any]) -> str:
         lines.append("first run of this model")
     else:
         lines += [f"- customers matched by {report.get('matched_by') or 'id'}",
-                  f"- entered the at-risk list: {diff['entered_count']:,}",
+                  f"- entered the at-risk list: {diff['entered_count']:,} "
+                  f"({diff.get('entered_new_customers', 0):,} of them not in the previous run)",
                   f"- left it: {diff['left_count']:,} (and {diff['gone_at_risk']:,} at risk "
                   "before are absent now)",
                   f"- rank correlation of scores (Spearman): {_fmt(diff['spearman'])} over "

@@ -52,6 +52,7 @@ def test_diff_of_two_small_runs():
     assert d.movers.iloc[0]["dropped_reasons"] == "late orders"
     assert d.common == 4
     assert d.spearman == pytest.approx(-0.8)  # ranks 4,1,3,2 then 1,4,3,2
+    assert d.to_dict()["entered_new_customers"] == 1
     assert json.dumps(d.to_dict())
 
 
