@@ -35,6 +35,7 @@ pages = {
         st.Page("pages/explain.py", title="Explain", icon=":material/psychology:"),
         st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications_active:"),
         st.Page("pages/score.py", title="Score", icon=":material/checklist:"),
+        st.Page("pages/monitor.py", title="Monitor", icon=":material/monitor_heart:"),
     ],
     "Act": [
         st.Page("pages/campaigns.py", title="Campaigns", icon=":material/campaign:"),

@@ -97,6 +97,8 @@ class StateKeys:
     W_CAMPAIGN_HOLDOUT = "w_campaign_holdout"
     W_CAMPAIGN_PICK = "w_campaign_pick"
     W_OUTCOME_UPLOAD = "w_outcome_upload"
+    W_MONITOR_MODEL = "w_monitor_model"    # Monitor page: which model's runs
+    W_MONITOR_RUN = "w_monitor_run"        # Monitor page: which run to show in detail
 
 
 DEFAULTS: dict[str, Any] = {
