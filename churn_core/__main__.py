@@ -35,6 +35,7 @@ from churn_core.pipeline import (
     CheckResult,
     build_splits,
     check_frame,
+    customer_values,
     export_table,
     fit_all,
     make_bundle,
@@ -43,6 +44,7 @@ from churn_core.problems import ChurnDataError, Problem, describe_rows
 from churn_core.schema import SchemaOverrides
 from churn_core.score import score_frame
 from churn_core.splits import Splits
+from churn_core.threshold import Economics
 
 log = logging.getLogger("churn_core")
 EXIT_USER = 2
@@ -145,14 +147,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     analysis = fit_all(checked.dataset, config=config, k=args.segments,
                        feature_labels=loaded.feature_labels, splits=loaded.splits,
                        scoring=loaded.scoring, as_of=loaded.as_of, progress=_progress)
+    values = customer_values(analysis, column=args.value_column, constant=args.value)
     bundle = make_bundle(analysis)
     out = save_bundle(args.out, bundle)
-    table = export_table(analysis, analysis.threshold.value, rules=rules)
+    table = export_table(analysis, analysis.threshold.value, rules=rules, values=values)
     (Path(out) / AT_RISK_FILE).write_bytes(to_csv_bytes(table))
     _print_training(analysis, checked)
     print(f"bundle written to {args.out}")
     print(f"at-risk list: {len(table):,} of {len(analysis.population):,} customers to act on "
-          f"({analysis.population.description}) written to {Path(out) / AT_RISK_FILE}")
+          f"({analysis.population.description}) written to {Path(out) / AT_RISK_FILE}; "
+          f"customer value: {values.source}")
     return 0
 
 
@@ -305,6 +309,7 @@ def cmd_clv(args: argparse.Namespace) -> int:
     if args.out:
         Path(args.out).write_bytes(to_csv_bytes(result.table))
         log.info("per-customer values (%d customers) written to %s", len(result.table), args.out)
+    return 0
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:
@@ -408,6 +413,25 @@ def _add_actions_arg(p: argparse.ArgumentParser) -> None:
                    "(default: the built-in rules; see sample_data/action_rules.json)")
 
 
+def _add_value_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--value", type=_amount, default=Economics().value_retained,
+                   help="what a kept customer is worth, the same for everyone (default "
+                   "%(default)s); gives customer_value and value_at_risk in the list")
+    g.add_argument("--value-column", metavar="COL",
+                   help="a numeric column holding each customer's value (spend, margin)")
+
+
+def _amount(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (value >= 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount of 0 or more")
+    return value
+
+
 def _add_schema_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--label", help="churn column (default: detected)")
     p.add_argument("--id", help="customer id column (default: detected)")
@@ -441,6 +465,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--class-weight", action="store_true", help="weight churners up")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     _add_actions_arg(p)
+    _add_value_args(p)
     _add_read_args(p)
     _add_schema_args(p)
     p.set_defaults(func=cmd_train)

@@ -57,12 +57,27 @@ class AlertView:
 
 
 class SortedScores:
-    """Scores sorted once, so every threshold is answered by a binary search (O(log n))."""
+    """Scores sorted once, so every threshold is answered by a binary search (O(log n)).
 
-    def __init__(self, scores: np.ndarray) -> None:
-        self.ascending = np.sort(np.asarray(scores, dtype=float))
-        # cum_desc[m] = sum of the m highest scores
+    Parameters
+    ----------
+    scores : array of float
+        Churn probabilities of the customers to act on.
+    values : array of float, optional
+        What each customer is worth; kept in the same order so that the value at risk of
+        the riskiest ``m`` customers is one lookup.
+    """
+
+    def __init__(self, scores: np.ndarray, values: np.ndarray | None = None) -> None:
+        s = np.asarray(scores, dtype=float)
+        order = np.argsort(s, kind="stable")
+        self.ascending = s[order]
+        # cum_desc[m] = sum of the m highest scores (expected churners among them)
         self.cum_desc = np.concatenate([[0.0], np.cumsum(self.ascending[::-1])])
+        self.has_values = values is not None
+        if values is not None:
+            v = np.asarray(values, dtype=float)[order]
+            self.cum_value_desc = np.concatenate([[0.0], np.cumsum((self.ascending * v)[::-1])])
         self.n = int(self.ascending.size)
 
     def at_least(self, threshold: float) -> int:
@@ -104,7 +119,8 @@ def expected_profit(scores: SortedScores, econ: Economics) -> pd.DataFrame:
     scores : SortedScores
         Churn probabilities of the customers to act on.
     econ : Economics
-        Payoff and capacity (the riskiest ``capacity`` customers are contacted).
+        Payoff and capacity (the riskiest ``capacity`` customers are contacted). A kept
+        customer is worth ``econ.value_retained`` unless ``scores`` carries values.
 
     Returns
     -------
@@ -119,7 +135,9 @@ def expected_profit(scores: SortedScores, econ: Economics) -> pd.DataFrame:
     cap = flagged if not econ.capacity else np.minimum(flagged, econ.capacity)
     churners = scores.cum_desc[cap]
     saved = churners * econ.success_rate
-    revenue = saved * econ.value_retained
+    # Per-customer values when given (sum of probability x value), else the same value each.
+    revenue = (scores.cum_value_desc[cap] * econ.success_rate if scores.has_values
+               else saved * econ.value_retained)
     cost = cap * econ.cost_per_contact
     return pd.DataFrame({"threshold": grid, "flagged": flagged, "contacted": cap,
                          "capped": flagged > cap, "expected_churners": churners,
@@ -144,3 +162,14 @@ def profit_at(table: pd.DataFrame, threshold: float) -> float:
     grid = table["threshold"].to_numpy()
     i = min(int(np.searchsorted(grid, threshold, side="left")), len(grid) - 1)
     return float(table["profit"].iloc[i])
+
+
+def value_share(scores: SortedScores, listed: int) -> float:
+    """Share of all value at risk (probability x value) held by the ``listed`` riskiest.
+
+    Without per-customer values every customer is worth the same, so it is the share of
+    expected churners.
+    """
+    cum = scores.cum_value_desc if scores.has_values else scores.cum_desc
+    total = float(cum[-1])
+    return float(cum[min(listed, scores.n)]) / total if total > 0 else 0.0

@@ -71,6 +71,9 @@ class ModelBundle:
         Platt map applied to the champion's probabilities.
     leaderboard : list of dict
         The cross-validated comparison of model families.
+    reference_profile : dict or None
+        Compact distributions of the training features and out-of-fold scores, what
+        ``monitor`` measures drift against.
     """
 
     booster: xgb.Booster
@@ -85,6 +88,7 @@ class ModelBundle:
     linear: LinearModel | None = None
     calibration: Calibration = field(default_factory=Calibration)
     leaderboard: list[dict[str, Any]] = field(default_factory=list)
+    reference_profile: dict[str, Any] | None = None
 
     def predict(self, X: Any) -> Any:
         """Calibrated churn probability of the shipped model for a transformed frame."""
@@ -130,6 +134,7 @@ def manifest_of(bundle: ModelBundle, model_bytes: bytes) -> dict[str, Any]:
                   "linear": bundle.linear.to_dict() if bundle.linear is not None else None},
         "calibration": bundle.calibration.to_dict(),
         "leaderboard": bundle.leaderboard,
+        "reference_profile": bundle.reference_profile,
         "metrics": bundle.metrics,
         "feature_labels": bundle.feature_labels,
         "info": {**bundle.info, "versions": _versions()},
@@ -271,6 +276,9 @@ def _from_parts(model_raw: bytes, manifest_raw: bytes) -> ModelBundle:
         linear = LinearModel.from_dict(model["linear"]) if champion == "logistic" else None
         calibration = Calibration.from_dict(manifest.get("calibration"))
         leaderboard = list(manifest.get("leaderboard") or [])
+        reference = manifest.get("reference_profile")
+        if reference is not None and not isinstance(reference, dict):
+            raise TypeError("reference_profile is not an object")
     except (KeyError, TypeError, ValueError) as exc:
         raise _error("BUNDLE_BAD_MANIFEST", f"manifest.json is incomplete ({exc!r})") from None
     booster = xgb.Booster()
@@ -288,7 +296,7 @@ def _from_parts(model_raw: bytes, manifest_raw: bytes) -> ModelBundle:
     return ModelBundle(booster, pre, schema, segments, threshold, manifest.get("metrics", {}),
                        manifest.get("feature_labels", {}), manifest.get("info", {}),
                        champion=champion, linear=linear, calibration=calibration,
-                       leaderboard=leaderboard)
+                       leaderboard=leaderboard, reference_profile=reference)
 
 
 def load_bundle(path: str | Path) -> ModelBundle:

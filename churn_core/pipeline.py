@@ -19,24 +19,37 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from churn_core import alerts
-from churn_core.actions import ActionRules
-from churn_core.alerts import AlertView, SortedScores
+from churn_core.atrisk import (  # noqa: F401  (the facade re-exports the at-risk list)
+    CustomerValue,
+    alert_view,
+    customer_values,
+    economics_dict,
+    emp,
+    export_table,
+    profit_at,
+    profit_band,
+    profit_sensitivity,
+    profit_table,
+    profit_threshold,
+    sorted_scores,
+    top_n_threshold,
+    value_share,
+)
 from churn_core.bundle import ModelBundle
 from churn_core.dataset import Dataset, prepare_dataset
 from churn_core.events.modeling import backtest_splits, definition_from_summary, is_event_table
 from churn_core.explain import Explanation, explain
-from churn_core.export import at_risk_table
 from churn_core.features import transform
 from churn_core.io import ReadOptions, ReadResult, read_table
 from churn_core.leaderboard import leaderboard_records
 from churn_core.model import TrainConfig
+from churn_core.monitor.profile import training_reference
 from churn_core.population import Population, from_scoring_table, from_table
 from churn_core.problems import ChurnDataError, Problem, has_errors
 from churn_core.schema import Schema, SchemaOverrides, infer_schema
 from churn_core.segments import SegmentModel, assign_segments, fit_segments
 from churn_core.splits import Splits
-from churn_core.threshold import Economics, ThresholdChoice, ThresholdCurve, risk_tiers
+from churn_core.threshold import ThresholdChoice, ThresholdCurve
 from churn_core.training import TrainResult, train
 from churn_core.validate import ValidationReport, validate
 
@@ -268,37 +281,6 @@ def fit_all(
                     feature_labels=dict(feature_labels or {}))
 
 
-def sorted_scores(analysis: Analysis) -> SortedScores:
-    """The customers to act on's scores, sorted once for O(log n) threshold moves."""
-    return SortedScores(analysis.population.scores)
-
-
-def alert_view(analysis: Analysis, threshold: float, *, capacity: int | None = None,
-               scores: SortedScores | None = None) -> AlertView:
-    """What ``threshold`` (and a capacity) means for the customers to act on."""
-    return alerts.alert_view(scores or sorted_scores(analysis), threshold, capacity)
-
-
-def profit_table(analysis: Analysis, econ: Economics, *,
-                 scores: SortedScores | None = None) -> pd.DataFrame:
-    """Expected profit at every threshold over the customers to act on."""
-    return alerts.expected_profit(scores or sorted_scores(analysis), econ)
-
-
-def profit_threshold(analysis: Analysis, econ: Economics) -> ThresholdChoice:
-    """The most profitable threshold for the customers to act on (capacity respected)."""
-    t, profit = alerts.best_profit_threshold(profit_table(analysis, econ))
-    return ThresholdChoice(min(t, 1.0), "Most profitable",
-                           {"expected_profit": profit, "economics": economics_dict(econ)})
-
-
-def economics_dict(econ: Economics) -> dict[str, Any]:
-    """The money inputs as JSON-ready values."""
-    return {"value_retained": econ.value_retained, "offer_cost": econ.offer_cost,
-            "success_rate": econ.success_rate, "contact_cost": econ.contact_cost,
-            "capacity": econ.capacity, "currency": econ.currency, "period": econ.period}
-
-
 def make_bundle(analysis: Analysis, *, threshold: ThresholdChoice | None = None,
                 capacity: int | None = None) -> ModelBundle:
     """Package an analysis as a :class:`ModelBundle` with the threshold actually in use."""
@@ -317,55 +299,8 @@ def make_bundle(analysis: Analysis, *, threshold: ThresholdChoice | None = None,
         threshold={"value": float(choice.value), "method": choice.method, "detail": detail},
         metrics=analysis.metrics(), feature_labels=dict(analysis.feature_labels), info=info,
         champion=r.champion, linear=r.linear, calibration=r.calibration,
-        leaderboard=leaderboard_records(r.leaderboard))
-
-
-def export_table(analysis: Analysis, threshold: float, *, capacity: int | None = None,
-                 at_risk_only: bool = True, limit: int | None = None,
-                 rules: ActionRules | None = None) -> pd.DataFrame:
-    """The at-risk list of the customers to act on, riskiest first.
-
-    Parameters
-    ----------
-    analysis : Analysis
-    threshold : float
-        Customers at or above it are at risk.
-    capacity : int, optional
-        Keep only the riskiest ``capacity`` at-risk customers.
-    at_risk_only : bool
-        False lists every customer to act on (with ``at_risk`` telling them apart).
-    limit : int, optional
-        Keep only the riskiest ``limit`` rows (a preview, same order as the full list).
-    rules : ActionRules, optional
-        Reason-to-action rules (default rules when None).
-
-    Returns
-    -------
-    DataFrame
-        The id column (the user's name), ``churn_probability``, ``risk_tier``,
-        ``at_risk``, ``segment``, ``reason_1..3``, ``suggested_action``, and ``as_of``
-        for event-log builds; never a customer whose label says churned.
-    """
-    pop = analysis.population
-    scores = pop.scores
-    order = np.argsort(-scores, kind="stable")
-    keep = order[scores[order] >= threshold] if at_risk_only else order
-    cap = min(x for x in (capacity or None, limit) if x) if (capacity or limit) else None
-    if cap is not None:
-        keep = keep[:cap]
-    expl = analysis.explanation
-    reasons = pd.DataFrame("", index=np.arange(len(pop)), columns=list(REASONS))
-    reasons.iloc[expl.reasons.index.to_numpy()] = expl.reasons.to_numpy()
-    tiers = risk_tiers(scores[keep], threshold)
-    schema = analysis.dataset.schema
-    table = at_risk_table(pop.ids[keep], scores[keep], tiers,
-                          analysis.population_segment_names[keep],
-                          reasons.iloc[keep].reset_index(drop=True), None,
-                          id_name=schema.id_column or "customer_id", threshold=threshold,
-                          keep_order=True, rules=rules)
-    if pop.as_of is not None:
-        table["as_of"] = pop.as_of
-    return table
+        leaderboard=leaderboard_records(r.leaderboard),
+        reference_profile=training_reference(analysis))
 
 
 def is_built_table(frame: pd.DataFrame) -> bool:

@@ -10,11 +10,14 @@ import streamlit as st
 from churn_core import charts, pipeline
 from churn_core.bundle import bundle_to_zip
 from churn_core.export import to_csv_bytes
+from churn_core.money import charts as money_charts
+from churn_core.problems import ChurnDataError
 from churn_core.threshold import Economics, ThresholdChoice, break_even_probability
 from ui import actions
 from ui.action_rules import edit_action_rules, show_action_mix
+from ui.campaign_widgets import start_campaign_form_for
 from ui.state import StateKeys, get, put, require_analysis
-from ui.widgets import download_csv, metric_row, plain
+from ui.widgets import download_csv, metric_row, plain, show_data_error
 
 K = StateKeys
 PLOT_POINTS = 2000
@@ -62,7 +65,19 @@ econ = Economics(value_retained=value, offer_cost=offer, success_rate=success,
                  contact_cost=contact, capacity=int(capacity) or None,
                  currency=currency.strip() or "USD", period=period)
 put(K.ECONOMICS, econ)
-money = actions.profit_view(analysis, econ)
+numeric = [c for c in analysis.population.X.columns
+           if not isinstance(analysis.population.X[c].dtype, pd.CategoricalDtype)]
+SAME = "The value of a kept customer (above)"
+source = st.selectbox("What each customer is worth", [SAME, *numeric], key=K.W_VALUE_SOURCE,
+                      help="Pick a column (spend, order value, margin) to give every customer "
+                      "their own value: the list then shows their value at risk.")
+try:
+    value = actions.value_choice(analysis, None if source == SAME else source,
+                                 econ.value_retained)
+except ChurnDataError as exc:
+    show_data_error(exc, title=f"{source} cannot serve as a value")
+    value = actions.value_choice(analysis, None, econ.value_retained)
+money = actions.profit_view(analysis, econ, value)
 cur = plain(econ.currency)
 
 # -- threshold -------------------------------------------------------------------------------
@@ -78,7 +93,7 @@ b[1].button("Balanced (catch churners without too many false alarms)",
                                            analysis.threshold.detail))
 if econ.capacity:
     b[2].button(f"The riskiest {econ.capacity:,} (capacity)", on_click=_set_threshold,
-                args=(pipeline.alerts.top_n_threshold(sorted_scores, econ.capacity),
+                args=(pipeline.top_n_threshold(sorted_scores, econ.capacity),
                       f"Top {econ.capacity:,} by capacity", {"top_n": econ.capacity}))
 st.slider("Alert threshold (churn probability)", 0.0, 1.0, step=0.01, key=K.W_THRESHOLD,
           on_change=_on_slider, format="%.2f")
@@ -87,13 +102,14 @@ threshold = float(choice.value)
 
 view = pipeline.alert_view(analysis, threshold, capacity=econ.capacity, scores=sorted_scores)
 past = analysis.curve.at(threshold)
-expected = pipeline.alerts.profit_at(money.table, threshold)
+expected = pipeline.profit_at(money.table, threshold)
 metric_row({
     "Customers to act on": f"{view.population:,}",
     "On the list": f"{view.listed:,}",
     "Expected churners on it": f"{view.expected_churners:,.0f}",
     f"Expected profit ({cur}, {plain(econ.period)})": f"{expected:,.0f}",
     f"Best possible ({cur})": f"{float(money.best.detail['expected_profit']):,.0f}",
+    "Share of value at risk on the list": f"{pipeline.value_share(value.scores, view.listed):.0%}",
 })
 st.caption(f"Threshold chosen by: {plain(choice.method)}. In the past, this threshold caught "
            f"{past.recall:.0%} of the customers who left, and {past.precision:.0%} of those "
@@ -120,7 +136,7 @@ with st.expander("Suggested actions: the rules", icon=":material/rule:"):
     st.caption("Each customer gets the first rule, top to bottom, that one of their own "
                "risk-raising reasons matches; otherwise their tier's default action.")
     rules = edit_action_rules()
-table = actions.at_risk(analysis, view.listed, rules)
+table = actions.at_risk(analysis, view.listed, rules, value)
 st.dataframe(
     table, hide_index=True, width="stretch",
     column_config={"churn_probability": st.column_config.ProgressColumn(
@@ -133,13 +149,17 @@ if len(table):
         show_action_mix(table["suggested_action"])
         if view.listed > len(table):
             st.caption(f"Mix of the riskiest {len(table):,} shown above.")
+rank = st.radio("Order of the download", ["Riskiest first", "Most value at risk first"],
+                horizontal=True, key=K.W_RANK_BY,
+                help="Value at risk = churn probability x what the customer is worth.")
+rank_by = "probability" if rank == "Riskiest first" else "value_at_risk"
 stamp = date.today().isoformat()
 c1, c2 = st.columns(2)
 with c1:
     download_csv(f"Download the at-risk list ({view.listed:,} customers)",
-                 lambda: to_csv_bytes(pipeline.export_table(analysis, threshold,
-                                                            capacity=econ.capacity,
-                                                            rules=rules)),
+                 lambda: to_csv_bytes(pipeline.export_table(
+                     analysis, threshold, capacity=econ.capacity, rules=rules,
+                     values=value.values, rank_by=rank_by)),
                  file_name=f"at_risk_{stamp}_threshold_{threshold:.2f}.csv",
                  key="download_at_risk")
 with c2:
@@ -149,3 +169,26 @@ with c2:
                                                         capacity=econ.capacity)),
         file_name=f"churn_model_{stamp}.zip", mime="application/zip", on_click="ignore",
         icon=":material/inventory_2:", key="download_bundle")
+
+# -- how sure is the profit, and the campaign ------------------------------------------------
+with st.expander("How sure is this profit?", icon=":material/query_stats:"):
+    st.caption("A bootstrap of the labelled history's out-of-fold scores (200 resamples, 90 % "
+               "band): the expected profit by share of customers contacted, and which input "
+               "moves the best profit most.")
+    band = actions.stored_reliability(econ, value)
+    if band is None and st.button("Compute the band", key="compute_band"):
+        with st.spinner("Resampling..."):
+            band = actions.reliability(analysis, econ, value)
+    if band is not None:
+        (st.success if band.band.reliable else st.warning)(band.band.verdict)
+        left, right = st.columns(2)
+        left.plotly_chart(money_charts.profit_band_figure(band.band, currency=econ.currency),
+                          width="stretch")
+        right.plotly_chart(money_charts.tornado_figure(band.tornado, currency=econ.currency),
+                           width="stretch")
+
+with st.expander("Start a campaign with a control group", icon=":material/campaign:"):
+    st.caption("The customers on the list, less a random control group that is not "
+               "contacted, so that the campaign's effect can be measured. Record outcomes "
+               "and read the effect on the Campaigns page.")
+    start_campaign_form_for(analysis, threshold, econ)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -46,7 +45,8 @@ class CampaignInputs:
 
 
 def campaign_inputs(analysis: Any, threshold: float, economics: Any) -> CampaignInputs:
-    """The full at-risk list at ``threshold``, the features and the model hash of ``analysis``.
+    """The at-risk list at ``threshold`` (capped by the capacity), the customers' numeric
+    features and the model hash of ``analysis``.
 
     Parameters
     ----------
@@ -54,13 +54,15 @@ def campaign_inputs(analysis: Any, threshold: float, economics: Any) -> Campaign
     threshold : float
     economics : threshold.Economics or mapping, optional
     """
-    table = pipeline.export_table(analysis, threshold)
-    id_name = str(table.columns[0])
-    columns = [c for c in analysis.dataset.schema.features if c != id_name]
-    features = analysis.dataset.frame[columns].copy()
-    features.insert(0, id_name, analysis.dataset.ids.to_numpy())
     econ = (dataclasses.asdict(economics) if dataclasses.is_dataclass(economics)
             else dict(economics or {}))
+    table = pipeline.export_table(analysis, threshold, capacity=econ.get("capacity"))
+    id_name = str(table.columns[0])
+    pop = analysis.population
+    numeric = [c for c in pop.X.columns
+               if not isinstance(pop.X[c].dtype, pd.CategoricalDtype) and c != id_name]
+    features = pop.X[numeric].copy()
+    features.insert(0, id_name, pop.ids)
     return CampaignInputs(table, features, campaigns.model_hash(analysis.result.booster),
                           float(threshold), econ)
 
@@ -103,8 +105,10 @@ def start_campaign_form_for(analysis: Any, threshold: float, economics: Any) -> 
         Customers scored at or above it are the members.
     economics : threshold.Economics or mapping, optional
     """
-    flagged = int((np.asarray(analysis.scores) >= threshold).sum())
-    _form(flagged, lambda: campaign_inputs(analysis, threshold, economics))
+    capacity = getattr(economics, "capacity", None) or (
+        economics.get("capacity") if isinstance(economics, Mapping) else None)
+    listed = pipeline.alert_view(analysis, threshold, capacity=capacity).listed
+    _form(listed, lambda: campaign_inputs(analysis, threshold, economics))
 
 
 def _form(flagged: int, build: Callable[[], CampaignInputs]) -> None:
@@ -215,8 +219,8 @@ def uplift_section(name: str, analysis: Any, threshold: float) -> None:
     if st.button("Learn uplift from this campaign", key="learn_uplift",
                  icon=":material/school:"):
         try:
-            result = learn_from_campaign(name, analysis.X, analysis.dataset.ids,
-                                         store=store_path())
+            pop = analysis.population
+            result = learn_from_campaign(name, pop.X, pd.Series(pop.ids), store=store_path())
         except ChurnDataError as exc:
             put(K.UPLIFT, None)
             put(K.UPLIFT_PROBLEMS, list(exc.problems))
@@ -246,5 +250,6 @@ def uplift_section(name: str, analysis: Any, threshold: float) -> None:
     download_csv("Download the customer list ranked by expected uplift",
                  lambda: to_csv_bytes(rank_by_uplift(
                      pipeline.export_table(analysis, threshold, at_risk_only=False),
-                     result.model, analysis.X, analysis.dataset.ids)),
+                     result.model, analysis.population.X,
+                     pd.Series(analysis.population.ids))),
                  file_name="customers_by_expected_uplift.csv", key="download_uplift_list")

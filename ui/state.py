@@ -48,6 +48,8 @@ class StateKeys:
     THRESHOLD = "threshold"                # threshold.ThresholdChoice in use (value, method)
     ECONOMICS = "economics"                # threshold.Economics
     PROFIT = "profit"                      # actions.ProfitView (economics, table, best)
+    VALUE_CHOICE = "value_choice"          # actions.ValueChoice (what customers are worth)
+    PROFIT_BAND = "profit_band"            # actions.BandView (bootstrap band, tornado)
     AT_RISK = "at_risk"                    # actions.ListPreview (model key, riskiest rows)
     ACTION_RULES = "action_rules"          # actions.ActionRules in force (None = built-in)
     ACTION_RULES_BASE = "action_rules_base"  # the rules the rules editors started from
@@ -83,6 +85,8 @@ class StateKeys:
     W_CONTACT = "w_contact_cost"
     W_CAPACITY = "w_capacity"
     W_CURRENCY = "w_currency"
+    W_VALUE_SOURCE = "w_value_source"
+    W_RANK_BY = "w_rank_by"
     W_PERIOD = "w_period"
     W_QUICK = "w_quick_training"
     W_SEGMENT_K = "w_segment_k"
@@ -108,7 +112,8 @@ DEFAULTS: dict[str, Any] = {
     StateKeys.LOAD_PROBLEMS: None, StateKeys.FEATURE_LABELS: {}, StateKeys.DATASET_KEY: None,
     StateKeys.SAMPLE_AUTOLOADED: False, StateKeys.ANALYSIS: None, StateKeys.MODEL_KEY: None,
     StateKeys.MODEL_COUNTER: 0, StateKeys.TRAIN_LOG: [], StateKeys.TRAIN_PROBLEMS: None,
-    StateKeys.SORTED_SCORES: None, StateKeys.THRESHOLD: None,
+    StateKeys.SORTED_SCORES: None, StateKeys.THRESHOLD: None, StateKeys.VALUE_CHOICE: None,
+    StateKeys.PROFIT_BAND: None,
     StateKeys.ECONOMICS: None, StateKeys.PROFIT: None,
     StateKeys.AT_RISK: None, StateKeys.BUNDLE: None,
     StateKeys.BUNDLE_ID: None, StateKeys.SCORE_RESULT: None, StateKeys.SCORE_ID: None,
@@ -125,7 +130,8 @@ DEFAULTS: dict[str, Any] = {
 # Everything computed from the current table: dropped when the table or its schema changes.
 DATASET_DEPENDENTS = (
     StateKeys.ANALYSIS, StateKeys.MODEL_KEY, StateKeys.TRAIN_LOG, StateKeys.TRAIN_PROBLEMS,
-    StateKeys.SORTED_SCORES, StateKeys.THRESHOLD, StateKeys.PROFIT,
+    StateKeys.SORTED_SCORES, StateKeys.THRESHOLD, StateKeys.PROFIT, StateKeys.VALUE_CHOICE,
+    StateKeys.PROFIT_BAND,
     StateKeys.AT_RISK,
 )
 WIDGET_DEPENDENTS = (StateKeys.W_THRESHOLD, StateKeys.W_CUSTOMER, StateKeys.W_DEPENDENCE,

@@ -165,8 +165,8 @@ def categorical_columns(preprocessor: Preprocessor) -> tuple[str, ...]:
 def training_reference(analysis: Analysis) -> dict[str, Any]:
     """The reference profile of a trained analysis, to save in its bundle.
 
-    Features come from the training rows (in :func:`feature_view` form); the score
-    from the validation and test rows, which the model did not train on.
+    Features come from the labelled rows (in :func:`feature_view` form); the score from
+    their out-of-fold scores, which models that never saw each row gave it.
     Intended use at training time::
 
         manifest["reference_profile"] = training_reference(analysis)
@@ -183,7 +183,8 @@ def training_reference(analysis: Analysis) -> dict[str, Any]:
     result = analysis.result
     pre = result.preprocessor
     frame = analysis.dataset.frame
-    view = feature_view(pre, frame.iloc[result.splits.train])
-    held_out = np.concatenate([result.splits.valid, result.splits.test])
-    return reference_profile(view, scores=np.asarray(analysis.scores)[held_out],
+    # The labelled rows the shipped model learnt from, and their out-of-fold scores: what
+    # the model gives customers it has not seen.
+    view = feature_view(pre, frame.iloc[result.rows])
+    return reference_profile(view, scores=np.asarray(result.oof),
                              categorical=categorical_columns(pre))
