@@ -33,12 +33,12 @@ pages = {
     "Predict": [
         st.Page("pages/model.py", title="Model", icon=":material/model_training:"),
         st.Page("pages/explain.py", title="Explain", icon=":material/psychology:"),
-        st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications_active:"),
         st.Page("pages/score.py", title="Score", icon=":material/checklist:"),
-        st.Page("pages/monitor.py", title="Monitor", icon=":material/monitor_heart:"),
     ],
     "Act": [
+        st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications_active:"),
         st.Page("pages/campaigns.py", title="Campaigns", icon=":material/campaign:"),
+        st.Page("pages/monitor.py", title="Monitor", icon=":material/monitor_heart:"),
     ],
 }
 st.navigation(pages).run()

@@ -70,7 +70,7 @@ def run(n: int, args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
     import pandas as pd
 
-    from churn_core import charts
+    from churn_core import charts, pipeline
     from churn_core.explain import global_importance
     from churn_core.model import TrainConfig
     from churn_core.pipeline import check_frame, export_table, fit_all
@@ -85,37 +85,36 @@ def run(n: int, args: argparse.Namespace) -> dict[str, Any]:
         rows.append({"interaction": name, "median_s": median, "p95_s": p95, "repeats": count,
                      "payload_kb": payload_kb, "note": note})
 
-    config = TrainConfig(cv_folds=0, search=False, n_estimators=args.trees)
+    config = TrainConfig(cv_folds=2, search=False, n_estimators=args.trees, side_models=False)
     with Recorder() as rec:
         with rec.step("setup: simulate + check_frame + fit_all (quick config)", counted=False):
             frame = simulate_large(n, seed=0)
             analysis = fit_all(check_frame(frame).dataset, config=config, explain_rows="top")
-        scores = analysis.scores
+        scores = analysis.population.scores  # the customers to act on
         y = analysis.dataset.y.to_numpy(dtype=float)
-        valid = analysis.result.splits.valid
+        valid = analysis.result.rows  # every labelled row has an out-of-fold score
         rng = np.random.default_rng(0)
         moves = [float(t) for t in np.round(rng.uniform(0, 1, args.moves), 2)]
 
         # -- threshold curve ------------------------------------------------------------
         start = time.perf_counter()
-        ThresholdCurve(y[valid], scores[valid])
-        record("ThresholdCurve build (validation rows)", time.perf_counter() - start,
-               note=f"{valid.size:,} rows")
-        start = time.perf_counter()
-        full = ThresholdCurve(y, scores)
-        record("ThresholdCurve build (every row)", time.perf_counter() - start,
-               note=f"{n:,} rows")
+        full = ThresholdCurve(y[valid], analysis.result.oof)
+        record("ThresholdCurve build (out-of-fold scores, every labelled row)",
+               time.perf_counter() - start, note=f"{valid.size:,} rows")
         record("ThresholdCurve.at(t) (every row)", *_median_time(full.at, moves),
                count=len(moves))
-        sorted_scores = np.sort(np.asarray(scores, dtype=float))  # once per model (session)
+        start = time.perf_counter()
+        ranked = pipeline.sorted_scores(analysis)  # once per model (session)
+        record("SortedScores of the customers to act on (once per model)",
+               time.perf_counter() - start, note=f"{ranked.n:,} customers")
+        sorted_scores = ranked.ascending
 
         # -- money inputs: profit table + best threshold with a capacity ----------------
         econ = Economics(capacity=max(n // 20, 1))
-        population = len(scores)
 
         def profit_view(e: Economics) -> tuple[pd.DataFrame, Any]:
-            table = analysis.valid_curve.profit(e, population=population, max_points=None)
-            return table, analysis.valid_curve.best_profit(e, population=population)
+            table = pipeline.profit_table(analysis, e, scores=ranked)
+            return table, pipeline.profit_threshold(analysis, e, table=table)
 
         econs = [Economics(value_retained=v, capacity=econ.capacity)
                  for v in np.linspace(100, 400, 20)]
@@ -150,7 +149,7 @@ def run(n: int, args: argparse.Namespace) -> dict[str, Any]:
         def first_page(_: float) -> pd.DataFrame:
             top = np.argpartition(-scores, 50)[:50]
             top = top[np.argsort(-scores[top], kind="stable")]
-            return pd.DataFrame({"customer_id": analysis.dataset.ids.to_numpy()[top],
+            return pd.DataFrame({"customer_id": analysis.population.ids[top],
                                  "churn_probability": scores[top]})
 
         record("first page: top 50 by score (argpartition)",
@@ -162,11 +161,12 @@ def run(n: int, args: argparse.Namespace) -> dict[str, Any]:
         step = max(len(profit_table) // PLOT_POINTS, 1)
         thinned = profit_table.iloc[::step]
         grid = profit_table["threshold"].to_numpy()
-        best_t = float(min(best.threshold, 1.0))
+        best_t = float(min(best.value, 1.0))
 
         def slider_move(t: float) -> int:
-            analysis.test_curve.at(t)
-            counts = tiers_search(t)
+            analysis.curve.at(t)
+            view = pipeline.alert_view(analysis, t, capacity=econ.capacity, scores=ranked)
+            counts = pd.Series({"high": view.high, "medium": view.medium, "low": view.low})
             i = min(int(np.searchsorted(grid, t, side="left")), len(grid) - 1)
             float(profit_table["profit"].iloc[i])
             page = at_risk_all.iloc[: int(counts["high"])].head(PAGE_ROWS)
@@ -178,7 +178,7 @@ def run(n: int, args: argparse.Namespace) -> dict[str, Any]:
                *_median_time(slider_move, moves), count=len(moves),
                note="curve point, counts, profit, page slice, 2 charts to JSON")
         record("slider move without charts",
-               *_median_time(lambda t: (analysis.test_curve.at(t), tiers_search(t),
+               *_median_time(lambda t: (analysis.curve.at(t), tiers_search(t),
                                         at_risk_all.iloc[: int(n * (1 - t))].head(PAGE_ROWS)),
                              moves), count=len(moves))
 
@@ -188,7 +188,7 @@ def run(n: int, args: argparse.Namespace) -> dict[str, Any]:
         top_features = list(importance["feature"].head(10))
         points = projection(analysis.segments, analysis.X, analysis.segment_labels,
                             max_points=charts.MAX_POINTS) if analysis.segments else None
-        ev = analysis.result.test_eval
+        ev = analysis.result.evaluation
         builders: dict[str, Callable[[], Any]] = {
             "profit_curve (thinned, as the page)": lambda: charts.profit_curve(
                 thinned, best=best_t, current=0.5),

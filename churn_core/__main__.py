@@ -380,7 +380,7 @@ def cmd_retrain(args: argparse.Namespace) -> int:
     champion = load_bundle(args.bundle)
     read = read_table(args.data, options=_read_options(args))
     _print_problems([p for p in read.problems if p.severity != "info"])
-    config = TrainConfig(seed=args.seed, cv_folds=0, search=not args.no_search,
+    config = TrainConfig(seed=args.seed, search=not args.no_search,
                          device=args.device)
     decision = retrain(champion, read.frame, config=config, holdout=args.holdout,
                        min_gain=args.min_gain, progress=_progress)

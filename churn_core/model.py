@@ -25,7 +25,7 @@ import pandas as pd
 import xgboost as xgb
 from sklearn.metrics import roc_auc_score
 
-from churn_core.features import Preprocessor, fit_preprocessor, transform
+from churn_core.features import fit_preprocessor, transform
 from churn_core.splits import group_folds
 
 log = logging.getLogger(__name__)
@@ -144,12 +144,6 @@ def predict_X(booster: xgb.Booster, X: pd.DataFrame) -> np.ndarray:
     if list(X.columns) and booster.num_features() != X.shape[1]:
         raise ValueError(f"model expects {booster.num_features()} features, got {X.shape[1]}")
     return np.asarray(booster.inplace_predict(_safe(X)), dtype=float)
-
-
-def predict_proba(booster: xgb.Booster, pre: Preprocessor, frame: pd.DataFrame) -> np.ndarray:
-    """Churn probability for raw rows: columns are picked by name through ``transform``."""
-    X, _ = transform(pre, frame)
-    return predict_X(booster, X)
 
 
 def _fit(

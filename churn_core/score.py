@@ -43,6 +43,7 @@ class ScoreResult:
     table: pd.DataFrame
     problems: tuple[Problem, ...]
     threshold: float
+    rows: np.ndarray | None = None  # input position of each table row
 
 
 def align_columns(frame: pd.DataFrame, bundle: ModelBundle) -> tuple[pd.DataFrame, list[Problem]]:
@@ -103,6 +104,19 @@ def align_columns(frame: pd.DataFrame, bundle: ModelBundle) -> tuple[pd.DataFram
     return aligned, problems
 
 
+def predict_frame(bundle: ModelBundle, frame: pd.DataFrame) -> np.ndarray:
+    """The shipped model's (calibrated) churn probability for raw rows, columns by name.
+
+    Raises
+    ------
+    ChurnDataError
+        ``MISSING_COLUMNS`` when model columns are missing.
+    """
+    aligned, _ = align_columns(frame, bundle)
+    X, _ = transform(bundle.preprocessor, aligned)
+    return bundle.predict(X)
+
+
 def churned_rows(frame: pd.DataFrame, bundle: ModelBundle) -> tuple[np.ndarray, list[Problem]]:
     """Rows whose churn label (when the file has one) says churned, and the notice about them.
 
@@ -154,6 +168,7 @@ def score_frame(
     explain_rows: str = "all",
     progress: Progress | None = None,
     rules: ActionRules | None = None,
+    current_only: bool = True,
 ) -> ScoreResult:
     """Score raw rows with a bundle.
 
@@ -174,6 +189,9 @@ def score_frame(
     rules : ActionRules, optional
         Reason-to-action rules for ``suggested_action``; default
         :func:`churn_core.actions.default_rules`.
+    current_only : bool, default True
+        Leave out rows whose churn label says churned (customers already gone); False
+        scores every row (monitoring, where labelled rows give realised figures).
 
     Raises
     ------
@@ -188,7 +206,8 @@ def score_frame(
     if len(frame) == 0:
         raise ChurnDataError([Problem(code="NO_DATA_ROWS", severity="error",
                                       message="the file has 0 data rows to score")])
-    churned, gone = churned_rows(frame, bundle)
+    churned, gone = churned_rows(frame, bundle) if current_only else \
+        (np.zeros(len(frame), dtype=bool), [])
     aligned, problems = align_columns(frame, bundle)
     problems = gone + problems
     report(0.1, "Columns aligned")
@@ -232,5 +251,6 @@ def score_frame(
                           keep_order=True, rules=rules)
     keep = ~churned & (table["at_risk"].to_numpy() if at_risk_only else True)
     table = table[keep].reset_index(drop=True)
+    kept = np.flatnonzero(keep)
     report(1.0, "Scoring done")
-    return ScoreResult(table=table, problems=tuple(problems), threshold=cut)
+    return ScoreResult(table=table, problems=tuple(problems), threshold=cut, rows=kept)

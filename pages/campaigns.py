@@ -30,7 +30,7 @@ with st.expander("Start a campaign from the current at-risk list", expanded=Fals
                 "threshold set on the Alerts page.")
         st.page_link("pages/model.py", label="Go to Model", icon=":material/model_training:")
     else:
-        cw.start_campaign_form_for(analysis, float(get(K.THRESHOLD)), get(K.ECONOMICS))
+        cw.start_campaign_form_for(analysis, get(K.THRESHOLD).value, get(K.ECONOMICS))
 
 # -- history ----------------------------------------------------------------------------------
 try:
@@ -118,4 +118,4 @@ st.caption("The riskiest customers are not always the ones an offer saves. Two X
 if analysis is None:
     st.info("Train a model on the table the campaign came from to learn from it.")
 else:
-    cw.uplift_section(name, analysis, float(get(K.THRESHOLD)))
+    cw.uplift_section(name, analysis, get(K.THRESHOLD).value)

@@ -55,7 +55,7 @@ def cmd_campaign_start(args: argparse.Namespace, h: _Helpers) -> int:
     id_name = result.table.columns[0]
     numeric = [c for c in bundle.preprocessor.feature_names if c in read.frame.columns
                and c != id_name]
-    features = read.frame[numeric].reset_index(drop=True)
+    features = read.frame.iloc[result.rows][numeric].reset_index(drop=True)
     features.insert(0, id_name, result.table[id_name].to_numpy())
     plan = start_campaign(result.table, name=args.name, holdout=args.holdout, features=features,
                           model_hash=model_hash(bundle.booster), threshold=result.threshold,
@@ -154,8 +154,9 @@ def cmd_campaign_uplift(args: argparse.Namespace, h: _Helpers) -> int:
     bundle = load_bundle(args.bundle)
     read = read_table(args.data, options=h.read_options(args))
     result = score_frame(bundle, read.frame, explain_rows="at_risk", progress=h.progress)
-    aligned, _ = align_columns(read.frame, bundle)
-    X, _ = transform(bundle.preprocessor, aligned)
+    # The customers scored (those whose label says churned are left out), row for row.
+    aligned, _ = align_columns(read.frame.iloc[result.rows], bundle)
+    X, _ = transform(bundle.preprocessor, aligned.reset_index(drop=True))
     ids = result.table.iloc[:, 0].astype(str)
     learned = learn_from_campaign(args.name, X, ids, store=args.store)
     h.print_problems(learned.problems, stream=sys.stdout)

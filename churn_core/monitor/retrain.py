@@ -17,11 +17,11 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from churn_core.bundle import ModelBundle
-from churn_core.model import TrainConfig, predict_proba
+from churn_core.model import TrainConfig
 from churn_core.pipeline import check_frame, fit_all, make_bundle
 from churn_core.problems import ChurnDataError, Problem
 from churn_core.schema import SchemaOverrides
-from churn_core.score import align_columns
+from churn_core.score import predict_frame
 from churn_core.splits import group_folds
 
 Progress = Callable[[float, str], None]
@@ -115,7 +115,7 @@ def retrain(
         The data cannot train a model (``RETRAIN_*`` codes or the validation's own).
     """
     report = progress or (lambda f, m: None)
-    config = config or TrainConfig(cv_folds=0)
+    config = config or TrainConfig()
     schema = champion.schema
     overrides = SchemaOverrides(id_column=schema.id_column, label_column=schema.label_column,
                                 positive_value=schema.positive_label)
@@ -147,9 +147,7 @@ def retrain(
     report(0.92, "Comparing on the held-out rows")
     held = frame.iloc[hold]
     y_hold = y[hold]
-    old = predict_proba(champion.booster, champion.preprocessor, align_columns(held, champion)[0])
-    new = predict_proba(challenger.booster, challenger.preprocessor,
-                        align_columns(held, challenger)[0])
+    old, new = predict_frame(champion, held), predict_frame(challenger, held)
     champion_auc, challenger_auc = roc_auc_score(y_hold, old), roc_auc_score(y_hold, new)
     gain = float(challenger_auc - champion_auc)
     lo, hi = _paired_bootstrap(y_hold, old, new, config.seed)

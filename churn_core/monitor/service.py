@@ -213,7 +213,7 @@ def monitor(
         drift = DriftReport.from_dict(report["drift"]) if report.get("drift") else None
         return MonitorResult(existing, True, report, tuple(report["alerts"]), drift, None)
     rows = "all" if len(frame) <= EXPLAIN_ALL_MAX_ROWS else "at_risk"
-    scored = score_frame(bundle, frame, explain_rows=rows,
+    scored = score_frame(bundle, frame, explain_rows=rows, current_only=False,
                          progress=lambda f, m: report_progress(0.6 * f, m))
     table = _scores_table(scored.table)
     scores = table["score"].to_numpy()

@@ -47,3 +47,30 @@ def test_download_buttons_present(page, sample_check, sample_analysis):
     assert_clean(at)
     keys = {b.key for b in at.get("download_button")}
     assert {"download_at_risk", "download_bundle"} <= keys
+
+
+def test_value_column_band_and_campaign_from_the_list(page, sample_check, sample_analysis,
+                                                       tmp_path, monkeypatch):
+    monkeypatch.setenv("CHURN_RADAR_HOME", str(tmp_path))
+    at = page("alerts.py", check=sample_check, analysis=sample_analysis)
+    assert_clean(at)
+    same = next(m.value for m in at.metric if m.label.startswith("Expected profit"))
+    # Each customer's own value: profit and the list's value at risk follow it.
+    at.selectbox(key=StateKeys.W_VALUE_SOURCE).select("CashbackAmount").run()
+    assert_clean(at)
+    value = at.session_state[StateKeys.VALUE_CHOICE]
+    assert value.column == "CashbackAmount" and value.values.values.std() > 0
+    assert next(m.value for m in at.metric if m.label.startswith("Expected profit")) != same
+    listed = next(d.value for d in at.dataframe if "churn_probability" in d.value.columns)
+    assert "value_at_risk" in listed.columns
+    # How sure is the profit: the band and the tornado, on request.
+    next(b for b in at.button if b.label == "Compute the band").click().run()
+    assert_clean(at)
+    assert at.session_state[StateKeys.PROFIT_BAND] is not None
+    # A campaign with a control group, straight from the list.
+    at.text_input(key=StateKeys.W_CAMPAIGN_NAME).input("from alerts")
+    next(b for b in at.button if b.label == "Start campaign").click().run()
+    assert_clean(at)
+    plan = at.session_state[StateKeys.CAMPAIGN_STARTED]
+    listed = int(next(m.value for m in at.metric if m.label == "On the list").replace(",", ""))
+    assert plan.name == "from alerts" and plan.n_contact + plan.n_control == listed

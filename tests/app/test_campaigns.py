@@ -99,7 +99,7 @@ def test_start_a_campaign_from_the_current_model(page, store, sample_check, samp
     assert metrics["Control group"] == f"{plan.n_control:,}"
     row = connect(store).execute("SELECT model_hash, threshold FROM campaigns").fetchone()
     assert len(row["model_hash"]) == 64
-    assert row["threshold"] == pytest.approx(float(sample_analysis.threshold))
+    assert row["threshold"] == pytest.approx(sample_analysis.threshold.value)
     assert list(table_with(at, "n_outcomes")["name"]) == ["app campaign"]
 
 
@@ -120,10 +120,11 @@ def test_learn_uplift_for_the_next_campaign(page, store, sample_check, sample_an
     inputs = campaign_inputs(sample_analysis, 0.2, ECON)
     plan = start_campaign(inputs.table, name="learn", holdout=0.5, features=inputs.features,
                           economics=ECON, store=store)
-    truth = pd.DataFrame({"CustomerID": sample_analysis.dataset.ids.to_numpy(),
-                          "y": sample_analysis.dataset.y.to_numpy()})
-    m = plan.members.merge(truth, on="CustomerID")
+    # The members are current customers: their outcome a month later is drawn from their
+    # churn probability, and the offer saves 40 % of the contacted who would have left.
+    m = plan.members.copy()
     rng = np.random.default_rng(0)
+    m["y"] = (rng.uniform(size=len(m)) < m["churn_probability"].clip(0.05, 0.95)).astype(int)
     saved = (m["group"] == "contact") & (rng.uniform(size=len(m)) < 0.4)
     upload_outcomes(pd.DataFrame({"CustomerID": m["CustomerID"],
                                   "churn": np.where(saved, 0, m["y"]).astype(int)}),

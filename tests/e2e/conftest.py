@@ -54,7 +54,9 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            # campaigns and monitoring runs go to a store of this test session only
+            env={**os.environ, "CHURN_RADAR_HOME": str(tmp_path_factory.mktemp("home"))})
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     try:

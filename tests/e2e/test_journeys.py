@@ -13,7 +13,9 @@ from playwright.sync_api import Page, expect
 from tests.e2e.conftest import READY
 
 pytestmark = pytest.mark.e2e
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "docs" / "screenshots"
+SAMPLE = ROOT / "sample_data" / "customers.csv"
 TRAIN_MS = 600_000
 
 
@@ -65,7 +67,7 @@ def test_sample_train_threshold_download(page: Page, app_url: str, tmp_path: Pat
     shot(page, "explore")
 
     train_quick(page)
-    expect(page.get_by_text("ROC-AUC (test)").first).to_be_visible()
+    expect(page.get_by_text("ROC-AUC (out of fold)").first).to_be_visible()
     shot(page, "model")
     go_to(page, "Segments", "Segments")
     shot(page, "segments")
@@ -73,15 +75,15 @@ def test_sample_train_threshold_download(page: Page, app_url: str, tmp_path: Pat
     shot(page, "explain")
 
     go_to(page, "Alerts", "Alerts")
-    before = metric(page, "Customers flagged")
+    before = metric(page, "On the list")
     slider = page.get_by_role("slider").first
     slider.focus()
     for _ in range(10):
         page.keyboard.press("ArrowRight")
-    expect(page.locator("[data-testid='stMetric']", has_text="Customers flagged").first
+    expect(page.locator("[data-testid='stMetric']", has_text="On the list").first
            ).not_to_have_text(re.compile(re.escape(before)), timeout=30_000)
     ready(page)
-    after = metric(page, "Customers flagged")
+    after = metric(page, "On the list")
     flagged = int(after.replace(",", ""))
     shot(page, "alerts")
 
@@ -93,13 +95,54 @@ def test_sample_train_threshold_download(page: Page, app_url: str, tmp_path: Pat
     rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8-sig"))))
     header = rows[0]
     assert header[0] == "CustomerID"
-    assert "churn_probability" in header and "reason_1" in header
+    assert {"churn_probability", "reason_1", "suggested_action", "value_at_risk"} <= set(header)
     assert len(rows) - 1 == flagged
+    # Whom to call tomorrow: never a customer who already left, each customer once.
+    with SAMPLE.open(encoding="utf-8") as f:
+        gone = {r["CustomerID"] for r in csv.DictReader(f) if r["Churn"] == "Yes"}
+    ids = [r[0] for r in rows[1:]]
+    assert gone and not gone & set(ids) and len(set(ids)) == len(ids)
+
+    start_campaign_and_read_effect(page, tmp_path)
 
     go_to(page, "Score", "Score")
     shot(page, "score")
     go_to(page, "Event log", "Event log")
     shot(page, "events")
+
+
+def start_campaign_and_read_effect(page: Page, tmp_path: Path) -> None:
+    """The retention loop: a campaign from the Alerts list, its outcomes, its effect."""
+    page.get_by_text("Start a campaign with a control group").click()
+    page.get_by_label("Campaign name").fill("e2e win-back")
+    page.get_by_role("button", name="Start campaign").click()
+    expect(page.get_by_text(re.compile("Campaign 'e2e win-back' started")).first
+           ).to_be_visible(timeout=60_000)
+    ready(page)
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name=re.compile("Download the campaign list")).click()
+    listed = tmp_path / "campaign.csv"
+    info.value.save_as(listed)
+    rows = list(csv.DictReader(io.StringIO(listed.read_text(encoding="utf-8-sig"))))
+    groups = {r["group"] for r in rows}
+    assert groups == {"contact", "control"}
+    # Outcomes a month later: the offer worked, so contacted customers left less often.
+    outcome = tmp_path / "outcomes.csv"
+    with outcome.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["CustomerID", "churned"])
+        for i, r in enumerate(rows):
+            rate = 5 if r["group"] == "contact" else 2  # every 5th vs every 2nd churns
+            w.writerow([r["CustomerID"].lstrip("'"), "Yes" if i % rate == 0 else "No"])
+    go_to(page, "Campaigns", "Campaigns")
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").first.set_input_files(
+        str(outcome))
+    ready(page)
+    page.get_by_role("button", name="Record outcomes").click()
+    expect(page.get_by_text("Retention uplift").first).to_be_visible(timeout=60_000)
+    ready(page)
+    assert metric(page, "Match rate").startswith("100")
+    shot(page, "campaigns")
 
 
 def test_upload_ecommerce_workbook(page: Page, app_url: str, ecom_xlsx: Path) -> None:
@@ -114,5 +157,5 @@ def test_upload_ecommerce_workbook(page: Page, app_url: str, ecom_xlsx: Path) ->
     ready(page)
     shot(page, "data_ecommerce")
     train_quick(page)
-    value = metric(page, "ROC-AUC (test)")
+    value = metric(page, "ROC-AUC (out of fold)")
     assert 0.5 < float(value) <= 1.0

@@ -11,7 +11,7 @@ from churn_core.model import TrainConfig
 from churn_core.pipeline import Analysis, check_frame, fit_all, make_bundle
 from churn_core.simulate import simulate_customers
 
-FAST = TrainConfig(cv_folds=0, search=False, n_estimators=80)
+FAST = TrainConfig(cv_folds=2, search=False, n_estimators=80, side_models=False)
 
 
 def train_analysis(*, n: int = 1500, seed: int = 1) -> tuple[Analysis, pd.DataFrame]:

@@ -14,7 +14,7 @@ from churn_core.actions import load_action_rules, suggest_actions
 @pytest.fixture(scope="module")
 def bundle_dir(sample_csv, tmp_path_factory):
     out = tmp_path_factory.mktemp("bundle")
-    assert main(["train", str(sample_csv), "--out", str(out), "--cv", "0", "--no-search",
+    assert main(["train", str(sample_csv), "--out", str(out), "--cv", "2", "--no-search",
                  "--segments", "2"]) == 0
     return out
 

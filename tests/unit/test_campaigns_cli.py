@@ -25,7 +25,8 @@ def bundle_dir(tmp_path_factory) -> Path:
     head = b"\n".join(SAMPLE.read_bytes().splitlines()[:1201])   # train on 1,200 rows: fast
     check = pipeline.load_and_check(head, name=SAMPLE.name)
     analysis = pipeline.fit_all(check.dataset, k=3,
-                                config=TrainConfig(cv_folds=0, search=False, n_estimators=80))
+                                config=TrainConfig(cv_folds=2, search=False, n_estimators=80,
+                                                   side_models=False))
     out = tmp_path_factory.mktemp("bundle") / "model"
     save_bundle(out, pipeline.make_bundle(analysis))
     return out
@@ -140,11 +141,13 @@ def test_uplift_ranks_the_customers_for_the_next_campaign(bundle_dir, tmp_path, 
     assert main(args) == 2
     assert "UPLIFT_NO_OUTCOMES" in capsys.readouterr().err
     listed = pd.read_csv(out, encoding="utf-8-sig")
-    truth = pd.read_csv(SAMPLE)[["CustomerID", "Churn"]]
-    outcome = listed[["CustomerID", "group"]].merge(truth, on="CustomerID")
+    # Members are current customers: a month later, each leaves with their churn
+    # probability, and the offer keeps 30 % of the contacted who would have left.
+    outcome = listed[["CustomerID", "group", "churn_probability"]].copy()
     rng = np.random.default_rng(1)
+    left = rng.uniform(size=len(outcome)) < outcome["churn_probability"].clip(0.05, 0.95)
     saved = (outcome["group"] == "contact") & (rng.uniform(size=len(outcome)) < 0.3)
-    outcome["Churn"] = np.where(saved, "No", outcome["Churn"])
+    outcome["Churn"] = np.where(left & ~saved, "Yes", "No")
     outcome[["CustomerID", "Churn"]].to_csv(tmp_path / "o.csv", index=False)
     assert main(["campaign", "outcomes", "learn", str(tmp_path / "o.csv"), "--store",
                  str(store)]) == 0
@@ -152,5 +155,6 @@ def test_uplift_ranks_the_customers_for_the_next_campaign(bundle_dir, tmp_path, 
     text = capsys.readouterr().out
     assert "learned from 1,000 members" in text and "by uplift" in text
     table = pd.read_csv(ranked, encoding="utf-8-sig")
-    assert len(table) == 4000 and table.columns[-1] == "expected_uplift"
+    current = int((pd.read_csv(SAMPLE)["Churn"] != "Yes").sum())  # customers still here
+    assert len(table) == current and table.columns[-1] == "expected_uplift"
     assert table["expected_uplift"].is_monotonic_decreasing

@@ -144,8 +144,15 @@ def test_cli_build_weekly_then_train(tmp_path, capsys):
     steps = set(pd.Series(sorted(training["cutoff"].unique())).diff().dropna().dt.days)
     assert steps == {7}
     assert main(["train", str(out / "training.parquet"), "--out", str(tmp_path / "model"),
-                 "--cv", "0", "--no-search", "--segments", "2"]) == 0
-    assert "test ROC-AUC" in capsys.readouterr().out
+                 "--cv", "2", "--no-search", "--segments", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "backtest by time (latest cutoff) ROC-AUC" in printed
+    # The list is of the customers active at the log's last date, once each, with as_of.
+    listed = pd.read_csv(tmp_path / "model" / "at_risk.csv", encoding="utf-8-sig")
+    scoring = pd.read_parquet(out / "scoring.parquet")
+    assert listed["customer_id"].is_unique
+    assert set(listed["customer_id"].astype(str)) <= set(scoring["customer_id"].astype(str))
+    assert (listed["as_of"] == "2023-10-28").all() or listed.empty
 
 
 def test_cli_too_short_log_says_what_is_needed(tmp_path, capsys):
