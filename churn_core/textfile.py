@@ -28,6 +28,7 @@ CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 
 SNIFF_BYTES = 8192          # bytes looked at to tell text from binary
 SAMPLE_CHARS = 65536        # text looked at to sniff delimiter and header
+SAMPLE_MIN_LINES = 5        # ...but at least this many whole lines, however long
 SAMPLE_RECORDS = 50         # records looked at to sniff delimiter and header
 SCORE_CHARS = 1 << 20       # bytes decoded by every candidate encoding for scoring
 
@@ -308,9 +309,7 @@ def sniff_layout(text: str, *, delimiter: str | None = None, header_row: int | N
     -------
     Layout
     """
-    sample = text[:SAMPLE_CHARS]
-    if len(text) > SAMPLE_CHARS and "\n" in sample:
-        sample = sample[: sample.rindex("\n") + 1]
+    sample = _sample(text)
     order = list(CANDIDATE_DELIMITERS)
     if prefer_tab:
         order.remove("\t")
@@ -348,6 +347,23 @@ def sniff_layout(text: str, *, delimiter: str | None = None, header_row: int | N
     skipped = tuple(line.strip() for line in _first_lines(text, header[0]) if line.strip())
     return Layout(chosen, delimiter is None, header[0], header_row is None, tuple(header[1]),
                   max(width, 1), skipped, share)
+
+
+def _sample(text: str) -> str:
+    """The text the layout is judged on: whole lines, about :data:`SAMPLE_CHARS` of them,
+    but never fewer than :data:`SAMPLE_MIN_LINES` lines however wide they are (a header
+    of 3,000 columns is longer than the sample; cutting it would drop columns)."""
+    if len(text) <= SAMPLE_CHARS:
+        return text
+    end = -1
+    for _ in range(SAMPLE_MIN_LINES):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            return text
+    if end + 1 >= SAMPLE_CHARS:
+        return text[: end + 1]
+    sample = text[:SAMPLE_CHARS]
+    return sample[: sample.rindex("\n") + 1]
 
 
 def _first_lines(text: str, n: int) -> list[str]:

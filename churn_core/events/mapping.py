@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from churn_core.events.cleaning import check_timestamp_format
 from churn_core.events.detect import (
     ColumnStats,
     column_stats,
@@ -208,6 +209,7 @@ def propose_mapping(source: str | Path, *, overrides: str | None = None,
         ``EVENTS_UNREADABLE`` / ``EVENTS_UNDECODABLE`` when the file cannot be
         read, ``EVENTS_BAD_MAPPING`` for malformed overrides.
     """
+    check_timestamp_format(timestamp_format)
     opened = open_source(source, read, decimal_comma=None if decimal_comma is None
                          else tuple(decimal_comma))
     con = con or duckdb.connect()
