@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import re
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from churn_core.bundle import load_bundle, save_bundle
 from churn_core.events.build import build_tables
@@ -31,6 +31,7 @@ from churn_core.events.staging import EngineSettings
 from churn_core.export import to_csv_bytes
 from churn_core.io import ReadOptions, read_table
 from churn_core.model import TrainConfig
+from churn_core.outputs import output_path, write_file
 from churn_core.pipeline import CheckResult, check_frame, export_table, fit_all, make_bundle
 from churn_core.problems import ChurnDataError, Problem, describe_rows
 from churn_core.schema import SchemaOverrides
@@ -66,8 +67,11 @@ def _print_problems(problems: Sequence[Problem], stream=None) -> None:
         print(format_problem(p), file=stream)
 
 
-def _read_options(args: argparse.Namespace) -> ReadOptions:
-    return ReadOptions(encoding=args.encoding, delimiter=args.delimiter, sheet=args.sheet)
+def _read_options(args: argparse.Namespace, id_column: str | None = None) -> ReadOptions:
+    """How to read DATA; the id column (``--id`` or the bundle's) is read exactly, as text."""
+    id_column = id_column or getattr(args, "id", None)
+    return ReadOptions(encoding=args.encoding, delimiter=args.delimiter, sheet=args.sheet,
+                       text_columns=(id_column,) if id_column else ())
 
 
 def _overrides(args: argparse.Namespace) -> SchemaOverrides:
@@ -86,7 +90,7 @@ def _load(args: argparse.Namespace) -> tuple[CheckResult, Splits | None, dict]:
     checked = check_frame(read.frame, overrides=overrides, confirmed=args.confirm or (),
                           read=read)
     if event_table and checked.usable and checked.schema.label_column:
-        summary = read_summary(args.data)
+        summary = read_summary(args.data, required=True)
         labels = dict((summary or {}).get("feature_labels", {}))
         splits = backtest_splits(read.frame, definition=definition_from_summary(summary),
                                  seed=getattr(args, "seed", 42),
@@ -114,6 +118,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train on a table and write the bundle."""
+    out = output_path(args.out, inputs=(args.data,), directory=True)
+    export = output_path(args.export, inputs=(args.data,)) if args.export else None
     checked, splits, labels = _load(args)
     if not checked.usable:
         _print_problems([p for p in checked.problems if p.severity == "error"])
@@ -123,7 +129,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     analysis = fit_all(checked.dataset, config=config, k=args.segments, feature_labels=labels,
                        splits=splits, progress=_progress)
     bundle = make_bundle(analysis)
-    save_bundle(args.out, bundle)
+    save_bundle(out, bundle)
     m = analysis.metrics()
     warnings = [p for p in checked.problems if p.severity == "warning"]
     print(f"rows used: {m['rows_train']:,} train / {m['rows_valid']:,} validation / "
@@ -144,22 +150,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     for p in warnings:
         print("  " + format_problem(p))
     print(f"bundle written to {args.out}")
-    if args.export:
+    if export is not None:
         table = export_table(analysis, analysis.threshold)
-        Path(args.export).write_bytes(to_csv_bytes(table))
+        write_file(export, to_csv_bytes(table))
         print(f"at-risk list ({len(table):,} customers) written to {args.export}")
     return 0
 
 
 def cmd_score(args: argparse.Namespace) -> int:
     """Score fresh data with a saved bundle."""
+    out = output_path(args.out, inputs=(args.data, args.bundle))
     bundle = load_bundle(args.bundle)
-    read = read_table(args.data, options=_read_options(args))
+    read = read_table(args.data, options=_read_options(args, bundle.schema.id_column))
     _print_problems([p for p in read.problems if p.severity != "info"])
     result = score_frame(bundle, read.frame, threshold=args.threshold, top_n=args.top,
                          at_risk_only=args.at_risk_only, progress=_progress)
     _print_problems(result.problems)
-    Path(args.out).write_bytes(to_csv_bytes(result.table))
+    write_file(out, to_csv_bytes(result.table))
     flagged = int(result.table["at_risk"].sum())
     print(f"scored {len(read.frame):,} rows; {flagged:,} at risk at threshold "
           f"{result.threshold:.4f}; written to {args.out}")
@@ -170,8 +177,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     """Write the synthetic sample table."""
     from churn_core.simulate import simulate_customers
 
+    out = output_path(args.out)
     frame = simulate_customers(args.n, seed=args.seed)
-    frame.to_csv(args.out, index=False)
+    write_file(out, frame.to_csv(index=False).encode("utf-8"))
     print(f"wrote {len(frame):,} synthetic customers to {args.out}")
     return 0
 
@@ -186,14 +194,34 @@ def _memory_limit(text: str) -> str:
     return text.strip()
 
 
+def _folds(text: str) -> int:
+    if text.strip() == "0":
+        return 0
+    if not text.strip().isdigit() or int(text) < 2:
+        raise argparse.ArgumentTypeError(f"{text!r} is not 0 (no cross-validation) or a number "
+                                         "of folds of 2 or more")
+    return int(text)
+
+
 def _positive_int(text: str) -> int:
     if not text.strip().isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
     return int(text)
 
 
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0.0 <= value <= 1.0:  # also refuses NaN and infinities
+        raise argparse.ArgumentTypeError(f"{text!r} is not a probability between 0 and 1")
+    return value
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     """Build the labelled training table, the scoring table and summary.json."""
+    out = output_path(args.out, inputs=(args.events,), directory=True)
     decimal = None if args.decimal_comma is None else tuple(
         c.strip() for c in args.decimal_comma.split(",") if c.strip())
     read = ReadOptions(encoding=args.encoding, delimiter=args.delimiter, sheet=args.sheet,
@@ -205,7 +233,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     definition = ChurnDefinition(window_days=args.window, active_days=args.active,
                                  lead_days=args.lead, cutoffs=_cutoffs(args.cutoffs))
     engine = EngineSettings(memory_limit=args.memory_limit, threads=args.threads)
-    result = build_tables(args.events, mapping, definition, out_dir=args.out, engine=engine,
+    result = build_tables(args.events, mapping, definition, out_dir=out, engine=engine,
                           drop_duplicates=not args.keep_duplicates, progress=_progress)
     for p in result.problems:
         if p.severity != "info":
@@ -261,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data")
     p.add_argument("--out", required=True, help="bundle directory to write")
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--cv", type=int, default=5, help="cross-validation folds (0 to skip)")
+    p.add_argument("--cv", type=_folds, default=5, help="cross-validation folds (0 to skip)")
     p.add_argument("--segments", type=int, default=None, help="number of segments (default: auto)")
     p.add_argument("--no-search", action="store_true", help="skip the small parameter search")
     p.add_argument("--class-weight", action="store_true", help="weight churners up")
@@ -276,15 +304,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data")
     p.add_argument("--out", required=True, help="CSV to write")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--threshold", type=float, help="probability cut-off (default: the saved one)")
-    g.add_argument("--top", type=int, help="flag the N riskiest customers")
+    g.add_argument("--threshold", type=_probability,
+                   help="probability cut-off between 0 and 1 (default: the saved one)")
+    g.add_argument("--top", type=_positive_int, help="flag the N riskiest customers (N >= 1)")
     p.add_argument("--at-risk-only", action="store_true", help="write flagged rows only")
     _add_read_args(p)
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("simulate", help="write the synthetic sample customer table")
     p.add_argument("--out", required=True)
-    p.add_argument("--n", type=int, default=4000)
+    p.add_argument("--n", type=_positive_int, default=4000)
     p.add_argument("--seed", type=int, default=7)
     p.set_defaults(func=cmd_simulate)
 
@@ -332,8 +361,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ChurnDataError as exc:
         _print_problems(exc.problems)
         return EXIT_USER
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        print(f"ERROR   {exc.strerror or exc}: {exc.filename}", file=sys.stderr)
+    except OSError as exc:  # missing input, full disk, no permission: a message, exit 2
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"ERROR   {exc.strerror or exc}{where}", file=sys.stderr)
         return EXIT_USER
     except ValueError as exc:
         print(f"ERROR   {exc}", file=sys.stderr)

@@ -20,6 +20,7 @@ import pytest
 
 from churn_core import bundle as bundle_module
 from churn_core.bundle import load_bundle, load_bundle_bytes, save_bundle
+from churn_core.bundle_manifest import content_digest
 from churn_core.export import ID_SECRET_ENV, hash_ids, id_secret_from_env
 from churn_core.guard import _run_child, read_table_guarded
 from churn_core.io import ReadOptions, read_table
@@ -125,9 +126,12 @@ def _copy(saved: Path, tmp_path: Path) -> Path:
     return out
 
 
-def _edit_manifest(path: Path, **changes) -> None:
+def _edit_manifest(path: Path, *, reseal: bool = False, **changes) -> None:
+    """Change manifest fields; ``reseal`` also recomputes the content hash (a careful forger)."""
     manifest = json.loads((path / "manifest.json").read_text())
     manifest.update(changes)
+    if reseal:
+        manifest["content_sha256"] = content_digest(manifest, (path / "model.ubj").read_bytes())
     (path / "manifest.json").write_text(json.dumps(manifest))
 
 
@@ -155,7 +159,7 @@ def test_damaged_bundle_directory_is_refused(saved_bundle, tmp_path, damage, cod
     elif damage == "corrupt_model_with_matching_hash":
         junk = b"{" + b"\x00garbage" * 50
         model.write_bytes(junk)
-        _edit_manifest(path, model_sha256=hashlib.sha256(junk).hexdigest())
+        _edit_manifest(path, model_sha256=hashlib.sha256(junk).hexdigest(), reseal=True)
     elif damage == "wrong_version":
         _edit_manifest(path, bundle_version=99)
     elif damage == "foreign_format":
@@ -165,6 +169,7 @@ def test_damaged_bundle_directory_is_refused(saved_bundle, tmp_path, damage, cod
     elif damage == "manifest_incomplete":
         manifest = json.loads((path / "manifest.json").read_text())
         del manifest["preprocessing"]
+        manifest["content_sha256"] = content_digest(manifest, raw)
         (path / "manifest.json").write_text(json.dumps(manifest))
     elif damage == "missing_model":
         model.unlink()
