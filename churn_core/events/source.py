@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from churn_core.events.copies import excel_copy
+from churn_core.events.spill import literal_path
 from churn_core.events.textlog import read_text_log, sql_literal
 from churn_core.io import ReadOptions
 from churn_core.problems import ChurnDataError, Problem, example_values
@@ -268,6 +269,8 @@ def _open(path: Path, options: ReadOptions, decimal: tuple[str, ...] | None) -> 
         fmt = FileFormat(kind="csv", encoding=text.encoding, delimiter=text.delimiter,
                          header_row=text.header_row)
         read_path, args = text.read_path, text.csv_args
+    if read_path == path:
+        read_path = literal_path(path)  # DuckDB would read "[2024]" or "*" as a pattern
     opened = OpenedSource(fmt, read_path, read_path != path, args, (), ())
     if decimal is None:
         decimal = _detect_decimal_comma(opened, problems) if args is not None else ()

@@ -163,6 +163,39 @@ def _report(totals: dict, dups: int, returns: int, decided: dict,
     return dropped, problems
 
 
+def _refuse_nonsense(con: duckdb.DuckDBPyConnection, used: int, returns: int,
+                     m: EventMapping) -> None:
+    """Refuse a log dated in the future or holding no purchase at all.
+
+    One line dated 2099 would put the test cutoff in 2099 and add hundreds of
+    empty cutoffs; a log of returns only has no customer who ever bought.
+    """
+    from churn_core.problems import ChurnDataError
+
+    today = date.today()
+    future, first_future, last = con.execute(
+        f"SELECT sum(n_events) FILTER (day > DATE '{today.isoformat()}'), "
+        f"min(day) FILTER (day > DATE '{today.isoformat()}'), max(day) FROM daily").fetchone()
+    problems = []
+    if future:
+        problems.append(Problem(
+            "EVENTS_FUTURE_DATES", "error",
+            f"{int(future):,} of {used:,} lines are dated after today ({today}), from "
+            f"{first_future} to {last}: the churn windows and cutoffs would be placed in the "
+            "future.", column=m.timestamp, count=int(future),
+            values=(str(first_future), str(last)),
+            action="fix the dates (or the timestamp format) or remove those lines"))
+    if used and returns >= used:
+        problems.append(Problem(
+            "EVENTS_NO_PURCHASES", "error",
+            f"All {used:,} usable lines are returns or cancellations (negative amounts or "
+            "quantities, return types or flags): no customer ever bought, so there is no "
+            "churn to learn.", count=used,
+            action="check the amount/quantity sign and the event type mapping"))
+    if problems:
+        raise ChurnDataError(problems)
+
+
 def prepare_log(source: str | Path, mapping: EventMapping, *,
                 engine: EngineSettings | None = None, drop_duplicates: bool = True,
                 progress: Progress = None) -> PreparedLog:
@@ -245,6 +278,7 @@ def prepare_log(source: str | Path, mapping: EventMapping, *,
     used, dups, return_lines, first_day, last_day = con.execute(
         "SELECT sum(n_events), sum(dups), coalesce(sum(return_lines), 0), min(day), max(day) "
         "FROM daily").fetchone()
+    _refuse_nonsense(con, int(used or 0), int(return_lines), mapping)
     examples = []
     if totals["bad_ts"]:
         ts = mapping.timestamp
