@@ -85,12 +85,14 @@ def _load(args: argparse.Namespace) -> tuple[CheckResult, Splits | None, dict]:
     overrides = _overrides(args)
     splits, labels = None, {}
     event_table = is_event_table(read.frame) and not (args.label or args.id)
+    summary = None
     if event_table:
         overrides = event_overrides(read.frame)
+        # training needs the churn window of the build (a backtest must not look ahead)
+        summary = read_summary(args.data, required=args.command == "train")
     checked = check_frame(read.frame, overrides=overrides, confirmed=args.confirm or (),
                           read=read)
     if event_table and checked.usable and checked.schema.label_column:
-        summary = read_summary(args.data, required=True)
         labels = dict((summary or {}).get("feature_labels", {}))
         splits = backtest_splits(read.frame, definition=definition_from_summary(summary),
                                  seed=getattr(args, "seed", 42),
