@@ -15,6 +15,9 @@ import re
 import sys
 from collections.abc import Sequence
 
+import duckdb
+import xgboost as xgb
+
 from churn_core.bundle import load_bundle, save_bundle
 from churn_core.events.build import build_tables
 from churn_core.events.cutoffs import FREQUENCIES
@@ -128,8 +131,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         return EXIT_USER
     config = TrainConfig(seed=args.seed, cv_folds=args.cv, search=not args.no_search,
                          class_weight=args.class_weight, device=args.device)
-    analysis = fit_all(checked.dataset, config=config, k=args.segments, feature_labels=labels,
-                       splits=splits, progress=_progress)
+    try:
+        analysis = fit_all(checked.dataset, config=config, k=args.segments,
+                           feature_labels=labels, splits=splits, progress=_progress)
+    except (ValueError, xgb.core.XGBoostError) as exc:  # e.g. too few churners to split
+        raise ChurnDataError([Problem("TRAINING_FAILED", "error", str(exc).splitlines()[0],
+                                      action="load more data or check the label")]) from None
     bundle = make_bundle(analysis)
     save_bundle(out, bundle)
     m = analysis.metrics()
@@ -165,8 +172,12 @@ def cmd_score(args: argparse.Namespace) -> int:
     bundle = load_bundle(args.bundle)
     read = read_table(args.data, options=_read_options(args, bundle.schema.id_column))
     _print_problems([p for p in read.problems if p.severity != "info"])
-    result = score_frame(bundle, read.frame, threshold=args.threshold, top_n=args.top,
-                         at_risk_only=args.at_risk_only, progress=_progress)
+    try:
+        result = score_frame(bundle, read.frame, threshold=args.threshold, top_n=args.top,
+                             at_risk_only=args.at_risk_only, progress=_progress)
+    except (ValueError, xgb.core.XGBoostError) as exc:
+        raise ChurnDataError([Problem("SCORING_FAILED", "error", str(exc).splitlines()[0],
+                                      action="check the columns against the model's")]) from None
     _print_problems(result.problems)
     write_file(out, to_csv_bytes(result.table))
     flagged = int(result.table["at_risk"].sum())
@@ -292,7 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="bundle directory to write")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--cv", type=_folds, default=5, help="cross-validation folds (0 to skip)")
-    p.add_argument("--segments", type=int, default=None, help="number of segments (default: auto)")
+    p.add_argument("--segments", type=_positive_int, default=None,
+                   help="number of segments (default: auto)")
     p.add_argument("--no-search", action="store_true", help="skip the small parameter search")
     p.add_argument("--class-weight", action="store_true", help="weight churners up")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -367,8 +379,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f": {exc.filename}" if exc.filename else ""
         print(f"ERROR   {exc.strerror or exc}{where}", file=sys.stderr)
         return EXIT_USER
+    except duckdb.OutOfMemoryException as exc:
+        _print_problems([Problem("EVENTS_OUT_OF_MEMORY", "error", str(exc).splitlines()[0],
+                                 action="raise --memory-limit or use a smaller extract")])
+        return EXIT_USER
     except ValueError as exc:
-        print(f"ERROR   {exc}", file=sys.stderr)
+        _print_problems([Problem("INVALID_INPUT", "error", str(exc).splitlines()[0])])
         return EXIT_USER
     except KeyboardInterrupt:
         return 130

@@ -29,12 +29,15 @@ Warnings: ``SHORT_ROWS`` (fewer fields than the header, padded with missing valu
 ``rows`` holds 1-based *file line* numbers), ``DUPLICATE_HEADER``,
 ``NOT_NUMBERS`` (values of a numeric column that were not numbers, now
 missing), ``MOSTLY_NUMBERS`` (50-95 % numbers: kept as text), ``INF_VALUES``
-(now missing), ``ENCODING_UNCERTAIN``, ``UNBALANCED_QUOTES`` (quotes ignored).
+(now missing), ``ENCODING_UNCERTAIN``, ``UNBALANCED_QUOTES`` (quotes ignored),
+``NUL_REMOVED`` (NUL characters past the sniffed start, removed),
+``ID_LOOKS_MISSING`` (an id equal to a missing-value token, kept as an id).
 
 Info: ``FORMAT_MISMATCH``, ``ENCODING_DETECTED``, ``DELIMITER_DETECTED``,
 ``HEADER_SKIPPED_LINES``, ``SHEET_CHOSEN``, ``HEADER_NORMALISED``,
 ``BLANK_HEADER``, ``EMPTY_COLUMNS_DROPPED``, ``BLANK_ROWS_DROPPED`` (Excel),
-``MISSING_TOKENS``, ``WHITESPACE_TRIMMED``, ``NUMBERS_CONVERTED``, ``KEPT_AS_TEXT``.
+``MISSING_TOKENS``, ``WHITESPACE_TRIMMED``, ``NUMBERS_CONVERTED``, ``KEPT_AS_TEXT``,
+``ID_SPACES_KEPT`` (ids are kept exactly, spaces included), ``NESTED_AS_TEXT``.
 """
 
 from __future__ import annotations
@@ -63,11 +66,17 @@ from churn_core.cellvalues import (
     is_id_name,
 )
 from churn_core.problems import Problem, example_rows, example_values
-from churn_core.readnotes import delimiter_problem, encoding_problems, skipped_lines_problem
+from churn_core.readnotes import (
+    delimiter_problem,
+    encoding_problems,
+    nul_problem,
+    skipped_lines_problem,
+)
 from churn_core.textfile import (
     UndecodableError,
     decode_text,
     line_offset,
+    record_lines,
     short_rows,
     sniff_format,
     sniff_layout,
@@ -295,6 +304,9 @@ def _read_csv(data: bytes, name: str, inner: str, opts: ReadOptions, problems: l
     rewritten = "\n" not in text and "\r" in text  # old Mac line ends
     if rewritten:
         text = text.replace("\r", "\n")
+    if "\x00" in text:  # past the bytes sniffed as text: a damaged export, never kept
+        problems.append(nul_problem(name, text))
+        text, rewritten = text.replace("\x00", ""), True
     layout = sniff_layout(text, delimiter=opts.delimiter, header_row=opts.header_row,
                           prefer_tab=inner.lower().endswith((".tsv", ".tab")))
     if layout.delimiter_sniffed:
@@ -317,6 +329,10 @@ def _read_csv(data: bytes, name: str, inner: str, opts: ReadOptions, problems: l
             f"header ({layout.width}); the missing fields were left empty.", rows=at,
             count=count, action="missing fields treated as missing values"))
     if bad:
+        # quoted fields holding line breaks put the parser's record numbers behind the lines
+        at = (record_lines(body.getvalue(), layout.delimiter, (n for n, _, _ in bad))
+              if b'"' in payload else {n: n for n, _, _ in bad})
+        bad = [(at[n], expected, saw) for n, expected, saw in bad]
         lines = [layout.header_line + n for n, _, _ in bad]
         shown = tuple(lines[:5])
         more = f", ... ({len(bad):,} in all)" if len(bad) > 5 else ""

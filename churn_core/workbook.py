@@ -144,11 +144,21 @@ def read_parquet_table(data: bytes, name: str, *, problems: list[Problem]
     import pyarrow.parquet as pq
 
     try:
-        frame = pq.read_table(pa.BufferReader(data)).to_pandas()
+        table = pq.read_table(pa.BufferReader(data))
+        nested = [f.name for f in table.schema if pa.types.is_nested(f.type)]
+        frame = table.to_pandas()
     except Exception as exc:  # any failure of the parser means a damaged file
         logger.debug("pyarrow failed on %s", name, exc_info=True)
         fail(problems, "UNREADABLE", f"{name}: the Parquet file could not be read ({exc}).",
              "write the file again or export CSV")
+    if nested:
+        problems.append(Problem(
+            "NESTED_AS_TEXT", "warning",
+            f"{name}: {len(nested)} column(s) hold lists or records "
+            f"({', '.join(repr(c) for c in nested[:5])}); each value was written out as text "
+            "and cannot be a number.", column=nested[0], count=len(nested),
+            values=example_values(nested), action="flatten those columns before export to "
+            "use their parts"))
     if not isinstance(frame.index, pd.RangeIndex):
         frame = frame.reset_index()  # a named index is data the user saved
     header = list(frame.columns)

@@ -32,6 +32,7 @@ from churn_core.events.names import name_score
 from churn_core.events.source import (
     FileFormat,
     describe_source,
+    engine_error,
     open_source,
     quote,
     relation_sql,
@@ -219,10 +220,8 @@ def propose_mapping(source: str | Path, *, overrides: str | None = None,
         con.execute(f"CREATE OR REPLACE TEMP TABLE sample AS SELECT * FROM {relation} "
                     f"LIMIT {int(sample_size)}")
     except duckdb.Error as exc:
-        raise ChurnDataError(list(opened.problems) + [Problem(
-            "EVENTS_UNREADABLE", "error",
-            f"Cannot read the event log {Path(source).name}: {str(exc).splitlines()[0]}",
-            action="check the delimiter and the quotes, or export the log again")]) from exc
+        raise engine_error(Path(source), exc, "check the delimiter and the quotes, or export "
+                           "the log again", opened.problems) from exc
     stats = {c: column_stats(con, c, types[c]) for c in types}
     headerless = opened.file_format.header_row is None
     chosen = roles_from_values(stats) if headerless else _roles_from_names(types, stats)

@@ -36,6 +36,7 @@ from churn_core.events.aggregate import (
 )
 from churn_core.events.cleaning import kind_sql, money_sql, text_sql, timestamp_sql, typed_sql
 from churn_core.events.mapping import EventMapping, check_mapping, describe_source, source_sql
+from churn_core.events.source import engine_error
 from churn_core.events.spill import spill_directory
 from churn_core.problems import Problem, example_values
 
@@ -237,12 +238,9 @@ def prepare_log(source: str | Path, mapping: EventMapping, *,
         con.execute(f"CREATE OR REPLACE TEMP {'VIEW' if is_parquet else 'TABLE'} typed AS "
                     f"{typed_sql(source, mapping, types, typed_source=is_parquet)}")
     except duckdb.Error as exc:
-        # ragged lines or bad bytes deep in a (compressed) text file
-        raise ChurnDataError([Problem(
-            "EVENTS_UNREADABLE", "error",
-            f"Cannot read the event log {Path(source).name}: "
-            + str(exc).splitlines()[0],
-            action="check the file (delimiter, encoding, line lengths) or save it again")]) from exc
+        # ragged lines or bad bytes deep in a (compressed) text file, or too little memory
+        raise engine_error(Path(source), exc, "check the file (delimiter, encoding, line "
+                           "lengths) or save it again") from exc
     totals, vocab = scan_log(con, "typed", mapping, drop_duplicates)
     kind, decided = kind_sql(mapping, totals, vocab)
     money = money_sql(mapping) or "NULL::DOUBLE"
