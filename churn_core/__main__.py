@@ -14,6 +14,7 @@ import math
 import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import duckdb
 import xgboost as xgb
@@ -32,7 +33,8 @@ from churn_core.events.modeling import (
 )
 from churn_core.events.staging import EngineSettings
 from churn_core.export import to_csv_bytes
-from churn_core.io import ReadOptions, read_table
+from churn_core.guard import default_memory_mb, read_table_guarded
+from churn_core.io import ReadOptions, ReadResult, read_table
 from churn_core.model import TrainConfig
 from churn_core.outputs import output_path, write_file
 from churn_core.pipeline import CheckResult, check_frame, export_table, fit_all, make_bundle
@@ -43,6 +45,7 @@ from churn_core.splits import Splits
 
 log = logging.getLogger("churn_core")
 EXIT_USER = 2
+READ_TIMEOUT_S = 1800  # seconds a guarded read of DATA may take
 
 
 def _progress(fraction: float, message: str) -> None:
@@ -77,6 +80,15 @@ def _read_options(args: argparse.Namespace, id_column: str | None = None) -> Rea
                        text_columns=(id_column,) if id_column else ())
 
 
+def _read(path: str, options: ReadOptions) -> ReadResult:
+    """Read a table in a child process with time and memory limits, as the dashboard does:
+    a hostile or huge file ends with READ_TIMEOUT / READ_OUT_OF_MEMORY, exit 2."""
+    if not Path(path).is_file():
+        return read_table(path, options=options)  # FILE_NOT_FOUND, without a child
+    return read_table_guarded(path, options=options, timeout_s=READ_TIMEOUT_S,
+                              memory_mb=default_memory_mb())
+
+
 def _overrides(args: argparse.Namespace) -> SchemaOverrides:
     return SchemaOverrides(id_column=args.id, label_column=args.label,
                            positive_value=args.positive)
@@ -84,7 +96,7 @@ def _overrides(args: argparse.Namespace) -> SchemaOverrides:
 
 def _load(args: argparse.Namespace) -> tuple[CheckResult, Splits | None, dict]:
     """Read and check DATA; tables built from event logs get their roles and time split."""
-    read = read_table(args.data, options=_read_options(args))
+    read = _read(args.data, _read_options(args))
     overrides = _overrides(args)
     splits, labels = None, {}
     event_table = is_event_table(read.frame) and not (args.label or args.id)
@@ -170,7 +182,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     """Score fresh data with a saved bundle."""
     out = output_path(args.out, inputs=(args.data, args.bundle))
     bundle = load_bundle(args.bundle)
-    read = read_table(args.data, options=_read_options(args, bundle.schema.id_column))
+    read = _read(args.data, _read_options(args, bundle.schema.id_column))
     _print_problems([p for p in read.problems if p.severity != "info"])
     try:
         result = score_frame(bundle, read.frame, threshold=args.threshold, top_n=args.top,

@@ -19,7 +19,7 @@ missing, so ``frame[col].isna()`` works on both.
 
 Problem codes
 -------------
-Errors (raised): ``FILE_NOT_FOUND``, ``TOO_LARGE``, ``EMPTY_FILE``,
+Errors (raised): ``FILE_NOT_FOUND``, ``TOO_LARGE``, ``TOO_MANY_COLUMNS``, ``EMPTY_FILE``,
 ``NO_DATA_ROWS``, ``BINARY_FILE`` (PDF, zip, images...), ``OLD_EXCEL`` (.xls),
 ``UNDECODABLE``, ``UNREADABLE`` (damaged workbook, Parquet or gzip; CSV the
 parser rejects), ``SHEET_NOT_FOUND``.
@@ -73,6 +73,7 @@ from churn_core.readnotes import (
     skipped_lines_problem,
 )
 from churn_core.textfile import (
+    SAMPLE_MAX_CHARS,
     UndecodableError,
     decode_text,
     line_offset,
@@ -93,6 +94,7 @@ DEFAULT_NA_TOKENS: tuple[str, ...] = (
 )
 _EXPECTED = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".tab": "csv", ".dat": "csv",
              ".xlsx": "excel", ".xlsm": "excel", ".parquet": "parquet", ".pq": "parquet"}
+MAX_COLUMNS = 20_000  # a customer table wider than this is a wrong delimiter or an attack
 _SKIPPED_LINE = re.compile(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)")
 
 
@@ -307,8 +309,16 @@ def _read_csv(data: bytes, name: str, inner: str, opts: ReadOptions, problems: l
     if "\x00" in text:  # past the bytes sniffed as text: a damaged export, never kept
         problems.append(nul_problem(name, text))
         text, rewritten = text.replace("\x00", ""), True
+    first = text.find("\n", 0, SAMPLE_MAX_CHARS)
+    if first < 0 and len(text) >= SAMPLE_MAX_CHARS:
+        fail(problems, "TOO_MANY_COLUMNS", f"{name}: the first line is longer than "
+             f"{SAMPLE_MAX_CHARS // 2**20} MB, so it cannot be a header.",
+             "check the line ends, or export the table again")
     layout = sniff_layout(text, delimiter=opts.delimiter, header_row=opts.header_row,
                           prefer_tab=inner.lower().endswith((".tsv", ".tab")))
+    if layout.width > MAX_COLUMNS:
+        fail(problems, "TOO_MANY_COLUMNS", f"{name} has {layout.width:,} columns; the limit "
+             f"is {MAX_COLUMNS:,}.", "keep the columns you need, or check the delimiter")
     if layout.delimiter_sniffed:
         problems.append(delimiter_problem(name, layout.delimiter, one_column=layout.width <= 1))
     if layout.skipped:

@@ -30,6 +30,7 @@ CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 SNIFF_BYTES = 8192          # bytes looked at to tell text from binary
 SAMPLE_CHARS = 65536        # text looked at to sniff delimiter and header
 SAMPLE_MIN_LINES = 5        # ...but at least this many whole lines, however long
+SAMPLE_MAX_CHARS = 8 << 20  # ...up to this many characters (a header this long is refused)
 SAMPLE_RECORDS = 50         # records looked at to sniff delimiter and header
 SCORE_CHARS = 1 << 20       # bytes decoded by every candidate encoding for scoring
 
@@ -358,9 +359,9 @@ def _sample(text: str) -> str:
         return text
     end = -1
     for _ in range(SAMPLE_MIN_LINES):
-        end = text.find("\n", end + 1)
+        end = text.find("\n", end + 1, SAMPLE_MAX_CHARS)
         if end < 0:
-            return text
+            return text[:SAMPLE_MAX_CHARS]
     if end + 1 >= SAMPLE_CHARS:
         return text[: end + 1]
     sample = text[:SAMPLE_CHARS]

@@ -18,6 +18,7 @@ from churn_core.problems import ChurnDataError, Problem, example_values
 logger = logging.getLogger(__name__)
 
 HEADER_SCAN = 50  # non-empty rows looked at to find the header
+MAX_SHEET_CELLS = 60_000_000  # rows x columns of a sheet's used extent (about 1M x 60)
 
 
 def read_excel_sheet(data: bytes, name: str, *, sheet: str | int | None,
@@ -86,6 +87,9 @@ def read_excel_sheet(data: bytes, name: str, *, sheet: str | int | None,
             fail(problems, "SHEET_NOT_FOUND",
                  f"{name} has no sheet {sheet!r}; its sheets are "
                  f"{', '.join(repr(t) for t in titles)}.", "choose one of those sheets")
+        if hasattr(ws, "reset_dimensions"):
+            # rows as wide as their cells, not as the sheet's declared (or stray) extent
+            ws.reset_dimensions()
         rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
         title = ws.title
     except ChurnDataError:
@@ -97,6 +101,15 @@ def read_excel_sheet(data: bytes, name: str, *, sheet: str | int | None,
     finally:
         wb.close()
 
+    while rows and not any(is_filled(v) for v in rows[-1]):
+        rows.pop()
+    width = max((len(r) for r in rows), default=0)
+    if len(rows) * width > MAX_SHEET_CELLS:
+        fail(problems, "TOO_LARGE",
+             f"{name}: sheet {title!r} spans {len(rows):,} rows x {width:,} columns "
+             f"({len(rows) * width:,} cells, the limit is {MAX_SHEET_CELLS:,}); a stray cell far "
+             "below or to the right of the table can cause this.",
+             "delete the cells outside the table, or save the table as CSV")
     grid = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
     filled = grid.map(is_filled) if not grid.empty else grid
     if filled.empty or not filled.to_numpy().any():
