@@ -197,28 +197,6 @@ def at_risk(analysis: Any, threshold: float, flagged: int) -> pd.DataFrame:
     return memo[1].iloc[:flagged]
 
 
-def events_columns(path: str) -> list[str]:
-    """Column names of an event log file (read through DuckDB, header only)."""
-    import duckdb
-
-    from churn_core.events.mapping import describe_source
-
-    with duckdb.connect() as con:
-        return list(describe_source(con, path))
-
-
-def save_events_upload(data: bytes, name: str) -> str:
-    """Write an uploaded event log to a private temp file (DuckDB reads files, not bytes)."""
-    import tempfile
-    from pathlib import Path
-
-    suffix = "".join(Path(name).suffixes[-2:]) or ".csv"
-    folder = Path(tempfile.mkdtemp(prefix="churn-radar-events-"))
-    path = folder / f"events{suffix}"
-    path.write_bytes(data)
-    return str(path)
-
-
 def use_training_table(result: Any, name: str) -> bool:
     """Make an event-log training table the current dataset (id, label, cutoff set)."""
     from churn_core.events.modeling import event_overrides

@@ -38,6 +38,7 @@ from churn_core.events.source import (
     relation_sql,
     source_sql,
 )
+from churn_core.events.textlog import MAX_EVENT_COLUMNS, too_many_columns
 from churn_core.io import ReadOptions
 from churn_core.problems import ChurnDataError, Problem
 
@@ -222,6 +223,8 @@ def propose_mapping(source: str | Path, *, overrides: str | None = None,
     except duckdb.Error as exc:
         raise engine_error(Path(source), exc, "check the delimiter and the quotes, or export "
                            "the log again", opened.problems) from exc
+    if len(types) > MAX_EVENT_COLUMNS:
+        raise too_many_columns(Path(source).name, len(types), list(types))  # Parquet, Excel
     stats = {c: column_stats(con, c, types[c]) for c in types}
     headerless = opened.file_format.header_row is None
     chosen = roles_from_values(stats) if headerless else _roles_from_names(types, stats)

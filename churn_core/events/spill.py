@@ -93,6 +93,12 @@ def upload_file(name: str) -> Path:
     return folder / f"events{_plain_suffix(name) or '.csv'}"
 
 
+def is_upload_file(path: Path) -> bool:
+    """True when ``path`` was made by :func:`upload_file` in this process (safe to delete)."""
+    folder = Path(_process_folder(os.getpid()))
+    return path.parent.parent == folder and path.parent.name.startswith("upload_")
+
+
 def scratch_file(suffix: str = "") -> Path:
     """A new, empty file in this process's folder (removed with it at exit)."""
     fd, name = tempfile.mkstemp(prefix="copy_", suffix=suffix, dir=_process_folder(os.getpid()))

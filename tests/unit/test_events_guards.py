@@ -111,3 +111,29 @@ def test_a_log_of_returns_only_is_an_error(tmp_path):
                           timeout=300)
     assert proc.returncode == 2 and "EVENTS_NO_PURCHASES" in proc.stderr
     assert not (tmp_path / "out" / "training.parquet").exists()
+
+
+def test_the_event_log_proposal_runs_in_a_limited_child(tmp_path):
+    from churn_core.events.guarded import propose_mapping_guarded
+
+    path = tmp_path / "log.csv"
+    _log(500).to_csv(path, index=False)
+    mapping, columns = propose_mapping_guarded(path)
+    assert mapping == propose_mapping(path) and columns == ["customer_id", "order_date",
+                                                            "amount"]
+    with pytest.raises(ChurnDataError) as info:
+        propose_mapping_guarded(path, timeout_s=0.05)
+    assert info.value.problems[0].code == "READ_TIMEOUT"
+
+
+def test_a_50000_column_log_is_refused_before_duckdb_reads_it(tmp_path):
+    import time
+
+    path = tmp_path / "wide.csv"
+    header = ",".join(["customer_id", "order_date"] + [f"c{i}" for i in range(49_998)])
+    path.write_text(header + "\n" + ",".join(["1", "2023-01-01"] + ["1"] * 49_998) + "\n")
+    start = time.perf_counter()
+    with pytest.raises(ChurnDataError) as info:
+        propose_mapping(path)
+    assert info.value.problems[-1].code == "EVENTS_TOO_MANY_COLUMNS"
+    assert time.perf_counter() - start < 20

@@ -22,7 +22,7 @@ from churn_core import bundle as bundle_module
 from churn_core.bundle import load_bundle, load_bundle_bytes, save_bundle
 from churn_core.bundle_manifest import content_digest
 from churn_core.export import ID_SECRET_ENV, hash_ids, id_secret_from_env
-from churn_core.guard import _run_child, read_table_guarded
+from churn_core.guard import read_table_guarded, run_child
 from churn_core.io import ReadOptions, read_table
 from churn_core.model import TrainConfig
 from churn_core.pipeline import fit_all, load_and_check, make_bundle
@@ -258,7 +258,7 @@ def test_guarded_read_out_of_memory():
 
 def test_a_crashing_child_becomes_a_data_error():
     with pytest.raises(ChurnDataError) as info:
-        _run_child([sys.executable, "-c", "import os; os.abort()"], name="x.csv",
+        run_child([sys.executable, "-c", "import os; os.abort()"], name="x.csv",
                    timeout_s=30, memory_mb=512)
     assert codes(info) == ["READ_CRASHED"]
 
