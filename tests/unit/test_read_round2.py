@@ -130,3 +130,44 @@ def test_a_tiny_memory_limit_is_named_as_such(tmp_path, limit):
     proc = _cli("build", str(path), "--out", str(tmp_path / "out"), "--memory-limit", limit)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "EVENTS_OUT_OF_MEMORY" in proc.stderr
+
+
+def _far_cell_workbook() -> bytes:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["customer_id", "tenure", "churn"])
+    for i in range(30):
+        ws.append([f"C{i}", i, "Yes" if i % 2 else "No"])
+    ws["XFD1048576"] = "x"  # 5 KB file, 17 billion cells of declared extent
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("case, code", [("far_cell", "TOO_LARGE"),
+                                        ("one_line", "TOO_MANY_COLUMNS"),
+                                        ("columns_50k", "TOO_MANY_COLUMNS")])
+def test_hostile_tables_are_refused_on_the_command_line(tmp_path, case, code):
+    if case == "far_cell":
+        path = tmp_path / "far.xlsx"
+        path.write_bytes(_far_cell_workbook())
+    elif case == "one_line":
+        path = tmp_path / "line.csv"
+        path.write_text("a," * 5_000_000)
+    else:
+        path = tmp_path / "wide.csv"
+        path.write_text(",".join(f"c{i}" for i in range(50_000)) + "\n"
+                        + ",".join("1" for _ in range(50_000)) + "\n")
+    proc = _cli("check", str(path))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert code in proc.stderr
+
+
+def test_the_command_line_reads_data_in_the_guarded_child(tmp_path, monkeypatch, capsys):
+    from churn_core import __main__ as cli
+
+    path = tmp_path / "t.csv"
+    _table().assign(churn="Yes").to_csv(path, index=False)
+    monkeypatch.setattr(cli, "default_memory_mb", lambda: 64)  # too little to import pandas
+    assert cli.main(["check", str(path)]) == 2
+    assert "READ_OUT_OF_MEMORY" in capsys.readouterr().err
