@@ -29,10 +29,10 @@ def _parquet(table: pa.Table) -> bytes:
 
 
 def wide_header() -> bytes:
-    """2,100 columns: the header line is longer than the 64K characters sniffed."""
+    """2,300 columns: the header line is longer than the 64K characters sniffed."""
     rng = np.random.default_rng(60)
     n = 20
-    cols = {f"measurement_column_number_{i:04d}": rng.integers(0, 9, n) for i in range(2100)}
+    cols = {f"measurement_column_number_{i:04d}": rng.integers(0, 9, n) for i in range(2300)}
     frame = pd.DataFrame({"customer_id": [f"C{i}" for i in range(n)], **cols,
                           "churn": rng.choice(["Yes", "No"], n)})
     return utf8(frame)

@@ -271,7 +271,7 @@ CASES_SPEC: list[dict[str, Any]] = [
     dict(id="wide_header", file="wide_header.csv", build=r2.wide_header, stage="read",
          outcome="notice", bad_inputs="extra: a header longer than the 64K sniffed",
          expect=[P("ENCODING_DETECTED")],
-         frame={"rows": 20, "columns": ["customer_id", "measurement_column_number_2099",
+         frame={"rows": 20, "columns": ["customer_id", "measurement_column_number_2299",
                                         "churn"]}),
     dict(id="too_many_columns", file="too_many_columns.csv", build=r2.too_many_columns,
          stage="read", outcome="stop", bad_inputs="extra: 20,001 columns",
