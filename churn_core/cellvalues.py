@@ -10,6 +10,7 @@ written as text are parsed by :mod:`churn_core.textnumbers`.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import math
 import re
 import unicodedata
@@ -366,7 +367,10 @@ def _integer_text(values: pd.Series, kind: str) -> pd.Series | None:
     """Exact decimal text of an integer column (int64, uint64, Python ints); else None."""
     if pd.api.types.is_integer_dtype(values.dtype):
         return values.astype(TEXT_DTYPE)
-    if kind == "integer" and pd.api.types.is_object_dtype(values.dtype):
+    if kind in ("integer", "decimal") and pd.api.types.is_object_dtype(values.dtype):
+        present = [v for v in values if is_filled(v)]
+        if kind == "decimal" and not all(v == v.to_integral_value() for v in present):
+            return None  # 12.50 is a number, not an id
         return pd.Series([None if not is_filled(v) else str(int(v)) for v in values],
                          index=values.index, dtype=TEXT_DTYPE)
     return None
@@ -380,6 +384,8 @@ def _beyond_float(values: pd.Series) -> bool:
         present = values.dropna()
         return bool(((present > FLOAT_EXACT) | (present < -FLOAT_EXACT)).any())
     if pd.api.types.is_object_dtype(values.dtype):
-        return any(isinstance(v, int | np.integer) and not isinstance(v, bool)
-                   and abs(int(v)) > FLOAT_EXACT for v in values)
+        whole = (v for v in values if isinstance(v, int | np.integer | decimal.Decimal)
+                 and not isinstance(v, bool)
+                 and not (isinstance(v, decimal.Decimal) and not v.is_finite()))
+        return any(abs(int(v)) > FLOAT_EXACT for v in whole)
     return False

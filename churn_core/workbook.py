@@ -159,7 +159,8 @@ def read_parquet_table(data: bytes, name: str, *, problems: list[Problem]
     try:
         table = pq.read_table(pa.BufferReader(data))
         nested = [f.name for f in table.schema if pa.types.is_nested(f.type)]
-        frame = table.to_pandas()
+        # integer columns with gaps stay Python ints (not float64, which rounds ids past 2**53)
+        frame = table.to_pandas(integer_object_nulls=True)
     except Exception as exc:  # any failure of the parser means a damaged file
         logger.debug("pyarrow failed on %s", name, exc_info=True)
         fail(problems, "UNREADABLE", f"{name}: the Parquet file could not be read ({exc}).",

@@ -155,3 +155,24 @@ def test_check_still_names_ids_that_look_missing(tmp_path, value):
     checked = load_and_check(t.to_csv(index=False).encode(), name="t.csv")
     hits = [p for p in checked.problems if p.code == "ID_LOOKS_MISSING"]
     assert hits and hits[0].rows == (4,) and hits[0].values == (value,)
+
+
+def test_sibling_id_types_in_parquet_stay_exact():
+    """int64 ids with gaps (pyarrow would give float64) and DECIMAL(20,0) ids."""
+    import decimal
+
+    big = 2**60 + 1
+    table = pa.table({
+        "customer_id": pa.array([big, None, big + 2], pa.int64()),
+        "acct_no": pa.array([decimal.Decimal(10**19 + 1), decimal.Decimal(10**19 + 2), None],
+                            pa.decimal128(20, 0)),
+        "amount": pa.array([decimal.Decimal("1.25"), None, decimal.Decimal("2.5")],
+                           pa.decimal128(10, 2)),
+        "visits": pa.array([1, None, 3], pa.int64())})
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    frame = read_table(buf.getvalue(), name="ids.parquet").frame
+    assert frame["customer_id"].iloc[[0, 2]].tolist() == [str(big), str(big + 2)]
+    assert frame["acct_no"].iloc[:2].tolist() == [str(10**19 + 1), str(10**19 + 2)]
+    assert frame["amount"].iloc[[0, 2]].tolist() == [1.25, 2.5]
+    assert frame["visits"].dtype == "float64"
