@@ -51,3 +51,13 @@ def test_new_dataset_clears_the_model(page, sample_check, sample_analysis):
     next(b for b in at.button if b.label == "Use the sample data").click().run()
     assert_clean(at)
     assert at.session_state[StateKeys.ANALYSIS] is None
+
+
+def test_an_empty_label_column_is_a_message_not_a_traceback(page):
+    corpus = Path(__file__).resolve().parents[1] / "bad_inputs" / "files"
+    at = page("data.py", run=False).run()
+    at.file_uploader(key=StateKeys.W_UPLOAD).upload(
+        "empty_label.csv", (corpus / "empty_label.csv").read_bytes(), "text/csv").run()
+    assert_clean(at)
+    check = at.session_state[StateKeys.CHECK]
+    assert [p.code for p in check.problems if p.severity == "error"] == ["LABEL_EMPTY"]
