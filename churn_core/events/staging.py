@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -50,6 +51,9 @@ KEEP_DUPLICATES = ("left out; to count them as separate events, keep exact dupli
                    "--keep-duplicates)")
 
 
+_SIZE = re.compile(r"\s*\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class EngineSettings:
     """DuckDB resources: memory cap, threads and spill directory.
@@ -68,6 +72,24 @@ class EngineSettings:
     memory_limit: str = "3GB"
     threads: int | None = None
     temp_directory: str | None = None
+
+    def __post_init__(self) -> None:
+        # passed to DuckDB's configuration: checked here, not left to DuckDB's parser
+        problems = []
+        if not (isinstance(self.memory_limit, str) and _SIZE.fullmatch(self.memory_limit)):
+            problems.append(Problem(
+                "EVENTS_BAD_SETTING", "error", f"memory_limit {str(self.memory_limit)[:40]!r} "
+                "is not a size such as 3GB or 800MB.", values=(str(self.memory_limit)[:40],)))
+        if self.threads is not None and (isinstance(self.threads, bool)
+                                         or not isinstance(self.threads, int)
+                                         or self.threads < 1):
+            problems.append(Problem(
+                "EVENTS_BAD_SETTING", "error", f"threads {self.threads!r} is not a whole number "
+                "of 1 or more.", values=(str(self.threads)[:40],)))
+        if problems:
+            from churn_core.problems import ChurnDataError
+
+            raise ChurnDataError(problems)
 
 
 def available_cores() -> int:

@@ -137,3 +137,14 @@ def test_a_50000_column_log_is_refused_before_duckdb_reads_it(tmp_path):
         propose_mapping(path)
     assert info.value.problems[-1].code == "EVENTS_TOO_MANY_COLUMNS"
     assert time.perf_counter() - start < 20
+
+
+@pytest.mark.parametrize("kwargs", [{"memory_limit": "3GB'; SELECT 1; --"},
+                                    {"memory_limit": "lots"}, {"threads": 0},
+                                    {"threads": "4"}])
+def test_engine_settings_reaching_duckdb_are_checked(kwargs):
+    from churn_core.events.staging import EngineSettings
+
+    with pytest.raises(ChurnDataError) as info:
+        EngineSettings(**kwargs)
+    assert info.value.problems[0].code == "EVENTS_BAD_SETTING"

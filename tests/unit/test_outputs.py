@@ -173,3 +173,39 @@ def test_built_table_without_or_with_a_stale_summary_is_refused(tmp_path):
     assert info.value.problems[0].code == "EVENTS_SUMMARY_MISMATCH"
     proc = _cli("train", str(out / "training.parquet"), "--out", str(tmp_path / "b"))
     assert "EVENTS_SUMMARY_MISMATCH" in _codes(proc)
+
+
+def _small_log(path: Path) -> Path:
+    rng = np.random.default_rng(8)
+    n = 3000
+    days = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D")
+    pd.DataFrame({"customer_id": rng.integers(1, 200, n), "order_date":
+                  days.strftime("%Y-%m-%d"), "amount": rng.random(n)}).to_csv(path, index=False)
+    return path
+
+
+def test_a_build_killed_before_its_summary_never_leaves_the_old_one(tmp_path, monkeypatch):
+    from churn_core.events import build, build_tables, propose_mapping
+    from churn_core.events.labels import ChurnDefinition
+    from churn_core.events.modeling import read_summary
+
+    log = _small_log(tmp_path / "log.csv")
+    out = tmp_path / "built"
+    build_tables(log, propose_mapping(log), ChurnDefinition(window_days=30), out_dir=out)
+    old = json.loads((out / "summary.json").read_text())
+    assert old["definition"]["window_days"] == 30
+
+    def killed(path, data):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(build, "write_file", killed)
+    with pytest.raises(KeyboardInterrupt):
+        build_tables(log, propose_mapping(log), ChurnDefinition(window_days=60), out_dir=out)
+    monkeypatch.undo()
+    assert not (out / "summary.json").exists()
+    with pytest.raises(ChurnDataError) as info:
+        read_summary(out / "training.parquet", required=True)
+    assert info.value.problems[0].code == "EVENTS_NO_SUMMARY"
+    with outputs.writer_lock(out), pytest.raises(ChurnDataError) as busy:
+        build_tables(log, propose_mapping(log), ChurnDefinition(window_days=30), out_dir=out)
+    assert busy.value.problems[0].code == "OUTPUT_BUSY"
