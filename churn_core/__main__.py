@@ -36,7 +36,7 @@ from churn_core.export import to_csv_bytes
 from churn_core.guard import default_memory_mb, read_table_guarded
 from churn_core.io import ReadOptions, ReadResult, read_table
 from churn_core.model import TrainConfig
-from churn_core.outputs import output_path, write_file
+from churn_core.outputs import output_path, write_file, writer_lock
 from churn_core.pipeline import CheckResult, check_frame, export_table, fit_all, make_bundle
 from churn_core.problems import ChurnDataError, Problem, describe_rows
 from churn_core.schema import SchemaOverrides
@@ -383,6 +383,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s %(message)s", stream=sys.stderr)
     try:
+        out = getattr(args, "out", None)
+        if args.command in ("train", "build") and out:
+            # held for the whole run: a second run into the same --out is refused at once
+            with writer_lock(output_path(out, directory=True)):
+                return int(args.func(args))
         return int(args.func(args))
     except ChurnDataError as exc:
         _print_problems(exc.problems)

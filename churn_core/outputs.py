@@ -27,10 +27,14 @@ import hashlib
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from churn_core.problems import ChurnDataError, Problem
+
+_HELD: set[str] = set()           # locks this process holds (the lock is re-entrant here)
+_HELD_GUARD = threading.Lock()
 
 __all__ = ["file_sha256", "output_path", "replace_folder", "write_file", "writer_lock",
            "writing"]
@@ -177,7 +181,9 @@ def writer_lock(path: str | Path) -> Iterator[None]:
     """Hold the one-writer lock of output ``path`` (a hidden file beside it).
 
     The lock is an ``flock`` on ``.<name>.lock`` in the same folder: the
-    operating system releases it when the process ends, even when killed.
+    operating system releases it when the process ends, even when killed. Within
+    one process it is re-entrant (a command holds it around the save that takes it
+    again); two threads of one process are not kept apart by it.
 
     Raises
     ------
@@ -187,6 +193,10 @@ def writer_lock(path: str | Path) -> Iterator[None]:
     out = Path(path).absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
     lock = out.parent / f".{out.name}.lock"
+    with _HELD_GUARD:
+        if str(lock) in _HELD:  # this process holds it already (a command around a save)
+            yield
+            return
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
@@ -194,7 +204,13 @@ def writer_lock(path: str | Path) -> Iterator[None]:
         except BlockingIOError:
             raise _refuse("OUTPUT_BUSY", f"Another run is writing {out} right now.",
                           "wait for it to finish, or write somewhere else", out) from None
-        yield
+        with _HELD_GUARD:
+            _HELD.add(str(lock))
+        try:
+            yield
+        finally:
+            with _HELD_GUARD:
+                _HELD.discard(str(lock))
     finally:
         os.close(fd)  # closing releases the lock
 

@@ -3,6 +3,7 @@ writes, one writer at a time, threshold and --top checks (library and command li
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import subprocess
@@ -47,6 +48,21 @@ def trained(tmp_path_factory):
     bundle = make_bundle(analysis)
     path = save_bundle(folder / "bundle", bundle)
     return data, path, bundle
+
+
+@contextlib.contextmanager
+def _other_writer(path: Path):
+    """Another process holding the writer lock of ``path`` until the block ends."""
+    code = ("import sys, time\nfrom churn_core.outputs import writer_lock\n"
+            "with writer_lock(sys.argv[1]):\n    print('held', flush=True)\n    time.sleep(120)")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(path)], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        yield
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def _codes(proc: subprocess.CompletedProcess) -> str:
@@ -137,7 +153,7 @@ def test_interrupted_bundle_save_keeps_the_previous_bundle(trained, tmp_path, mo
 
 def test_second_writer_is_refused_while_the_first_holds_the_lock(trained, tmp_path):
     _, _, bundle = trained
-    with outputs.writer_lock(tmp_path / "b"), pytest.raises(ChurnDataError) as info:
+    with _other_writer(tmp_path / "b"), pytest.raises(ChurnDataError) as info:
         save_bundle(tmp_path / "b", bundle)
     assert info.value.problems[0].code == "OUTPUT_BUSY"
     save_bundle(tmp_path / "b", bundle)  # free again once the first is done
@@ -206,6 +222,14 @@ def test_a_build_killed_before_its_summary_never_leaves_the_old_one(tmp_path, mo
     with pytest.raises(ChurnDataError) as info:
         read_summary(out / "training.parquet", required=True)
     assert info.value.problems[0].code == "EVENTS_NO_SUMMARY"
-    with outputs.writer_lock(out), pytest.raises(ChurnDataError) as busy:
+    with _other_writer(out), pytest.raises(ChurnDataError) as busy:
         build_tables(log, propose_mapping(log), ChurnDefinition(window_days=30), out_dir=out)
     assert busy.value.problems[0].code == "OUTPUT_BUSY"
+
+
+def test_a_second_train_into_the_same_out_is_refused_at_once(trained, tmp_path):
+    data, _, _ = trained
+    with _other_writer(tmp_path / "b"):  # a first run, still working
+        proc = _cli("train", str(data), "--out", str(tmp_path / "b"), "--cv", "0")
+    assert "OUTPUT_BUSY" in _codes(proc)
+    assert not (tmp_path / "b").exists()
