@@ -110,6 +110,7 @@ def read_excel_sheet(data: bytes, name: str, *, sheet: str | int | None,
              f"({len(rows) * width:,} cells, the limit is {MAX_SHEET_CELLS:,}); a stray cell far "
              "below or to the right of the table can cause this.",
              "delete the cells outside the table, or save the table as CSV")
+    rows = [r + (None,) * (width - len(r)) for r in rows]  # rows end at their last cell
     grid = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
     filled = grid.map(is_filled) if not grid.empty else grid
     if filled.empty or not filled.to_numpy().any():
