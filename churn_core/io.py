@@ -65,6 +65,7 @@ from churn_core.cellvalues import (
     is_filled,
     is_id_name,
 )
+from churn_core.csvrows import record_lines, short_rows
 from churn_core.problems import Problem, example_rows, example_values
 from churn_core.readnotes import (
     delimiter_problem,
@@ -77,8 +78,6 @@ from churn_core.textfile import (
     UndecodableError,
     decode_text,
     line_offset,
-    record_lines,
-    short_rows,
     sniff_format,
     sniff_layout,
 )

@@ -15,10 +15,7 @@ import logging
 import re
 import zipfile
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
-
-import numpy as np
 
 logger = logging.getLogger(__name__)
 
@@ -416,51 +413,3 @@ def line_offset(data: bytes, line: int) -> int:
             return len(data)
         pos = nxt + 1
     return pos
-
-
-def record_lines(body: bytes, delimiter: str, records: Iterable[int]) -> dict[int, int]:
-    """Map the parser's 1-based record numbers (header = 1, blank lines counted) to the
-    1-based line of ``body`` where each record starts.
-
-    They differ when quoted fields hold line breaks: a record then spans several
-    lines, and the parser's numbers fall behind the lines a user sees in an editor.
-    Records not found (the text cannot be read by :mod:`csv`) map to themselves.
-    """
-    wanted = set(records)
-    found: dict[int, int] = {}
-    if not wanted:
-        return found
-    reader = csv.reader(io.StringIO(body.decode("utf-8", errors="replace"), newline=""),
-                        delimiter=delimiter, strict=False)
-    last = max(wanted)
-    start = 1
-    try:
-        for number, _ in enumerate(reader, start=1):
-            if number in wanted:
-                found[number] = start
-            if number >= last:
-                break
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        logger.debug("line numbers of skipped rows left as the parser's: %s", exc)
-    return {n: found.get(n, n) for n in wanted}
-
-
-def short_rows(body: bytes, delimiter: str, width: int, n_rows: int) -> np.ndarray | None:
-    """Mask of data rows that had fewer fields than the header (pandas pads them silently).
-
-    ``body`` is the UTF-8 text from the header line on. Blank lines are skipped
-    and lines with more than ``width`` fields are left out, as the parser does.
-    Returns None when the count does not line up with the ``n_rows`` parsed rows
-    (unbalanced quotes, odd line ends): then nothing is claimed.
-    """
-    reader = csv.reader(io.StringIO(body.decode("utf-8", errors="strict"), newline=""),
-                        delimiter=delimiter)
-    try:
-        counts = np.fromiter((len(r) for r in reader if r), dtype=np.int64)
-    except csv.Error:
-        return None
-    data = counts[1:]
-    data = data[data <= width]
-    return data < width if data.size == n_rows else None
-
