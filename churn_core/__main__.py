@@ -75,9 +75,8 @@ def _print_problems(problems: Sequence[Problem], stream=None) -> None:
 
 def _read_options(args: argparse.Namespace, id_column: str | None = None) -> ReadOptions:
     """How to read DATA; the id column (``--id`` or the bundle's) is read exactly, as text."""
-    id_column = id_column or getattr(args, "id", None)
-    return ReadOptions(encoding=args.encoding, delimiter=args.delimiter, sheet=args.sheet,
-                       text_columns=(id_column,) if id_column else ())
+    return ReadOptions(encoding=args.encoding, delimiter=args.delimiter, sheet=args.sheet
+                       ).with_id(id_column or getattr(args, "id", None))
 
 
 def _read(path: str, options: ReadOptions) -> ReadResult:

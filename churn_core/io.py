@@ -43,6 +43,7 @@ Info: ``FORMAT_MISMATCH``, ``ENCODING_DETECTED``, ``DELIMITER_DETECTED``,
 from __future__ import annotations
 
 import csv
+import dataclasses
 import gzip
 import io
 import logging
@@ -129,6 +130,13 @@ class ReadOptions:
     text_columns: tuple[str, ...] = ()
     convert_numbers: bool = True
     max_bytes: int = 500 * 1024**2
+
+    def with_id(self, id_column: str | None) -> ReadOptions:
+        """These options with ``id_column`` (the chosen customer id) read exactly, as text:
+        ``0000291`` keeps its zeros, a 20-digit id is not a float. None changes nothing."""
+        if not id_column or id_column in self.text_columns:
+            return self
+        return dataclasses.replace(self, text_columns=(*self.text_columns, id_column))
 
     def __post_init__(self) -> None:
         if self.delimiter is not None and len(self.delimiter) != 1:

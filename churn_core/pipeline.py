@@ -99,10 +99,7 @@ def load_and_check(
         When the file cannot be read at all (validation problems do not raise:
         they are in the result so the caller can show them all).
     """
-    read_options = read_options or ReadOptions()
-    if overrides is not None and overrides.id_column:  # the id is read as text, exactly
-        read_options = replace(read_options, text_columns=(*read_options.text_columns,
-                                                           overrides.id_column))
+    read_options = (read_options or ReadOptions()).with_id(overrides and overrides.id_column)
     read = read_table(source, name=name, options=read_options)
     return check_frame(read.frame, overrides=overrides, confirmed=confirmed, read=read)
 

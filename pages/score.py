@@ -62,9 +62,8 @@ if score_id != get(K.SCORE_ID):
     try:
         with st.spinner("Scoring..."):
             # the model's id column is read exactly as written (no trimming, no "NA" -> blank)
-            ids = (bundle.schema.id_column,) if bundle.schema.id_column else ()
             read = cache.read_file(cache.digest(data), data, data_file.name,
-                                   ReadOptions(text_columns=ids))
+                                   ReadOptions().with_id(bundle.schema.id_column))
             result = score_frame(bundle, read.frame)
         put(K.SCORE_RESULT, (read.problems, result))
         put(K.SCORE_PROBLEMS, None)

@@ -53,8 +53,9 @@ def run_check() -> bool:
             data = get(K.SOURCE_BYTES)
             if data is None:
                 return False
-            read = cache.read_file(cache.digest(data), data, get(K.SOURCE_NAME),
-                                   get(K.READ_OPTIONS))
+            options = (get(K.READ_OPTIONS) or ReadOptions()).with_id(
+                overrides.id_column if overrides else None)  # a chosen id is read exactly
+            read = cache.read_file(cache.digest(data), data, get(K.SOURCE_NAME), options)
             check = pipeline.check_frame(read.frame, overrides=overrides, confirmed=confirmed,
                                          read=read)
     except ChurnDataError as exc:
