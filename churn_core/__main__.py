@@ -11,13 +11,16 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pandas as pd
+import xgboost as xgb
 
 from churn_core.actions import load_action_rules
 from churn_core.bundle import load_bundle, save_bundle
@@ -29,8 +32,10 @@ from churn_core.events.mapping import propose_mapping
 from churn_core.events.modeling import event_overrides, is_event_table, read_summary
 from churn_core.events.staging import EngineSettings
 from churn_core.export import to_csv_bytes
-from churn_core.io import ReadOptions, read_table
+from churn_core.guard import default_memory_mb, read_table_guarded
+from churn_core.io import ReadOptions, ReadResult, read_table
 from churn_core.model import TrainConfig
+from churn_core.outputs import output_path, write_file, writer_lock
 from churn_core.pipeline import (
     CheckResult,
     build_splits,
@@ -49,6 +54,7 @@ from churn_core.threshold import Economics
 log = logging.getLogger("churn_core")
 EXIT_USER = 2
 AT_RISK_FILE = "at_risk.csv"
+READ_TIMEOUT_S = 1800  # seconds a guarded read of DATA may take
 EXIT_ALERT = 3
 
 
@@ -77,8 +83,19 @@ def _print_problems(problems: Sequence[Problem], stream=None) -> None:
         print(format_problem(p), file=stream)
 
 
-def _read_options(args: argparse.Namespace) -> ReadOptions:
-    return ReadOptions(encoding=args.encoding, delimiter=args.delimiter, sheet=args.sheet)
+def _read_options(args: argparse.Namespace, id_column: str | None = None) -> ReadOptions:
+    """How to read DATA; the id column (``--id`` or the bundle's) is read exactly, as text."""
+    return ReadOptions(encoding=args.encoding, delimiter=args.delimiter, sheet=args.sheet
+                       ).with_id(id_column or getattr(args, "id", None))
+
+
+def _read(path: str, options: ReadOptions) -> ReadResult:
+    """Read a table in a child process with time and memory limits, as the dashboard does:
+    a hostile or huge file ends with READ_TIMEOUT / READ_OUT_OF_MEMORY, exit 2."""
+    if not Path(path).is_file():
+        return read_table(path, options=options)  # FILE_NOT_FOUND, without a child
+    return read_table_guarded(path, options=options, timeout_s=READ_TIMEOUT_S,
+                              memory_mb=default_memory_mb())
 
 
 def _overrides(args: argparse.Namespace) -> SchemaOverrides:
@@ -100,7 +117,7 @@ class Loaded:
 def _load(args: argparse.Namespace) -> Loaded:
     """Read and check DATA; tables built from event logs get their roles, time split and
     the scoring table written beside them (the customers to act on)."""
-    read = read_table(args.data, options=_read_options(args))
+    read = _read(args.data, _read_options(args))
     overrides = _overrides(args)
     event_table = is_event_table(read.frame) and not (args.label or args.id)
     if event_table:
@@ -109,7 +126,8 @@ def _load(args: argparse.Namespace) -> Loaded:
                           read=read)
     if not (event_table and checked.usable and checked.schema.label_column):
         return Loaded(checked)
-    summary = read_summary(args.data)
+    # training needs the churn window of the build (a backtest must not look ahead)
+    summary = read_summary(args.data, required=args.command == "train")
     splits = build_splits(checked, summary, seed=getattr(args, "seed", 42))
     log.info("event table: backtest by time, test = latest cutoff (%d rows)", len(splits.test))
     scoring_path = Path(args.data).parent / SCORING_FILE
@@ -136,6 +154,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train on a table; write the bundle and the at-risk list of the customers to act on."""
+    out = output_path(args.out, inputs=(args.data,), directory=True)
     rules = load_action_rules(args.actions) if args.actions else None
     loaded = _load(args)
     checked = loaded.checked
@@ -144,14 +163,18 @@ def cmd_train(args: argparse.Namespace) -> int:
         return EXIT_USER
     config = TrainConfig(seed=args.seed, cv_folds=args.cv, search=not args.no_search,
                          class_weight=args.class_weight, device=args.device)
-    analysis = fit_all(checked.dataset, config=config, k=args.segments,
-                       feature_labels=loaded.feature_labels, splits=loaded.splits,
-                       scoring=loaded.scoring, as_of=loaded.as_of, progress=_progress)
+    try:
+        analysis = fit_all(checked.dataset, config=config, k=args.segments,
+                           feature_labels=loaded.feature_labels, splits=loaded.splits,
+                           scoring=loaded.scoring, as_of=loaded.as_of, progress=_progress)
+    except (ValueError, xgb.core.XGBoostError) as exc:  # e.g. too few churners to split
+        raise ChurnDataError([Problem("TRAINING_FAILED", "error", str(exc).splitlines()[0],
+                                      action="load more data or check the label")]) from None
     values = customer_values(analysis, column=args.value_column, constant=args.value)
-    bundle = make_bundle(analysis)
-    out = save_bundle(args.out, bundle)
     table = export_table(analysis, analysis.threshold.value, rules=rules, values=values)
-    (Path(out) / AT_RISK_FILE).write_bytes(to_csv_bytes(table))
+    # The list lives in the bundle folder, which is swapped in whole: never a new model
+    # beside an old list.
+    save_bundle(out, make_bundle(analysis), extra={AT_RISK_FILE: to_csv_bytes(table)})
     _print_training(analysis, checked)
     print(f"bundle written to {args.out}")
     print(f"at-risk list: {len(table):,} of {len(analysis.population):,} customers to act on "
@@ -191,16 +214,21 @@ def _print_training(analysis, checked: CheckResult) -> None:
 
 def cmd_score(args: argparse.Namespace) -> int:
     """Score fresh data with a saved bundle."""
+    out = output_path(args.out, inputs=(args.data, args.bundle))
     rules = load_action_rules(args.actions) if args.actions else None
     bundle = load_bundle(args.bundle)
-    read = read_table(args.data, options=_read_options(args))
+    read = _read(args.data, _read_options(args, bundle.schema.id_column))
     _print_problems([p for p in read.problems if p.severity != "info"])
-    result = score_frame(bundle, read.frame, threshold=args.threshold, top_n=args.top,
-                         at_risk_only=args.at_risk_only, progress=_progress, rules=rules)
+    try:
+        result = score_frame(bundle, read.frame, threshold=args.threshold, top_n=args.top,
+                             at_risk_only=args.at_risk_only, rules=rules, progress=_progress)
+    except (ValueError, xgb.core.XGBoostError) as exc:
+        raise ChurnDataError([Problem("SCORING_FAILED", "error", str(exc).splitlines()[0],
+                                      action="check the columns against the model's")]) from None
     _print_problems(result.problems)
-    Path(args.out).write_bytes(to_csv_bytes(result.table))
+    write_file(out, to_csv_bytes(result.table))
     flagged = int(result.table["at_risk"].sum())
-    print(f"scored {len(read.frame):,} rows; {flagged:,} at risk at threshold "
+    print(f"scored {len(result.table):,} customers; {flagged:,} at risk at threshold "
           f"{result.threshold:.4f}; written to {args.out}")
     return 0
 
@@ -209,8 +237,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     """Write the synthetic sample table."""
     from churn_core.simulate import simulate_customers
 
+    out = output_path(args.out)
     frame = simulate_customers(args.n, seed=args.seed)
-    frame.to_csv(args.out, index=False)
+    write_file(out, frame.to_csv(index=False).encode("utf-8"))
     print(f"wrote {len(frame):,} synthetic customers to {args.out}")
     return 0
 
@@ -232,6 +261,16 @@ def _folds(text: str) -> int:
     return int(text)
 
 
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0.0 <= value <= 1.0:  # also refuses NaN and infinities
+        raise argparse.ArgumentTypeError(f"{text!r} is not a probability between 0 and 1")
+    return value
+
+
 def _positive_int(text: str) -> int:
     if not text.strip().isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
@@ -250,6 +289,7 @@ def _share(text: str) -> float:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Build the labelled training table, the scoring table and summary.json."""
+    out = output_path(args.out, inputs=(args.events,), directory=True)
     decimal = None if args.decimal_comma is None else tuple(
         c.strip() for c in args.decimal_comma.split(",") if c.strip())
     read = ReadOptions(encoding=args.encoding, delimiter=args.delimiter, sheet=args.sheet,
@@ -261,7 +301,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     definition = ChurnDefinition(window_days=args.window, active_days=args.active,
                                  lead_days=args.lead, cutoffs=_cutoffs(args.cutoffs))
     engine = EngineSettings(memory_limit=args.memory_limit, threads=args.threads)
-    result = build_tables(args.events, mapping, definition, out_dir=args.out, engine=engine,
+    result = build_tables(args.events, mapping, definition, out_dir=out, engine=engine,
                           drop_duplicates=not args.keep_duplicates,
                           value_features=args.value_features, progress=_progress)
     for p in result.problems:
@@ -460,7 +500,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cv", type=_folds, default=5,
                    help="cross-fitting folds (at least 2; every labelled row is scored out of "
                    "fold)")
-    p.add_argument("--segments", type=int, default=None, help="number of segments (default: auto)")
+    p.add_argument("--segments", type=_positive_int, default=None,
+                   help="number of segments (default: auto)")
     p.add_argument("--no-search", action="store_true", help="skip the small parameter search")
     p.add_argument("--class-weight", action="store_true", help="weight churners up")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -475,8 +516,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data")
     p.add_argument("--out", required=True, help="CSV to write")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--threshold", type=float, help="probability cut-off (default: the saved one)")
-    g.add_argument("--top", type=int, help="flag the N riskiest customers")
+    g.add_argument("--threshold", type=_probability,
+                   help="probability cut-off between 0 and 1 (default: the saved one)")
+    g.add_argument("--top", type=_positive_int, help="flag the N riskiest customers (N >= 1)")
     p.add_argument("--at-risk-only", action="store_true", help="write flagged rows only")
     _add_actions_arg(p)
     _add_read_args(p)
@@ -484,7 +526,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("simulate", help="write the synthetic sample customer table")
     p.add_argument("--out", required=True)
-    p.add_argument("--n", type=int, default=4000)
+    p.add_argument("--n", type=_positive_int, default=4000)
     p.add_argument("--seed", type=int, default=7)
     p.set_defaults(func=cmd_simulate)
 
@@ -585,15 +627,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s %(message)s", stream=sys.stderr)
     try:
+        out = getattr(args, "out", None)
+        if args.command in ("train", "build") and out:
+            # held for the whole run: a second run into the same --out is refused at once
+            with writer_lock(output_path(out, directory=True)):
+                return int(args.func(args))
         return int(args.func(args))
     except ChurnDataError as exc:
         _print_problems(exc.problems)
         return EXIT_USER
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        print(f"ERROR   {exc.strerror or exc}: {exc.filename}", file=sys.stderr)
+    except OSError as exc:  # missing input, full disk, no permission: a message, exit 2
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"ERROR   {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_USER
+    except duckdb.OutOfMemoryException as exc:
+        _print_problems([Problem("EVENTS_OUT_OF_MEMORY", "error", str(exc).splitlines()[0],
+                                 action="raise --memory-limit or use a smaller extract")])
         return EXIT_USER
     except ValueError as exc:
-        print(f"ERROR   {exc}", file=sys.stderr)
+        _print_problems([Problem("INVALID_INPUT", "error", str(exc).splitlines()[0])])
         return EXIT_USER
     except KeyboardInterrupt:
         return 130

@@ -2,9 +2,17 @@
 
 A bundle is a directory (or a zip of it, for uploads) holding exactly
 ``model.ubj`` and ``manifest.json``. Loading checks sizes, the manifest's
-format and version, and the model file's SHA-256 against the manifest, and
-refuses anything else, pickles and joblib files included, without ever
-executing their content.
+format and version, the model file's SHA-256, and ``content_sha256``: one
+SHA-256 over the whole manifest (every field but that one, in canonical JSON)
+and the model file together, so that no field can be changed (the feature
+order, the threshold, a field added later) without the bundle being refused.
+It refuses anything else, pickles and joblib files included, without ever
+executing their content. The hash finds changes and damage; it is not a
+signature (someone who edits a manifest can compute a new hash).
+
+Saving writes a new folder beside the target and swaps it in
+(:func:`churn_core.outputs.replace_folder`), so a killed run never leaves a
+mismatched pair, and a second writer is refused.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import math
 import platform
 import re
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,9 +34,17 @@ from typing import Any
 import xgboost as xgb
 
 from churn_core import __version__
+from churn_core.bundle_manifest import (
+    CONTENT_HASH,
+    check_metrics,
+    check_threshold,
+    content_digest,
+    parse_manifest,
+)
 from churn_core.calibration import Calibration
 from churn_core.features import Preprocessor
 from churn_core.linear import LinearModel
+from churn_core.outputs import replace_folder
 from churn_core.problems import ChurnDataError, Problem
 from churn_core.schema import Schema
 from churn_core.segments import SegmentModel
@@ -36,9 +53,10 @@ from churn_core.training import predict_shipped
 log = logging.getLogger(__name__)
 
 FORMAT = "churn-radar-bundle"
-BUNDLE_VERSION = 1
+BUNDLE_VERSION = 2  # 2: content_sha256 covers the manifest and the model
 MODEL_FILE = "model.ubj"
 MANIFEST_FILE = "manifest.json"
+EXTRA_FILES = ("at_risk.csv",)  # written by train beside the model, replaced with it
 MAX_MODEL_BYTES = 256 * 1024**2
 MAX_MANIFEST_BYTES = 32 * 1024**2
 PICKLE_MARKERS = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
@@ -141,19 +159,41 @@ def manifest_of(bundle: ModelBundle, model_bytes: bytes) -> dict[str, Any]:
     }
 
 
+def _sealed(bundle: ModelBundle, raw: bytes) -> str:
+    """The manifest JSON text of ``bundle``, content hash included."""
+    manifest = json.loads(json.dumps(_finite(manifest_of(bundle, raw)), allow_nan=False,
+                                     default=_json_default))  # as a reader will see it
+    manifest[CONTENT_HASH] = content_digest(manifest, raw)
+    return json.dumps(manifest, indent=2, allow_nan=False)
+
+
 def _model_bytes(booster: xgb.Booster) -> bytes:
     return bytes(booster.save_raw(raw_format="ubj"))
 
 
-def save_bundle(path: str | Path, bundle: ModelBundle) -> Path:
-    """Write ``bundle`` into directory ``path`` (created if needed); return the path."""
+def save_bundle(path: str | Path, bundle: ModelBundle, *,
+                extra: Mapping[str, bytes] | None = None) -> Path:
+    """Write ``bundle`` into directory ``path`` (created if needed); return the path.
+
+    The folder is replaced as a whole (see the module notes). ``extra`` files (the
+    at-risk list written by ``train``) go into the same folder in the same swap, so a
+    new model never sits beside an old list; loading ignores them.
+
+    Raises
+    ------
+    ChurnDataError
+        ``OUTPUT_NOT_OURS`` (the folder holds other files), ``OUTPUT_BUSY``
+        (another run is saving there), ``OUTPUT_WRITE_FAILED`` (disk full...).
+    """
     out = Path(path)
-    out.mkdir(parents=True, exist_ok=True)
     raw = _model_bytes(bundle.booster)
-    (out / MODEL_FILE).write_bytes(raw)
-    manifest = _finite(manifest_of(bundle, raw))
-    (out / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, allow_nan=False,
-                                                default=_json_default), encoding="utf-8")
+    text = _sealed(bundle, raw)
+    files = dict(extra or {})
+    with replace_folder(out, ours=(MODEL_FILE, MANIFEST_FILE, *EXTRA_FILES, *files)) as tmp:
+        (tmp / MODEL_FILE).write_bytes(raw)
+        (tmp / MANIFEST_FILE).write_text(text, encoding="utf-8")
+        for name, data in files.items():
+            (tmp / name).write_bytes(data)
     log.info("saved model bundle to %s", out)
     return out
 
@@ -181,8 +221,7 @@ def _json_default(obj: object) -> object:
 def bundle_to_zip(bundle: ModelBundle) -> bytes:
     """The bundle as zip bytes (for a download button)."""
     raw = _model_bytes(bundle.booster)
-    manifest = json.dumps(_finite(manifest_of(bundle, raw)), indent=2, allow_nan=False,
-                          default=_json_default)
+    manifest = _sealed(bundle, raw)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(MODEL_FILE, raw)
@@ -251,25 +290,38 @@ def _from_parts(model_raw: bytes, manifest_raw: bytes) -> ModelBundle:
         raise _error("BUNDLE_TOO_LARGE", f"model.ubj is {len(model_raw):,} bytes, "
                      f"over the {MAX_MODEL_BYTES:,} limit")
     _refuse_foreign(model_raw, "model.ubj")
-    try:
-        manifest = json.loads(manifest_raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _error("BUNDLE_BAD_MANIFEST", f"manifest.json is not valid JSON ({exc})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+    manifest = parse_manifest(manifest_raw)
+    if manifest.get("format") != FORMAT:
         raise _error("BUNDLE_BAD_MANIFEST", "manifest.json is not a churn-radar manifest")
-    if manifest.get("bundle_version") != BUNDLE_VERSION:
-        raise _error("BUNDLE_VERSION", f"bundle version {manifest.get('bundle_version')!r} is "
-                     f"not supported (expected {BUNDLE_VERSION})")
+    version = manifest.get("bundle_version")
+    if type(version) is not int or version != BUNDLE_VERSION:
+        older = type(version) is int and version < BUNDLE_VERSION
+        raise _error("BUNDLE_VERSION", f"bundle version {str(version)[:20]!r} is not supported "
+                     f"(expected {BUNDLE_VERSION})" + ("; it was saved by an older churn-radar "
+                     "without a manifest hash: train the model again" if older else ""))
     if hashlib.sha256(model_raw).hexdigest() != manifest.get("model_sha256"):
         raise _error("BUNDLE_MODEL_MISMATCH", "model.ubj does not match its manifest "
                      "(hash differs): the file was changed, truncated or swapped")
+    if content_digest(manifest, model_raw) != manifest.get(CONTENT_HASH):
+        raise _error("BUNDLE_TAMPERED", "manifest.json was changed after the bundle was saved "
+                     "(its content hash differs): features, threshold or settings cannot be "
+                     "trusted. Use the bundle as saved, or train again")
     try:
         pre = Preprocessor.from_dict(manifest["preprocessing"])
         schema = Schema.from_dict(manifest["schema"])
         segments = SegmentModel.from_dict(manifest["segments"]) if manifest["segments"] else None
-        threshold = dict(manifest["threshold"])
-        float(threshold["value"])
-        model = dict(manifest.get("model") or {"champion": "xgboost"})
+        threshold = check_threshold(manifest["threshold"])
+        metrics = check_metrics(manifest.get("metrics", {}))
+        labels = manifest.get("feature_labels", {})
+        if not (isinstance(labels, dict) and all(isinstance(v, str) for v in labels.values())):
+            raise TypeError("feature_labels must map names to text")
+        if not all(isinstance(f, str) for f in pre.feature_names):
+            raise TypeError("feature names must be text")
+        if not isinstance(manifest.get("info", {}), dict):
+            raise TypeError("info must be an object")
+        model = manifest.get("model") or {"champion": "xgboost"}
+        if not isinstance(model, dict):
+            raise TypeError("model must be an object")
         champion = str(model.get("champion", "xgboost"))
         if champion not in ("xgboost", "logistic"):
             raise ValueError(f"unknown champion model {champion!r}")
@@ -279,8 +331,9 @@ def _from_parts(model_raw: bytes, manifest_raw: bytes) -> ModelBundle:
         reference = manifest.get("reference_profile")
         if reference is not None and not isinstance(reference, dict):
             raise TypeError("reference_profile is not an object")
-    except (KeyError, TypeError, ValueError) as exc:
-        raise _error("BUNDLE_BAD_MANIFEST", f"manifest.json is incomplete ({exc!r})") from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise _error("BUNDLE_BAD_MANIFEST", f"manifest.json is malformed ({str(exc)[:200]})"
+                     ) from None
     booster = xgb.Booster()
     try:
         booster.load_model(bytearray(model_raw))
@@ -293,10 +346,10 @@ def _from_parts(model_raw: bytes, manifest_raw: bytes) -> ModelBundle:
                                pre.feature_names]:
         raise _error("BUNDLE_MODEL_MISMATCH", "the logistic model names features the "
                      "manifest does not list")
-    return ModelBundle(booster, pre, schema, segments, threshold, manifest.get("metrics", {}),
-                       manifest.get("feature_labels", {}), manifest.get("info", {}),
-                       champion=champion, linear=linear, calibration=calibration,
-                       leaderboard=leaderboard, reference_profile=reference)
+    return ModelBundle(booster, pre, schema, segments, threshold, metrics, labels,
+                       manifest.get("info", {}), champion=champion, linear=linear,
+                       calibration=calibration, leaderboard=leaderboard,
+                       reference_profile=reference)
 
 
 def load_bundle(path: str | Path) -> ModelBundle:
@@ -306,7 +359,7 @@ def load_bundle(path: str | Path) -> ModelBundle:
     ------
     ChurnDataError
         ``BUNDLE_NOT_FOUND``, ``BUNDLE_PICKLE``, ``BUNDLE_TOO_LARGE``, ``BUNDLE_BAD_MANIFEST``,
-        ``BUNDLE_VERSION``, ``BUNDLE_MODEL_MISMATCH`` or ``BUNDLE_CORRUPT``.
+        ``BUNDLE_VERSION``, ``BUNDLE_MODEL_MISMATCH``, ``BUNDLE_TAMPERED`` or ``BUNDLE_CORRUPT``.
     """
     p = Path(path)
     if p.is_file():

@@ -10,6 +10,7 @@ written as text are parsed by :mod:`churn_core.textnumbers`.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import math
 import re
 import unicodedata
@@ -178,6 +179,8 @@ def convert_text_column(name: str, values: pd.Series, *, na_tokens: Sequence[str
     ColumnOutcome
     """
     s = values if values.dtype == TEXT_DTYPE else values.astype(TEXT_DTYPE)
+    if text_reason is not None:
+        return _exact_text(name, s, na_tokens, text_reason)
     stripped = s.str.strip()
     out = ColumnOutcome(stripped)
     out.trimmed = int((s.notna() & (stripped != s)).sum())
@@ -195,22 +198,12 @@ def convert_text_column(name: str, values: pd.Series, *, na_tokens: Sequence[str
             action="treated as missing"))
     text = stripped.where(~is_token)
     out.values = text
-    if not convert_numbers and text_reason is None:
+    if not convert_numbers:
         return out
     present = text.dropna()
     if present.empty:
         return out
     screen = parse_numbers(present.iloc[:SCREEN_VALUES])[0].notna().mean()
-    if text_reason is not None:
-        if screen >= NUMERIC_SHARE:
-            note = ""
-            if present.str.fullmatch(r"[+-]?[0-9]+\.0+").all():  # 17850.0: a float artefact
-                out.values = text.str.replace(r"\.0+$", "", regex=True)
-                note = "; the '.0' ending every value was removed"
-            out.problems.append(Problem(
-                "KEPT_AS_TEXT", "info", f"{name}: kept as text because {text_reason}{note}.",
-                column=name, values=example_values(present.iloc[:5]), action="kept as text"))
-        return out
     if screen < MOSTLY_SHARE:
         return out
     numbers, cleaned, notes = parse_numbers(text)
@@ -234,6 +227,45 @@ def convert_text_column(name: str, values: pd.Series, *, na_tokens: Sequence[str
         out.problems.append(_not_numbers("NOT_NUMBERS", name, text, bad, len(present),
                                          "treated as missing"))
     out.values = _drop_inf(name, numbers, text, out.problems)
+    return out
+
+
+def _exact_text(name: str, s: pd.Series, na_tokens: Sequence[str],
+                text_reason: str) -> ColumnOutcome:
+    """Ids: every value kept exactly as written (no trimming, no missing-value tokens).
+
+    Trimming would merge ``" A1"`` and ``"A1"``, and a customer whose id is ``NA``
+    would lose it; only cells that are empty or blank are missing.
+    """
+    blank = s.str.strip() == ""
+    text = s.where(~blank.fillna(True))
+    out = ColumnOutcome(text)
+    present = text.dropna()
+    if present.empty:
+        return out
+    looks_missing = text.isin([t for t in na_tokens if t]).to_numpy()
+    if looks_missing.any():
+        rows, count = example_rows(looks_missing)
+        out.problems.append(Problem(
+            "ID_LOOKS_MISSING", "warning",
+            f"{name}: {count:,} values look like missing-value markers but were kept as ids "
+            f"({describe_rows(rows, count)}), because {text_reason}.", column=name, rows=rows,
+            count=count, values=example_values(text[looks_missing]), action="kept as ids"))
+    spaced = (present != present.str.strip()).to_numpy()
+    if spaced.any():
+        at, count = example_rows(spaced)
+        out.problems.append(Problem(
+            "ID_SPACES_KEPT", "info",
+            f"{name}: {count:,} values have spaces or tabs around them; kept exactly, "
+            "so two ids that differ only there stay two customers.", column=name,
+            count=count, values=example_values(present[spaced]), action="kept as written"))
+    if float_artefact := bool(present.str.fullmatch(r"[+-]?[0-9]+\.0+").all()):
+        out.values = text.str.replace(r"\.0+$", "", regex=True)  # 17850.0: a float artefact
+    if parse_numbers(present.iloc[:SCREEN_VALUES])[0].notna().mean() >= NUMERIC_SHARE:
+        note = "; the '.0' ending every value was removed" if float_artefact else ""
+        out.problems.append(Problem(
+            "KEPT_AS_TEXT", "info", f"{name}: kept as text because {text_reason}{note}.",
+            column=name, values=example_values(present.iloc[:5]), action="kept as text"))
     return out
 
 
@@ -291,14 +323,26 @@ def convert_typed_column(name: str, values: pd.Series, *, na_tokens: Sequence[st
     else:
         kind = "other"
     if kind in {"integer", "floating", "mixed-integer-float", "decimal"}:
+        exact = _integer_text(values, kind)
+        if exact is not None and (text_reason is not None or _beyond_float(values)):
+            # int64/uint64 ids above 2**53 would be rounded (and merged) by float64
+            why = text_reason or "its whole numbers are too large to keep as numbers exactly"
+            return ColumnOutcome(exact, [Problem(
+                "KEPT_AS_TEXT", "info", f"{name}: whole numbers kept as exact text because "
+                f"{why}.", column=name, values=example_values(exact.dropna().iloc[:5]),
+                action="converted to text")])
         numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+        problems_in = [Problem(
+            "NUMBERS_CONVERTED", "info", f"{name}: exact decimal values were converted to "
+            "floating-point numbers (about 15 significant digits).", column=name,
+            values=example_values(values.dropna().astype(str).iloc[:5]),
+            action="converted to numbers")] if kind == "decimal" else []
         if text_reason is not None:
             finite = numbers.where(np.isfinite(numbers))
             return ColumnOutcome(_id_text(finite), [Problem(
                 "KEPT_AS_TEXT", "info", f"{name}: numbers kept as text because {text_reason}.",
                 column=name, action="converted to text")])
-        problems: list[Problem] = []
-        return ColumnOutcome(_drop_inf(name, numbers, values, problems), problems)
+        return ColumnOutcome(_drop_inf(name, numbers, values, problems_in), problems_in)
     if kind == "string" or kind == "other" and not pd.api.types.is_datetime64_any_dtype(dtype):
         text = values.astype(TEXT_DTYPE)
     else:
@@ -313,3 +357,35 @@ def _id_text(numbers: pd.Series) -> pd.Series:
     if (present == np.floor(present)).all() and (present.abs() < 1e16).all():
         return numbers.astype("Int64").astype(TEXT_DTYPE)
     return numbers.map(cell_to_text).astype(TEXT_DTYPE)
+
+
+#: Whole numbers up to this size survive float64 exactly.
+FLOAT_EXACT = 2**53
+
+
+def _integer_text(values: pd.Series, kind: str) -> pd.Series | None:
+    """Exact decimal text of an integer column (int64, uint64, Python ints); else None."""
+    if pd.api.types.is_integer_dtype(values.dtype):
+        return values.astype(TEXT_DTYPE)
+    if kind in ("integer", "decimal") and pd.api.types.is_object_dtype(values.dtype):
+        present = [v for v in values if is_filled(v)]
+        if kind == "decimal" and not all(v == v.to_integral_value() for v in present):
+            return None  # 12.50 is a number, not an id
+        return pd.Series([None if not is_filled(v) else str(int(v)) for v in values],
+                         index=values.index, dtype=TEXT_DTYPE)
+    return None
+
+
+def _beyond_float(values: pd.Series) -> bool:
+    """True when some whole number of an integer column is too large for float64."""
+    if pd.api.types.is_unsigned_integer_dtype(values.dtype):
+        return bool((values.dropna() > FLOAT_EXACT).any())
+    if pd.api.types.is_integer_dtype(values.dtype):
+        present = values.dropna()
+        return bool(((present > FLOAT_EXACT) | (present < -FLOAT_EXACT)).any())
+    if pd.api.types.is_object_dtype(values.dtype):
+        whole = (v for v in values if isinstance(v, int | np.integer | decimal.Decimal)
+                 and not isinstance(v, bool)
+                 and not (isinstance(v, decimal.Decimal) and not v.is_finite()))
+        return any(abs(int(v)) > FLOAT_EXACT for v in whole)
+    return False

@@ -9,6 +9,7 @@ chart; scatter plots use WebGL (``Scattergl``) and sample down to
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import numpy as np
@@ -29,8 +30,10 @@ _LAYOUT = {"margin": {"l": 60, "r": 20, "t": 50, "b": 50}}
 
 
 def _fig(title: str, x: str, y: str, **layout: object) -> go.Figure:
+    # titles carry column names from the user's file; plotly reads <a href>, <b>... in them
     fig = go.Figure()
-    fig.update_layout(title=title, xaxis_title=x, yaxis_title=y, **{**_LAYOUT, **layout})
+    fig.update_layout(title=html.escape(title, quote=False), xaxis_title=html.escape(
+        x, quote=False), yaxis_title=html.escape(y, quote=False), **{**_LAYOUT, **layout})
     return fig
 
 

@@ -109,9 +109,12 @@ def _id_text(frame: pd.DataFrame, id_column: str | None) -> pd.Series:
     if id_column is None or id_column not in frame.columns:
         return pd.Series([f"row {i}" for i in range(1, n + 1)], index=frame.index, dtype="str")
     ids = frame[id_column]
-    if pd.api.types.is_float_dtype(ids) and np.all(np.mod(ids.dropna(), 1) == 0):
+    present = ids.dropna()
+    if pd.api.types.is_float_dtype(ids) and np.all(np.mod(present, 1) == 0) \
+            and np.all(present.abs() <= 2**53):
         ids = ids.astype("Int64")  # 50001.0 -> "50001"
-    text = ids.astype("string").str.strip()
+    # kept exactly as read: trimming could merge two customers (" A1" and "A1")
+    text = ids.astype("string")
     missing = text.isna().to_numpy()
     if missing.any():
         text[missing] = [f"row {i + 1}" for i in np.flatnonzero(missing)]

@@ -31,6 +31,8 @@ ID_SECRET_ENV = "CHURN_RADAR_ID_SECRET"
 MIN_SECRET_CHARS = 16
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\x00")
+#: Escaped too, so that "drop one leading apostrophe" always gives the original text back.
+_ESCAPE_START = (*FORMULA_START, "'")
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 TABLE_COLUMNS = ("churn_probability", "risk_tier", "at_risk", "segment",
                  "reason_1", "reason_2", "reason_3", "suggested_action")
@@ -134,7 +136,7 @@ def at_risk_table(
 def _escape_text(value: Any) -> Any:
     if not isinstance(value, str):
         return value
-    if value.startswith(FORMULA_START) and not _PLAIN_NUMBER.match(value):
+    if value.startswith(_ESCAPE_START) and not _PLAIN_NUMBER.match(value):
         value = "'" + value
     return value.replace("\x00", "")
 
@@ -147,7 +149,7 @@ def _escape_series(s: pd.Series) -> pd.Series:
         s = s.astype(object)
     if pd.api.types.is_string_dtype(s) and not pd.api.types.is_object_dtype(s):
         text = s.astype(str)
-        risky = s.str.startswith(FORMULA_START).fillna(False) & ~s.str.match(
+        risky = s.str.startswith(_ESCAPE_START).fillna(False) & ~s.str.match(
             _PLAIN_NUMBER.pattern).fillna(False)
         escaped = s.where(~risky, "'" + text).str.replace("\x00", "", regex=False)
         return escaped.astype(s.dtype)
@@ -158,8 +160,11 @@ def escape_formulas(df: pd.DataFrame) -> pd.DataFrame:
     """Return a copy whose text cells cannot run as spreadsheet formulas.
 
     Text cells (and column names) starting with ``= + - @``, tab, CR or NUL
-    get a leading ``'``, unless they are a plain number such as ``-5.0``; NUL
-    characters are removed. Numeric, boolean and datetime columns are untouched.
+    get a leading ``'``, unless they are a plain number such as ``-5.0``; so do
+    cells that already start with ``'``, so that dropping one leading ``'`` from
+    any cell that has one gives the original text back (two ids never become one).
+    NUL characters are removed (:func:`churn_core.io.read_table` never keeps them).
+    Numeric, boolean and datetime columns are untouched.
     """
     out = df.copy()
     for i in range(df.shape[1]):

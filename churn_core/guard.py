@@ -40,7 +40,8 @@ from churn_core.problems import ChurnDataError, Problem
 if TYPE_CHECKING:
     from churn_core.io import ReadOptions, ReadResult
 
-__all__ = ["read_table_guarded"]
+__all__ = ["default_memory_mb", "limit_self", "raise_recorded_error", "read_table_guarded",
+           "run_child", "write_error"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,16 +51,19 @@ _MEMORY_SIGNS = ("MemoryError", "bad_alloc", "Cannot allocate memory", "out of m
                  "OOM", "Out of memory")
 
 
-def read_table_guarded(data: bytes, *, name: str, options: ReadOptions | None = None,
-                       timeout_s: float = 120, memory_mb: int = 4096) -> ReadResult:
+def read_table_guarded(data: bytes | str | Path, *, name: str | None = None,
+                       options: ReadOptions | None = None, timeout_s: float = 120,
+                       memory_mb: int = 4096) -> ReadResult:
     """Read an uploaded table in a child process with a time and memory limit.
 
     Parameters
     ----------
-    data : bytes
-        The uploaded file's content.
-    name : str
-        The file name shown in messages (and used as a format hint).
+    data : bytes, str or Path
+        The uploaded file's content, or the path of a file (read by the child itself,
+        not copied).
+    name : str, optional
+        The file name shown in messages (and used as a format hint); defaults to the
+        path's name, or ``"upload"``.
     options : ReadOptions, optional
         As for :func:`churn_core.io.read_table`.
     timeout_s : float, default 120
@@ -81,20 +85,36 @@ def read_table_guarded(data: bytes, *, name: str, options: ReadOptions | None = 
     from churn_core.io import ReadOptions
 
     opts = options or ReadOptions()
+    path = None if isinstance(data, bytes | bytearray | memoryview) else Path(data).absolute()
+    name = name or (path.name if path is not None else "upload")
     with tempfile.TemporaryDirectory(prefix="churn-guard-") as tmp:
         work = Path(tmp)
-        (work / "input.bin").write_bytes(data)
+        if path is None:
+            (work / "input.bin").write_bytes(bytes(data))
         (work / "request.json").write_text(json.dumps(
-            {"name": name, "options": _options_to_json(opts)}), encoding="utf-8")
+            {"name": name, "options": _options_to_json(opts),
+             "path": None if path is None else str(path)}), encoding="utf-8")
         cpu_s = int(timeout_s) + 5  # backstop if the wall clock is not enough
         cmd = [sys.executable, "-m", "churn_core.guard", str(work), str(int(memory_mb)),
                str(cpu_s)]
-        _run_child(cmd, name=name, timeout_s=timeout_s, memory_mb=memory_mb)
+        run_child(cmd, name=name, timeout_s=timeout_s, memory_mb=memory_mb)
         return _collect(work)
 
 
-def _run_child(cmd: list[str], *, name: str, timeout_s: float, memory_mb: int) -> None:
-    """Run the child; turn a timeout, memory failure or crash into ChurnDataError."""
+def default_memory_mb(share: float = 0.75, cap_mb: int = 32768) -> int:
+    """A memory limit for a guarded read: ``share`` of this machine's memory, at most
+    ``cap_mb`` (the command line's default; the dashboard sets its own)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    except (ValueError, OSError, AttributeError):
+        return 4096
+    return int(max(1024, min(cap_mb, total * share)))
+
+
+def run_child(cmd: list[str], *, name: str, timeout_s: float, memory_mb: int) -> None:
+    """Run a child (``python -m ...``); turn a timeout, memory failure or crash into
+    :class:`ChurnDataError` (``READ_TIMEOUT``, ``READ_OUT_OF_MEMORY``, ``READ_CRASHED``).
+    A child that exits 0 or 3 (a ChurnDataError it wrote down) is a success here."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(_PACKAGE_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
     env.setdefault("OMP_NUM_THREADS", "1")
@@ -158,10 +178,7 @@ def _collect(work: Path) -> ReadResult:
     from churn_core.cellvalues import TEXT_DTYPE
     from churn_core.io import ReadResult
 
-    error = work / "error.json"
-    if error.exists():
-        problems = json.loads(error.read_text(encoding="utf-8"))
-        raise ChurnDataError([_problem_from_json(p) for p in problems])
+    raise_recorded_error(work)
     meta_path = work / "result.json"
     if not meta_path.exists():
         raise _error("READ_CRASHED", "the file reader stopped without a result.")
@@ -178,13 +195,33 @@ def _collect(work: Path) -> ReadResult:
                       tuple(_problem_from_json(p) for p in meta["problems"]))
 
 
-def _child(work: Path, memory_mb: int, cpu_s: int) -> int:
-    """The child side: limit itself, read, write Parquet + JSON; return the exit status."""
+def limit_self(memory_mb: int, cpu_s: int) -> None:
+    """The child's own limits: address space and CPU seconds (set before heavy imports)."""
     import resource
 
     limit = memory_mb * 1024**2
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
+
+
+def write_error(work: Path, exc: ChurnDataError) -> int:
+    """Record a ChurnDataError for the parent (as JSON); return the exit status for it."""
+    (work / "error.json").write_text(json.dumps([asdict(p) for p in exc.problems]),
+                                     encoding="utf-8")
+    return _EXIT_DATA_ERROR
+
+
+def raise_recorded_error(work: Path) -> None:
+    """Raise the ChurnDataError a child recorded with :func:`write_error`, if any."""
+    error = work / "error.json"
+    if error.exists():
+        problems = json.loads(error.read_text(encoding="utf-8"))
+        raise ChurnDataError([_problem_from_json(p) for p in problems])
+
+
+def _child(work: Path, memory_mb: int, cpu_s: int) -> int:
+    """The child side: limit itself, read, write Parquet + JSON; return the exit status."""
+    limit_self(memory_mb, cpu_s)
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -194,13 +231,11 @@ def _child(work: Path, memory_mb: int, cpu_s: int) -> int:
         request = json.loads((work / "request.json").read_text(encoding="utf-8"))
         raw = request["options"]
         opts = ReadOptions(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
-        data = (work / "input.bin").read_bytes()
+        source = request.get("path") or (work / "input.bin").read_bytes()
         try:
-            result = read_table(data, name=request["name"], options=opts)
+            result = read_table(source, name=request["name"], options=opts)
         except ChurnDataError as exc:
-            (work / "error.json").write_text(
-                json.dumps([_problem_to_json(p) for p in exc.problems]), encoding="utf-8")
-            return _EXIT_DATA_ERROR
+            return write_error(work, exc)
         frame = result.frame
         columns = [str(c) for c in frame.columns]
         table = pa.table({f"c{i}": pa.array(frame.iloc[:, i].to_numpy(dtype=object

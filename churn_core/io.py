@@ -19,7 +19,7 @@ missing, so ``frame[col].isna()`` works on both.
 
 Problem codes
 -------------
-Errors (raised): ``FILE_NOT_FOUND``, ``TOO_LARGE``, ``EMPTY_FILE``,
+Errors (raised): ``FILE_NOT_FOUND``, ``TOO_LARGE``, ``TOO_MANY_COLUMNS``, ``EMPTY_FILE``,
 ``NO_DATA_ROWS``, ``BINARY_FILE`` (PDF, zip, images...), ``OLD_EXCEL`` (.xls),
 ``UNDECODABLE``, ``UNREADABLE`` (damaged workbook, Parquet or gzip; CSV the
 parser rejects), ``SHEET_NOT_FOUND``.
@@ -29,17 +29,21 @@ Warnings: ``SHORT_ROWS`` (fewer fields than the header, padded with missing valu
 ``rows`` holds 1-based *file line* numbers), ``DUPLICATE_HEADER``,
 ``NOT_NUMBERS`` (values of a numeric column that were not numbers, now
 missing), ``MOSTLY_NUMBERS`` (50-95 % numbers: kept as text), ``INF_VALUES``
-(now missing), ``ENCODING_UNCERTAIN``, ``UNBALANCED_QUOTES`` (quotes ignored).
+(now missing), ``ENCODING_UNCERTAIN``, ``UNBALANCED_QUOTES`` (quotes ignored),
+``NUL_REMOVED`` (NUL characters past the sniffed start, removed),
+``ID_LOOKS_MISSING`` (an id equal to a missing-value token, kept as an id).
 
 Info: ``FORMAT_MISMATCH``, ``ENCODING_DETECTED``, ``DELIMITER_DETECTED``,
 ``HEADER_SKIPPED_LINES``, ``SHEET_CHOSEN``, ``HEADER_NORMALISED``,
 ``BLANK_HEADER``, ``EMPTY_COLUMNS_DROPPED``, ``BLANK_ROWS_DROPPED`` (Excel),
-``MISSING_TOKENS``, ``WHITESPACE_TRIMMED``, ``NUMBERS_CONVERTED``, ``KEPT_AS_TEXT``.
+``MISSING_TOKENS``, ``WHITESPACE_TRIMMED``, ``NUMBERS_CONVERTED``, ``KEPT_AS_TEXT``,
+``ID_SPACES_KEPT`` (ids are kept exactly, spaces included), ``NESTED_AS_TEXT``.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import gzip
 import io
 import logging
@@ -62,13 +66,19 @@ from churn_core.cellvalues import (
     is_filled,
     is_id_name,
 )
+from churn_core.csvrows import record_lines, short_rows
 from churn_core.problems import Problem, example_rows, example_values
-from churn_core.readnotes import delimiter_problem, encoding_problems, skipped_lines_problem
+from churn_core.readnotes import (
+    delimiter_problem,
+    encoding_problems,
+    nul_problem,
+    skipped_lines_problem,
+)
 from churn_core.textfile import (
+    SAMPLE_MAX_CHARS,
     UndecodableError,
     decode_text,
     line_offset,
-    short_rows,
     sniff_format,
     sniff_layout,
 )
@@ -84,6 +94,7 @@ DEFAULT_NA_TOKENS: tuple[str, ...] = (
 )
 _EXPECTED = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".tab": "csv", ".dat": "csv",
              ".xlsx": "excel", ".xlsm": "excel", ".parquet": "parquet", ".pq": "parquet"}
+MAX_COLUMNS = 20_000  # a customer table wider than this is a wrong delimiter or an attack
 _SKIPPED_LINE = re.compile(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)")
 
 
@@ -119,6 +130,13 @@ class ReadOptions:
     text_columns: tuple[str, ...] = ()
     convert_numbers: bool = True
     max_bytes: int = 500 * 1024**2
+
+    def with_id(self, id_column: str | None) -> ReadOptions:
+        """These options with ``id_column`` (the chosen customer id) read exactly, as text:
+        ``0000291`` keeps its zeros, a 20-digit id is not a float. None changes nothing."""
+        if not id_column or id_column in self.text_columns:
+            return self
+        return dataclasses.replace(self, text_columns=(*self.text_columns, id_column))
 
     def __post_init__(self) -> None:
         if self.delimiter is not None and len(self.delimiter) != 1:
@@ -295,8 +313,19 @@ def _read_csv(data: bytes, name: str, inner: str, opts: ReadOptions, problems: l
     rewritten = "\n" not in text and "\r" in text  # old Mac line ends
     if rewritten:
         text = text.replace("\r", "\n")
+    if "\x00" in text:  # past the bytes sniffed as text: a damaged export, never kept
+        problems.append(nul_problem(name, text))
+        text, rewritten = text.replace("\x00", ""), True
+    first = text.find("\n", 0, SAMPLE_MAX_CHARS)
+    if first < 0 and len(text) >= SAMPLE_MAX_CHARS:
+        fail(problems, "TOO_MANY_COLUMNS", f"{name}: the first line is longer than "
+             f"{SAMPLE_MAX_CHARS // 2**20} MB, so it cannot be a header.",
+             "check the line ends, or export the table again")
     layout = sniff_layout(text, delimiter=opts.delimiter, header_row=opts.header_row,
                           prefer_tab=inner.lower().endswith((".tsv", ".tab")))
+    if layout.width > MAX_COLUMNS:
+        fail(problems, "TOO_MANY_COLUMNS", f"{name} has {layout.width:,} columns; the limit "
+             f"is {MAX_COLUMNS:,}.", "keep the columns you need, or check the delimiter")
     if layout.delimiter_sniffed:
         problems.append(delimiter_problem(name, layout.delimiter, one_column=layout.width <= 1))
     if layout.skipped:
@@ -317,6 +346,10 @@ def _read_csv(data: bytes, name: str, inner: str, opts: ReadOptions, problems: l
             f"header ({layout.width}); the missing fields were left empty.", rows=at,
             count=count, action="missing fields treated as missing values"))
     if bad:
+        # quoted fields holding line breaks put the parser's record numbers behind the lines
+        at = (record_lines(body.getvalue(), layout.delimiter, (n for n, _, _ in bad))
+              if b'"' in payload else {n: n for n, _, _ in bad})
+        bad = [(at[n], expected, saw) for n, expected, saw in bad]
         lines = [layout.header_line + n for n, _, _ in bad]
         shown = tuple(lines[:5])
         more = f", ... ({len(bad):,} in all)" if len(bad) > 5 else ""

@@ -67,6 +67,8 @@ def _label_codes(series: pd.Series) -> tuple[np.ndarray, list[str], list[str]]:
     raw text first seen for it. Works on the distinct values only, so it is fast.
     """
     codes, uniques = pd.factorize(series)
+    if len(uniques) == 0:  # an empty label column (or formulas without cached values)
+        return np.full(len(codes), -1, dtype=np.int64), [], []
     raw = [_value_key(u) for u in uniques]
     position: dict[str, int] = {}
     display: list[str] = []
@@ -109,9 +111,11 @@ def map_label(series: pd.Series, column: str, positive_value: str | None
     display = dict(zip(keys, shown, strict=True))
     values = tuple(display[k] for k in counts.index)
     if len(values) == 0:
-        return {}, "", [Problem("LABEL_ONE_CLASS", "error",
-                                f"The label column '{column}' has no values at all.",
-                                column=column, action="choose another label column")]
+        return {}, "", [Problem(
+            "LABEL_EMPTY", "error", f"The label column '{column}' has no values at all (an "
+            "Excel column of formulas saved without their values reads as empty too).",
+            column=column, count=len(series), action="choose another label column, or open the "
+            "workbook in Excel and save it so the values are stored")]
     if len(values) == 1:
         return {}, "", [Problem(
             "LABEL_ONE_CLASS", "error",

@@ -116,6 +116,7 @@ def load_and_check(
         When the file cannot be read at all (validation problems do not raise:
         they are in the result so the caller can show them all).
     """
+    read_options = (read_options or ReadOptions()).with_id(overrides and overrides.id_column)
     read = read_table(source, name=name, options=read_options)
     return check_frame(read.frame, overrides=overrides, confirmed=confirmed, read=read)
 

@@ -59,3 +59,15 @@ def skipped_lines_problem(name: str, header_line: int, skipped: Sequence[str]) -
         f"{name}: the header is on line {header_line + 1}; {len(skipped)} line(s) above it "
         "were skipped.", count=len(skipped), values=example_values(list(skipped)),
         action="set header_row to override")
+
+
+def nul_problem(name: str, text: str) -> Problem:
+    """``NUL_REMOVED``: the lines holding NUL characters, which were taken out."""
+    lines = [i + 1 for i, line in enumerate(text.split("\n")) if "\x00" in line]
+    count = text.count("\x00")
+    return Problem(
+        "NUL_REMOVED", "warning",
+        f"{name}: {count:,} NUL characters (byte 0) on {len(lines):,} lines were removed "
+        f"(file lines {', '.join(map(str, lines[:5]))}{', ...' if len(lines) > 5 else ''}); "
+        "a text file should not hold any, so the export may be damaged.",
+        rows=tuple(lines[:5]), count=len(lines), action="removed; check those lines")

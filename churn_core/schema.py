@@ -436,7 +436,7 @@ def _level_problems(col: str, s: pd.Series) -> list[Problem]:
             shown = "; ".join(f"'{a}' / '{b}'" for a, b in pairs)
             out.append(Problem("INCONSISTENT_SPELLINGS", "info",
                                f"Some values of '{col}' may mean the same thing: {shown}.",
-                               column=col, count=len(names), values=tuple(names[:10]),
+                               column=col, count=len(names), values=example_values(names),
                                action="not merged; recode them in the file if they are the "
                                "same"))
     return out

@@ -150,6 +150,41 @@ def churned_rows(frame: pd.DataFrame, bundle: ModelBundle) -> tuple[np.ndarray, 
         action="left out of the scores")]
 
 
+def empty_features(aligned: pd.DataFrame) -> list[Problem]:
+    """``FEATURE_EMPTY`` (warning) for each model column empty in every row to score.
+
+    The model still scores (missing values are allowed), but every customer is
+    judged without that column: usually a broken export, not a real change.
+    """
+    empty = [str(c) for c in aligned.columns if aligned[c].isna().all()]
+    if not empty:
+        return []
+    return [Problem(
+        "FEATURE_EMPTY", "warning",
+        f"{len(empty)} column(s) the model uses are empty in every row "
+        f"({', '.join(repr(c) for c in empty[:5])}{', ...' if len(empty) > 5 else ''}); "
+        "scores were computed without them and may be far off.", column=empty[0],
+        count=len(empty), values=tuple(empty[:5]),
+        action="check the export of those columns before acting on these scores")]
+
+
+def _check_cut(threshold: float | None, top_n: int | None) -> None:
+    """Refuse a threshold that is not a probability and a top N below 1."""
+    problems = []
+    if threshold is not None and not (isinstance(threshold, int | float | np.floating)
+                                      and 0.0 <= float(threshold) <= 1.0):
+        problems.append(Problem("BAD_THRESHOLD", "error", f"The threshold {threshold!r} is not "
+                                "a probability between 0 and 1.", values=(str(threshold),),
+                                action="choose a threshold between 0 and 1"))
+    if top_n is not None and (isinstance(top_n, bool) or not isinstance(top_n, int | np.integer)
+                              or top_n < 1):
+        problems.append(Problem("BAD_TOP_N", "error", f"Top N must be a whole number of 1 or "
+                                f"more, got {top_n!r}.", values=(str(top_n),),
+                                action="flag at least one customer"))
+    if problems:
+        raise ChurnDataError(problems)
+
+
 def _ids(frame: pd.DataFrame, bundle: ModelBundle) -> tuple[str, pd.Series]:
     id_col = bundle.schema.id_column
     if id_col and id_col in frame.columns:
@@ -196,7 +231,8 @@ def score_frame(
     Raises
     ------
     ChurnDataError
-        When model columns are missing.
+        ``MISSING_COLUMNS``, ``NO_DATA_ROWS``, ``BAD_THRESHOLD`` (not in [0, 1], NaN),
+        ``BAD_TOP_N`` (below 1). Warnings in the result include ``FEATURE_EMPTY``.
     """
     report = progress or (lambda f, m: None)
     if not isinstance(frame, pd.DataFrame):
@@ -206,10 +242,11 @@ def score_frame(
     if len(frame) == 0:
         raise ChurnDataError([Problem(code="NO_DATA_ROWS", severity="error",
                                       message="the file has 0 data rows to score")])
+    _check_cut(threshold, top_n)
     churned, gone = churned_rows(frame, bundle) if current_only else \
         (np.zeros(len(frame), dtype=bool), [])
     aligned, problems = align_columns(frame, bundle)
-    problems = gone + problems
+    problems = gone + problems + empty_features(aligned)
     report(0.1, "Columns aligned")
     X, more = transform(bundle.preprocessor, aligned)
     problems += more

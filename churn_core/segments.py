@@ -36,6 +36,7 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
 
+from churn_core.problems import ChurnDataError, Problem
 from churn_core.threads import one_thread
 
 logger = logging.getLogger(__name__)
@@ -298,8 +299,9 @@ def fit_segments(
 
     Raises
     ------
-    ValueError
-        If X has no usable column or fewer rows than the smallest k.
+    ChurnDataError
+        ``SEGMENTS_NO_VARIATION`` (no usable column) or ``SEGMENTS_TOO_MANY`` (fewer
+        rows than the smallest k).
     """
     report = progress or (lambda f, m: None)
     rng = np.random.default_rng(seed)
@@ -307,7 +309,10 @@ def fit_segments(
     cat_cols = [c for c in X.columns if _is_categorical(X[c])]
     smallest = k if k is not None else min(k_range)
     if len(X) < max(smallest, 2) + 1:
-        raise ValueError(f"need more than {smallest} rows to form {smallest} segments")
+        raise ChurnDataError([Problem(
+            "SEGMENTS_TOO_MANY", "error", f"{smallest} segments need more than {smallest} "
+            f"training rows; there are {len(X):,}.", values=(str(smallest),),
+            action="ask for fewer segments, or let the number be chosen")])
     fit_rows = rng.choice(len(X), size=min(len(X), PROFILE_ROWS), replace=False)
     Xs = X.iloc[np.sort(fit_rows)]
     numeric = _choose_numeric(Xs, num_cols)
@@ -321,7 +326,9 @@ def fit_segments(
         if len(counts) >= 2:
             levels[c] = tuple(str(v) for v in counts.index[:MAX_LEVELS])
     if not numeric and not levels:
-        raise ValueError("no column varies enough to form segments")
+        raise ChurnDataError([Problem(
+            "SEGMENTS_NO_VARIATION", "error", "No model column varies enough to form "
+            "customer segments.", action="check the feature columns")])
     model = SegmentModel(
         k=0, features=tuple(numeric) + tuple(levels), numeric=tuple(numeric),
         categorical=tuple(levels), medians=tuple(medians),

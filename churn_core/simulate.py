@@ -38,6 +38,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from churn_core.outputs import write_file
+
 logger = logging.getLogger(__name__)
 
 SNAPSHOT_DATE = "2024-06-30"
@@ -230,7 +232,7 @@ def write_sample(path: str | Path, *, n: int = 4000, seed: int = 7) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     frame = simulate_customers(n, seed=seed, mess=True)
-    frame.to_csv(path, index=False, encoding="utf-8")
+    write_file(path, frame.to_csv(index=False).encode("utf-8"))  # whole or not at all
     logger.info("wrote %d simulated customers to %s", len(frame), path)
     return path
 

@@ -17,8 +17,6 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass
 
-import numpy as np
-
 logger = logging.getLogger(__name__)
 
 #: Encodings tried, in order, when a file has no byte-order mark.
@@ -28,6 +26,8 @@ CANDIDATE_DELIMITERS = (",", ";", "\t", "|")
 
 SNIFF_BYTES = 8192          # bytes looked at to tell text from binary
 SAMPLE_CHARS = 65536        # text looked at to sniff delimiter and header
+SAMPLE_MIN_LINES = 5        # ...but at least this many whole lines, however long
+SAMPLE_MAX_CHARS = 8 << 20  # ...up to this many characters (a header this long is refused)
 SAMPLE_RECORDS = 50         # records looked at to sniff delimiter and header
 SCORE_CHARS = 1 << 20       # bytes decoded by every candidate encoding for scoring
 
@@ -308,9 +308,7 @@ def sniff_layout(text: str, *, delimiter: str | None = None, header_row: int | N
     -------
     Layout
     """
-    sample = text[:SAMPLE_CHARS]
-    if len(text) > SAMPLE_CHARS and "\n" in sample:
-        sample = sample[: sample.rindex("\n") + 1]
+    sample = _sample(text)
     order = list(CANDIDATE_DELIMITERS)
     if prefer_tab:
         order.remove("\t")
@@ -348,6 +346,23 @@ def sniff_layout(text: str, *, delimiter: str | None = None, header_row: int | N
     skipped = tuple(line.strip() for line in _first_lines(text, header[0]) if line.strip())
     return Layout(chosen, delimiter is None, header[0], header_row is None, tuple(header[1]),
                   max(width, 1), skipped, share)
+
+
+def _sample(text: str) -> str:
+    """The text the layout is judged on: whole lines, about :data:`SAMPLE_CHARS` of them,
+    but never fewer than :data:`SAMPLE_MIN_LINES` lines however wide they are (a header
+    of 3,000 columns is longer than the sample; cutting it would drop columns)."""
+    if len(text) <= SAMPLE_CHARS:
+        return text
+    end = -1
+    for _ in range(SAMPLE_MIN_LINES):
+        end = text.find("\n", end + 1, SAMPLE_MAX_CHARS)
+        if end < 0:
+            return text[:SAMPLE_MAX_CHARS]
+    if end + 1 >= SAMPLE_CHARS:
+        return text[: end + 1]
+    sample = text[:SAMPLE_CHARS]
+    return sample[: sample.rindex("\n") + 1]
 
 
 def _first_lines(text: str, n: int) -> list[str]:
@@ -398,23 +413,3 @@ def line_offset(data: bytes, line: int) -> int:
             return len(data)
         pos = nxt + 1
     return pos
-
-
-def short_rows(body: bytes, delimiter: str, width: int, n_rows: int) -> np.ndarray | None:
-    """Mask of data rows that had fewer fields than the header (pandas pads them silently).
-
-    ``body`` is the UTF-8 text from the header line on. Blank lines are skipped
-    and lines with more than ``width`` fields are left out, as the parser does.
-    Returns None when the count does not line up with the ``n_rows`` parsed rows
-    (unbalanced quotes, odd line ends): then nothing is claimed.
-    """
-    reader = csv.reader(io.StringIO(body.decode("utf-8", errors="strict"), newline=""),
-                        delimiter=delimiter)
-    try:
-        counts = np.fromiter((len(r) for r in reader if r), dtype=np.int64)
-    except csv.Error:
-        return None
-    data = counts[1:]
-    data = data[data <= width]
-    return data < width if data.size == n_rows else None
-

@@ -18,6 +18,7 @@ from churn_core.problems import ChurnDataError, Problem, example_values
 logger = logging.getLogger(__name__)
 
 HEADER_SCAN = 50  # non-empty rows looked at to find the header
+MAX_SHEET_CELLS = 60_000_000  # rows x columns of a sheet's used extent (about 1M x 60)
 
 
 def read_excel_sheet(data: bytes, name: str, *, sheet: str | int | None,
@@ -86,6 +87,9 @@ def read_excel_sheet(data: bytes, name: str, *, sheet: str | int | None,
             fail(problems, "SHEET_NOT_FOUND",
                  f"{name} has no sheet {sheet!r}; its sheets are "
                  f"{', '.join(repr(t) for t in titles)}.", "choose one of those sheets")
+        if hasattr(ws, "reset_dimensions"):
+            # rows as wide as their cells, not as the sheet's declared (or stray) extent
+            ws.reset_dimensions()
         rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
         title = ws.title
     except ChurnDataError:
@@ -97,6 +101,16 @@ def read_excel_sheet(data: bytes, name: str, *, sheet: str | int | None,
     finally:
         wb.close()
 
+    while rows and not any(is_filled(v) for v in rows[-1]):
+        rows.pop()
+    width = max((len(r) for r in rows), default=0)
+    if len(rows) * width > MAX_SHEET_CELLS:
+        fail(problems, "TOO_LARGE",
+             f"{name}: sheet {title!r} spans {len(rows):,} rows x {width:,} columns "
+             f"({len(rows) * width:,} cells, the limit is {MAX_SHEET_CELLS:,}); a stray cell far "
+             "below or to the right of the table can cause this.",
+             "delete the cells outside the table, or save the table as CSV")
+    rows = [r + (None,) * (width - len(r)) for r in rows]  # rows end at their last cell
     grid = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
     filled = grid.map(is_filled) if not grid.empty else grid
     if filled.empty or not filled.to_numpy().any():
@@ -144,11 +158,22 @@ def read_parquet_table(data: bytes, name: str, *, problems: list[Problem]
     import pyarrow.parquet as pq
 
     try:
-        frame = pq.read_table(pa.BufferReader(data)).to_pandas()
+        table = pq.read_table(pa.BufferReader(data))
+        nested = [f.name for f in table.schema if pa.types.is_nested(f.type)]
+        # integer columns with gaps stay Python ints (not float64, which rounds ids past 2**53)
+        frame = table.to_pandas(integer_object_nulls=True)
     except Exception as exc:  # any failure of the parser means a damaged file
         logger.debug("pyarrow failed on %s", name, exc_info=True)
         fail(problems, "UNREADABLE", f"{name}: the Parquet file could not be read ({exc}).",
              "write the file again or export CSV")
+    if nested:
+        problems.append(Problem(
+            "NESTED_AS_TEXT", "warning",
+            f"{name}: {len(nested)} column(s) hold lists or records "
+            f"({', '.join(repr(c) for c in nested[:5])}); each value was written out as text "
+            "and cannot be a number.", column=nested[0], count=len(nested),
+            values=example_values(nested), action="flatten those columns before export to "
+            "use their parts"))
     if not isinstance(frame.index, pd.RangeIndex):
         frame = frame.reset_index()  # a named index is data the user saved
     header = list(frame.columns)

@@ -15,10 +15,9 @@ from churn_core.events import (
     cutoff_summary,
     plan_cutoffs,
     prepare_log,
-    propose_mapping,
 )
 from churn_core.problems import ChurnDataError
-from ui import actions
+from ui import actions, uploads
 from ui.state import StateKeys, get, put
 from ui.widgets import metric_row, plain, problems_table, show_data_error, show_problems
 
@@ -41,11 +40,12 @@ if upload is not None and upload.file_id != get(K.EVENTS_ID):
     for key in (K.EVENTS_MAPPING, K.EVENTS_LOG, K.EVENTS_SUMMARY, K.EVENTS_BUILD,
                 K.EVENTS_PROBLEMS):
         put(key, None)
-    path = actions.save_events_upload(upload.getvalue(), upload.name)
+    path = uploads.save_events_upload(upload.getvalue(), upload.name,
+                                      replaces=get(K.EVENTS_PATH))
     put(K.EVENTS_PATH, path)
     try:
         with st.spinner("Looking at the columns..."):
-            put(K.EVENTS_MAPPING, (propose_mapping(path), actions.events_columns(path)))
+            put(K.EVENTS_MAPPING, uploads.propose_events(path))
     except ChurnDataError as exc:
         put(K.EVENTS_PROBLEMS, exc)
 

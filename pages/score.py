@@ -6,11 +6,12 @@ import streamlit as st
 
 from churn_core.bundle import load_bundle_bytes
 from churn_core.export import to_csv_bytes
+from churn_core.io import ReadOptions
 from churn_core.problems import ChurnDataError
 from churn_core.score import score_frame
 from ui import cache
 from ui.state import StateKeys, get, put
-from ui.widgets import download_csv, head, metric_row, show_data_error, show_problems
+from ui.widgets import download_csv, head, metric_row, plain, show_data_error, show_problems
 
 K = StateKeys
 
@@ -43,13 +44,13 @@ if bundle is None:
     st.page_link("pages/alerts.py", label="Go to Alerts", icon=":material/notifications_active:")
     st.stop()
 
-m = bundle.metrics
+auc = bundle.metrics.get("roc_auc")  # a finite number or None (checked when loaded)
 metric_row({
-    "Model ROC-AUC (test)": f"{m.get('roc_auc', float('nan')):.3f}",
+    "Model ROC-AUC (test)": "-" if auc is None else f"{auc:.3f}",
     "Saved threshold": f"{bundle.threshold['value']:.2f}",
     "Features": f"{len(bundle.preprocessor.feature_names):,}",
 })
-st.caption(f"Threshold chosen by: {bundle.threshold.get('method', '')}")
+st.caption(f"Threshold chosen by: {plain(bundle.threshold.get('method', ''))}")
 
 if data_file is None:
     st.info("Now upload the customers to score.")
@@ -60,7 +61,9 @@ if score_id != get(K.SCORE_ID):
     data = data_file.getvalue()
     try:
         with st.spinner("Scoring..."):
-            read = cache.read_file(cache.digest(data), data, data_file.name, None)
+            # the model's id column is read exactly as written (no trimming, no "NA" -> blank)
+            read = cache.read_file(cache.digest(data), data, data_file.name,
+                                   ReadOptions().with_id(bundle.schema.id_column))
             result = score_frame(bundle, read.frame)
         put(K.SCORE_RESULT, (read.problems, result))
         put(K.SCORE_PROBLEMS, None)

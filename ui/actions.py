@@ -55,8 +55,9 @@ def run_check() -> bool:
             data = get(K.SOURCE_BYTES)
             if data is None:
                 return False
-            read = cache.read_file(cache.digest(data), data, get(K.SOURCE_NAME),
-                                   get(K.READ_OPTIONS))
+            options = (get(K.READ_OPTIONS) or ReadOptions()).with_id(
+                overrides.id_column if overrides else None)  # a chosen id is read exactly
+            read = cache.read_file(cache.digest(data), data, get(K.SOURCE_NAME), options)
             check = pipeline.check_frame(read.frame, overrides=overrides, confirmed=confirmed,
                                          read=read)
     except ChurnDataError as exc:
@@ -271,28 +272,6 @@ def stored_reliability(econ: Economics, value: ValueChoice) -> BandView | None:
     stored = get(K.PROFIT_BAND)
     key = (get(K.MODEL_KEY), econ, value.column, value.constant)
     return stored if stored is not None and stored.key == key else None
-
-
-def events_columns(path: str) -> list[str]:
-    """Column names of an event log file (read through DuckDB, header only)."""
-    import duckdb
-
-    from churn_core.events.mapping import describe_source
-
-    with duckdb.connect() as con:
-        return list(describe_source(con, path))
-
-
-def save_events_upload(data: bytes, name: str) -> str:
-    """Write an uploaded event log to a private temp file (DuckDB reads files, not bytes)."""
-    import tempfile
-    from pathlib import Path
-
-    suffix = "".join(Path(name).suffixes[-2:]) or ".csv"
-    folder = Path(tempfile.mkdtemp(prefix="churn-radar-events-"))
-    path = folder / f"events{suffix}"
-    path.write_bytes(data)
-    return str(path)
 
 
 def use_training_table(result: Any, name: str) -> bool:

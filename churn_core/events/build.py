@@ -22,6 +22,7 @@ from churn_core.events.labels import (
 from churn_core.events.mapping import EventMapping
 from churn_core.events.staging import EngineSettings, PreparedLog, Progress
 from churn_core.events.value_features import VALUE_FEATURE_LABELS, add_value_columns
+from churn_core.outputs import file_sha256, write_file, writer_lock, writing
 from churn_core.problems import ChurnDataError, Problem
 
 logger = logging.getLogger(__name__)
@@ -67,11 +68,23 @@ def _fetch(log: PreparedLog, sql: str) -> pd.DataFrame:
 
 
 def _write(out_dir: Path, training: pd.DataFrame, scoring: pd.DataFrame, summary: dict) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    training.to_parquet(out_dir / TRAINING_FILE, index=False)
-    scoring.to_parquet(out_dir / SCORING_FILE, index=False)
-    (out_dir / SUMMARY_FILE).write_text(
-        json.dumps(summary, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    """Write the tables, then the summary naming their hashes; one writer at a time.
+
+    The old summary goes first and the new one comes last, each file renamed into
+    place whole: a build killed half way leaves tables without a summary (which
+    training refuses), never an old summary beside new tables.
+    """
+    with writer_lock(out_dir):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / SUMMARY_FILE).unlink(missing_ok=True)
+        hashes = {}
+        for name, frame in ((TRAINING_FILE, training), (SCORING_FILE, scoring)):
+            with writing(out_dir / name) as tmp:
+                frame.to_parquet(tmp, index=False)
+                hashes[name] = file_sha256(tmp)
+        text = json.dumps({**summary, "tables": hashes}, indent=2, ensure_ascii=False,
+                          default=str)
+        write_file(out_dir / SUMMARY_FILE, text.encode("utf-8"))
 
 
 def build_tables(source: str | Path | PreparedLog, mapping: EventMapping | None = None,

@@ -12,7 +12,11 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import duckdb
+
 from churn_core.events.source import quote, source_sql
+from churn_core.events.textlog import sql_literal
+from churn_core.problems import ChurnDataError, Problem
 
 if TYPE_CHECKING:
     from churn_core.events.mapping import EventMapping
@@ -98,8 +102,38 @@ def timestamp_sql(col: str, type_name: str, fmt: str | None) -> str:
                 f"THEN timezone('UTC', TRY_CAST({joined} AS TIMESTAMPTZ)) "
                 f"ELSE TRY_CAST({x} AS TIMESTAMP) END")
     if fmt:
-        return f"COALESCE(TRY_CAST({x} AS TIMESTAMP), try_strptime({x}, '{fmt}'))"
+        # the format is the user's: a SQL literal, never pasted in; tried before the ISO
+        # cast, so a format given for values that also read as ISO (01-02 days first) wins
+        return f"COALESCE(try_strptime({x}, {sql_literal(fmt)}), TRY_CAST({x} AS TIMESTAMP))"
     return f"TRY_CAST({x} AS TIMESTAMP)"
+
+
+def check_timestamp_format(fmt: str | None) -> None:
+    """Refuse a ``timestamp_format`` DuckDB cannot use, before any data is read.
+
+    Raises
+    ------
+    ChurnDataError
+        ``EVENTS_BAD_TIME_FORMAT`` naming the format and what DuckDB said.
+    """
+    if fmt is None or fmt in EPOCH_FORMATS or fmt == UTC_OFFSET_FORMAT:
+        return
+    why = None
+    if not fmt or len(fmt) > 100 or any(ord(ch) < 32 for ch in fmt) or "%" not in fmt:
+        why = "a date format is a short strptime pattern such as %d/%m/%Y %H:%M"
+    else:
+        con = duckdb.connect()
+        try:  # the format is bound as a parameter: checking it runs nothing of the user's
+            con.execute("SELECT try_strptime('2024-01-31', $1)", [fmt]).fetchall()
+        except duckdb.Error as exc:
+            why = str(exc).splitlines()[0]
+        finally:
+            con.close()
+    if why:
+        raise ChurnDataError([Problem(
+            "EVENTS_BAD_TIME_FORMAT", "error", f"The timestamp format {fmt[:100]!r} cannot be "
+            f"used: {why}.", values=(fmt[:100],), action="give a strptime format such as "
+            f"%Y-%m-%d %H:%M:%S, or one of {', '.join(EPOCH_FORMATS)}, {UTC_OFFSET_FORMAT}")])
 
 
 def _plain_text(col: str, type_name: str) -> str:

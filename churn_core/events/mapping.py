@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from churn_core.events.cleaning import check_timestamp_format
 from churn_core.events.detect import (
     ColumnStats,
     column_stats,
@@ -31,11 +32,13 @@ from churn_core.events.names import name_score
 from churn_core.events.source import (
     FileFormat,
     describe_source,
+    engine_error,
     open_source,
     quote,
     relation_sql,
     source_sql,
 )
+from churn_core.events.textlog import MAX_EVENT_COLUMNS, too_many_columns
 from churn_core.io import ReadOptions
 from churn_core.problems import ChurnDataError, Problem
 
@@ -208,6 +211,7 @@ def propose_mapping(source: str | Path, *, overrides: str | None = None,
         ``EVENTS_UNREADABLE`` / ``EVENTS_UNDECODABLE`` when the file cannot be
         read, ``EVENTS_BAD_MAPPING`` for malformed overrides.
     """
+    check_timestamp_format(timestamp_format)
     opened = open_source(source, read, decimal_comma=None if decimal_comma is None
                          else tuple(decimal_comma))
     con = con or duckdb.connect()
@@ -217,10 +221,10 @@ def propose_mapping(source: str | Path, *, overrides: str | None = None,
         con.execute(f"CREATE OR REPLACE TEMP TABLE sample AS SELECT * FROM {relation} "
                     f"LIMIT {int(sample_size)}")
     except duckdb.Error as exc:
-        raise ChurnDataError(list(opened.problems) + [Problem(
-            "EVENTS_UNREADABLE", "error",
-            f"Cannot read the event log {Path(source).name}: {str(exc).splitlines()[0]}",
-            action="check the delimiter and the quotes, or export the log again")]) from exc
+        raise engine_error(Path(source), exc, "check the delimiter and the quotes, or export "
+                           "the log again", opened.problems) from exc
+    if len(types) > MAX_EVENT_COLUMNS:
+        raise too_many_columns(Path(source).name, len(types), list(types))  # Parquet, Excel
     stats = {c: column_stats(con, c, types[c]) for c in types}
     headerless = opened.file_format.header_row is None
     chosen = roles_from_values(stats) if headerless else _roles_from_names(types, stats)

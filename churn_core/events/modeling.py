@@ -20,6 +20,8 @@ import pandas as pd
 
 from churn_core.events.build import SUMMARY_FILE
 from churn_core.events.labels import ChurnDefinition, time_split
+from churn_core.outputs import file_sha256
+from churn_core.problems import ChurnDataError, Problem
 from churn_core.schema import SchemaOverrides
 from churn_core.splits import Splits
 
@@ -42,17 +44,50 @@ def is_event_table(frame: pd.DataFrame) -> bool:
     return {ID_COLUMN, CUTOFF_COLUMN}.issubset(frame.columns)
 
 
-def read_summary(table_path: str | Path) -> dict[str, Any] | None:
-    """The ``summary.json`` written beside a built table, or None."""
-    path = Path(table_path).parent / SUMMARY_FILE
-    if not path.is_file():
+def read_summary(table_path: str | Path, *, required: bool = False) -> dict[str, Any] | None:
+    """The ``summary.json`` written beside a built table, checked against the table.
+
+    Parameters
+    ----------
+    table_path : str or Path
+        The built table (``training.parquet``).
+    required : bool
+        Refuse a table without a readable summary instead of returning None:
+        without it the churn window is unknown, and a backtest could look ahead.
+
+    Raises
+    ------
+    ChurnDataError
+        ``EVENTS_SUMMARY_MISMATCH`` when the summary lists another version of the
+        table (a build stopped half way, or files copied from two builds);
+        ``EVENTS_NO_SUMMARY`` when ``required`` and the summary is missing or unreadable.
+    """
+    table = Path(table_path)
+    path = table.parent / SUMMARY_FILE
+    data = None
+    if path.is_file():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            log.warning("could not read %s", path)
+    if not isinstance(data, dict) or "definition" not in data:
+        if required:
+            raise ChurnDataError([Problem(
+                "EVENTS_NO_SUMMARY", "error",
+                f"{table.name} was built from an event log, but {SUMMARY_FILE} beside it is "
+                "missing or unreadable, so the churn window (and which cutoffs a backtest may "
+                "use) is unknown.", values=(str(path),),
+                action="build the tables again (churn_core build) into an empty folder")])
         return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        log.warning("could not read %s", path)
-        return None
-    return data if isinstance(data, dict) else None
+    listed = data.get("tables", {})
+    if isinstance(listed, dict) and table.name in listed and \
+            listed[table.name] != file_sha256(table):
+        raise ChurnDataError([Problem(
+            "EVENTS_SUMMARY_MISMATCH", "error",
+            f"{SUMMARY_FILE} describes another version of {table.name} (a build stopped half "
+            "way, or files from two builds).", values=(str(path),),
+            action="build the tables again into an empty folder")])
+    return data
 
 
 def definition_from_summary(summary: Mapping[str, Any] | None) -> ChurnDefinition | None:

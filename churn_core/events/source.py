@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from churn_core.events.copies import excel_copy
+from churn_core.events.spill import literal_path
 from churn_core.events.textlog import read_text_log, sql_literal
 from churn_core.io import ReadOptions
 from churn_core.problems import ChurnDataError, Problem, example_values
@@ -228,14 +229,30 @@ def describe_source(con: duckdb.DuckDBPyConnection, source: str | Path,
     try:
         rows = con.execute(f"DESCRIBE SELECT * FROM {sql}").fetchall()
     except (duckdb.Error, OSError) as exc:
-        raise _unreadable(Path(source), str(exc).splitlines()[0],
-                          "check the file is a CSV, Excel or Parquet table") from exc
+        raise engine_error(Path(source), exc,
+                           "check the file is a CSV, Excel or Parquet table") from exc
     return {r[0]: r[1] for r in rows}
 
 
 def quote(name: str) -> str:
     """Quote a user's column name as a DuckDB identifier."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def engine_error(path: Path, exc: BaseException, action: str,
+                 problems: tuple[Problem, ...] | list[Problem] = ()) -> ChurnDataError:
+    """A DuckDB failure as a problem: ``EVENTS_OUT_OF_MEMORY`` when the memory limit was
+    too small, else ``EVENTS_UNREADABLE`` (what DuckDB said, first line only)."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, duckdb.OutOfMemoryException) or "Out of Memory" in text:
+        return ChurnDataError([*problems, Problem(
+            "EVENTS_OUT_OF_MEMORY", "error",
+            f"Reading the event log {path.name} needed more memory than the engine may use "
+            f"({text}).", action="raise the memory limit (--memory-limit, e.g. 3GB) or use a "
+            "smaller extract")])
+    return ChurnDataError([*problems, Problem(
+        "EVENTS_UNREADABLE", "error", f"Cannot read the event log {path.name}: {text}.",
+        action=action)])
 
 
 def _unreadable(path: Path, why: str, action: str) -> ChurnDataError:
@@ -268,6 +285,8 @@ def _open(path: Path, options: ReadOptions, decimal: tuple[str, ...] | None) -> 
         fmt = FileFormat(kind="csv", encoding=text.encoding, delimiter=text.delimiter,
                          header_row=text.header_row)
         read_path, args = text.read_path, text.csv_args
+    if read_path == path:
+        read_path = literal_path(path)  # DuckDB would read "[2024]" or "*" as a pattern
     opened = OpenedSource(fmt, read_path, read_path != path, args, (), ())
     if decimal is None:
         decimal = _detect_decimal_comma(opened, problems) if args is not None else ()
@@ -298,8 +317,7 @@ def _check_columns(opened: OpenedSource, names: tuple[str, ...], path: Path) -> 
         columns = [r[0] for r in con.execute(
             f"DESCRIBE SELECT * FROM {relation_sql(opened)}").fetchall()]
     except duckdb.Error as exc:
-        raise _unreadable(path, str(exc).splitlines()[0],
-                          "check the delimiter and the quotes") from exc
+        raise engine_error(path, exc, "check the delimiter and the quotes") from exc
     finally:
         con.close()
     missing = [n for n in names if n not in columns]

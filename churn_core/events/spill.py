@@ -61,6 +61,44 @@ def spill_directory() -> str:
     return tempfile.mkdtemp(prefix="con_", dir=_process_folder(os.getpid()))
 
 
+#: Characters DuckDB reads as a file pattern (glob) in a path.
+GLOB_CHARACTERS = frozenset("*?[]{}")
+
+
+def literal_path(path: Path) -> Path:
+    """A path DuckDB reads as exactly this one file.
+
+    DuckDB expands ``*``, ``?`` and ``[...]`` in file names, so ``events [2024].csv``
+    would read ``events 2.csv`` and ``events*.csv`` every match. Such a file is read
+    through a link with a plain name in this process's folder (removed at exit).
+    """
+    if not GLOB_CHARACTERS & set(str(path)):
+        return path
+    folder = Path(tempfile.mkdtemp(prefix="link_", dir=_process_folder(os.getpid())))
+    link = folder / f"events{_plain_suffix(path.name)}"
+    os.symlink(path.resolve(), link)
+    return link
+
+
+def _plain_suffix(name: str) -> str:
+    """The last two suffixes of ``name`` (``.csv.gz``) without pattern characters."""
+    suffix = "".join(Path(name).suffixes[-2:])
+    return suffix.translate({ord(c): "_" for c in GLOB_CHARACTERS | {"/", "\\", " "}})
+
+
+def upload_file(name: str) -> Path:
+    """A new, empty file for an upload, named with ``name``'s suffixes, in this process's
+    folder (removed at exit; folders of killed processes are removed at the next start)."""
+    folder = Path(tempfile.mkdtemp(prefix="upload_", dir=_process_folder(os.getpid())))
+    return folder / f"events{_plain_suffix(name) or '.csv'}"
+
+
+def is_upload_file(path: Path) -> bool:
+    """True when ``path`` was made by :func:`upload_file` in this process (safe to delete)."""
+    folder = Path(_process_folder(os.getpid()))
+    return path.parent.parent == folder and path.parent.name.startswith("upload_")
+
+
 def scratch_file(suffix: str = "") -> Path:
     """A new, empty file in this process's folder (removed with it at exit)."""
     fd, name = tempfile.mkstemp(prefix="copy_", suffix=suffix, dir=_process_folder(os.getpid()))

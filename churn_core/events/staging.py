@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -36,6 +37,7 @@ from churn_core.events.aggregate import (
 )
 from churn_core.events.cleaning import kind_sql, money_sql, text_sql, timestamp_sql, typed_sql
 from churn_core.events.mapping import EventMapping, check_mapping, describe_source, source_sql
+from churn_core.events.source import engine_error
 from churn_core.events.spill import spill_directory
 from churn_core.problems import Problem, example_values
 
@@ -47,6 +49,9 @@ TOP_EVENT_TYPES = 10
 KEEP_DUPLICATES = ("left out; to count them as separate events, keep exact duplicates "
                    "(app: untick 'Leave out exact duplicate lines'; command line: "
                    "--keep-duplicates)")
+
+
+_SIZE = re.compile(r"\s*\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,24 @@ class EngineSettings:
     memory_limit: str = "3GB"
     threads: int | None = None
     temp_directory: str | None = None
+
+    def __post_init__(self) -> None:
+        # passed to DuckDB's configuration: checked here, not left to DuckDB's parser
+        problems = []
+        if not (isinstance(self.memory_limit, str) and _SIZE.fullmatch(self.memory_limit)):
+            problems.append(Problem(
+                "EVENTS_BAD_SETTING", "error", f"memory_limit {str(self.memory_limit)[:40]!r} "
+                "is not a size such as 3GB or 800MB.", values=(str(self.memory_limit)[:40],)))
+        if self.threads is not None and (isinstance(self.threads, bool)
+                                         or not isinstance(self.threads, int)
+                                         or self.threads < 1):
+            problems.append(Problem(
+                "EVENTS_BAD_SETTING", "error", f"threads {self.threads!r} is not a whole number "
+                "of 1 or more.", values=(str(self.threads)[:40],)))
+        if problems:
+            from churn_core.problems import ChurnDataError
+
+            raise ChurnDataError(problems)
 
 
 def available_cores() -> int:
@@ -163,6 +186,39 @@ def _report(totals: dict, dups: int, returns: int, decided: dict,
     return dropped, problems
 
 
+def _refuse_nonsense(con: duckdb.DuckDBPyConnection, used: int, returns: int,
+                     m: EventMapping) -> None:
+    """Refuse a log dated in the future or holding no purchase at all.
+
+    One line dated 2099 would put the test cutoff in 2099 and add hundreds of
+    empty cutoffs; a log of returns only has no customer who ever bought.
+    """
+    from churn_core.problems import ChurnDataError
+
+    today = date.today()
+    future, first_future, last = con.execute(
+        f"SELECT sum(n_events) FILTER (day > DATE '{today.isoformat()}'), "
+        f"min(day) FILTER (day > DATE '{today.isoformat()}'), max(day) FROM daily").fetchone()
+    problems = []
+    if future:
+        problems.append(Problem(
+            "EVENTS_FUTURE_DATES", "error",
+            f"{int(future):,} of {used:,} lines are dated after today ({today}), from "
+            f"{first_future} to {last}: the churn windows and cutoffs would be placed in the "
+            "future.", column=m.timestamp, count=int(future),
+            values=(str(first_future), str(last)),
+            action="fix the dates (or the timestamp format) or remove those lines"))
+    if used and returns >= used:
+        problems.append(Problem(
+            "EVENTS_NO_PURCHASES", "error",
+            f"All {used:,} usable lines are returns or cancellations (negative amounts or "
+            "quantities, return types or flags): no customer ever bought, so there is no "
+            "churn to learn.", count=used,
+            action="check the amount/quantity sign and the event type mapping"))
+    if problems:
+        raise ChurnDataError(problems)
+
+
 def prepare_log(source: str | Path, mapping: EventMapping, *,
                 engine: EngineSettings | None = None, drop_duplicates: bool = True,
                 progress: Progress = None) -> PreparedLog:
@@ -204,12 +260,9 @@ def prepare_log(source: str | Path, mapping: EventMapping, *,
         con.execute(f"CREATE OR REPLACE TEMP {'VIEW' if is_parquet else 'TABLE'} typed AS "
                     f"{typed_sql(source, mapping, types, typed_source=is_parquet)}")
     except duckdb.Error as exc:
-        # ragged lines or bad bytes deep in a (compressed) text file
-        raise ChurnDataError([Problem(
-            "EVENTS_UNREADABLE", "error",
-            f"Cannot read the event log {Path(source).name}: "
-            + str(exc).splitlines()[0],
-            action="check the file (delimiter, encoding, line lengths) or save it again")]) from exc
+        # ragged lines or bad bytes deep in a (compressed) text file, or too little memory
+        raise engine_error(Path(source), exc, "check the file (delimiter, encoding, line "
+                           "lengths) or save it again") from exc
     totals, vocab = scan_log(con, "typed", mapping, drop_duplicates)
     kind, decided = kind_sql(mapping, totals, vocab)
     money = money_sql(mapping) or "NULL::DOUBLE"
@@ -245,6 +298,7 @@ def prepare_log(source: str | Path, mapping: EventMapping, *,
     used, dups, return_lines, first_day, last_day = con.execute(
         "SELECT sum(n_events), sum(dups), coalesce(sum(return_lines), 0), min(day), max(day) "
         "FROM daily").fetchone()
+    _refuse_nonsense(con, int(used or 0), int(return_lines), mapping)
     examples = []
     if totals["bad_ts"]:
         ts = mapping.timestamp

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +54,20 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+#: Columns an event log may have; each is sampled when roles are proposed (about 0.1 s each).
+MAX_EVENT_COLUMNS = 256
+
+
+def too_many_columns(name: str, width: int, names: Sequence[str]) -> ChurnDataError:
+    """``EVENTS_TOO_MANY_COLUMNS`` for a log wider than :data:`MAX_EVENT_COLUMNS`."""
+    return ChurnDataError([Problem(
+        "EVENTS_TOO_MANY_COLUMNS", "error",
+        f"The event log {name} has {width:,} columns; an event log has a few dozen (at most "
+        f"{MAX_EVENT_COLUMNS:,} are looked at).", count=width,
+        values=tuple(str(n) for n in list(names)[:5]),
+        action="keep the columns you need (id, time, amount...), or check the delimiter")])
+
+
 def read_text_log(path: Path, head: bytes, *, complete: bool, compressed: bool,
                   options: ReadOptions, problems: list[Problem]) -> TextReading:
     """Decide how to read delimited text from its first bytes ``head``.
@@ -72,7 +87,8 @@ def read_text_log(path: Path, head: bytes, *, complete: bool, compressed: bool,
     Raises
     ------
     ChurnDataError
-        ``EVENTS_UNDECODABLE`` when the text is not in the encoding found or given.
+        ``EVENTS_UNDECODABLE`` when the text is not in the encoding found or given;
+        ``EVENTS_TOO_MANY_COLUMNS`` when it has more than :data:`MAX_EVENT_COLUMNS`.
     """
     decoded = _decode(path, head, complete=complete, seekable=not (complete or compressed),
                       options=options, problems=problems)
@@ -82,6 +98,8 @@ def read_text_log(path: Path, head: bytes, *, complete: bool, compressed: bool,
                           header_row=options.header_row,
                           prefer_tab=path.name.lower().removesuffix(".gz").endswith(".tsv"))
     delimiter, header_line = layout.delimiter, layout.header_line
+    if layout.width > MAX_EVENT_COLUMNS:  # refused before DuckDB sniffs every column
+        raise too_many_columns(path.name, layout.width, layout.header_fields)
     if spaces or (options.delimiter is None and layout.width == 1):
         found = _whitespace_start(text)
         if found is not None or spaces:

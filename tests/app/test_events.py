@@ -71,3 +71,28 @@ def test_exact_duplicates_left_out_unless_unticked(page):
     log = at.session_state[StateKeys.EVENTS_LOG]
     assert "EVENTS_DUPLICATES" not in {d["code"] for d in log.dropped}
     assert log.rows_used == used + 3
+
+
+def test_a_hostile_wide_log_is_refused_quickly(page):
+    header = ",".join(["customer_id", "order_date"] + [f"c{i}" for i in range(49_998)])
+    row = ",".join(["1", "2023-01-01"] + ["1"] * 49_998)
+    at = page("events.py")
+    at.file_uploader(key=StateKeys.W_EVENTS_UPLOAD).upload(
+        "wide.csv", f"{header}\n{row}\n".encode(), "text/csv").run(timeout=60)
+    assert_clean(at)
+    problems = at.session_state[StateKeys.EVENTS_PROBLEMS].problems
+    assert [p.code for p in problems] == ["EVENTS_TOO_MANY_COLUMNS"]
+
+
+def test_a_replaced_upload_is_removed_from_disk(page):
+    from pathlib import Path
+
+    at = page("events.py")
+    at.file_uploader(key=StateKeys.W_EVENTS_UPLOAD).upload("a.csv", _log(), "text/csv").run()
+    first = Path(at.session_state[StateKeys.EVENTS_PATH])
+    assert first.exists()
+    at.file_uploader(key=StateKeys.W_EVENTS_UPLOAD).upload("b.csv", _log(400),
+                                                            "text/csv").run()
+    assert_clean(at)
+    assert not first.exists() and not first.parent.exists()
+    assert Path(at.session_state[StateKeys.EVENTS_PATH]).exists()

@@ -43,3 +43,48 @@ def test_score_fresh_data(page, sample_analysis):
     current = int((pd.read_csv(SAMPLE)["Churn"] != "Yes").sum())
     assert any(m.label == "Customers scored" and m.value == f"{current:,}" for m in at.metric)
     assert any(b.key == "download_scores" for b in at.get("download_button"))
+
+
+HOSTILE_METHOD = "best F1 ![pixel](http://evil.example/p.png) [click](http://evil.example)"
+
+
+def test_markdown_from_a_bundle_is_shown_as_text(page, sample_analysis):
+    zipped = bundle_to_zip(pipeline.make_bundle(sample_analysis, threshold=0.4,
+                                                method=HOSTILE_METHOD))
+    at = page("score.py")
+    at.file_uploader(key=StateKeys.W_BUNDLE_UPLOAD).upload("model.zip", zipped,
+                                                            "application/zip").run()
+    assert_clean(at)
+    shown = [c.value for c in at.caption if "Threshold chosen by" in c.value]
+    assert shown and "![" not in shown[0] and "](" not in shown[0]
+    assert "\\[click\\]" in shown[0]
+
+
+def test_a_bundle_with_a_text_metric_is_refused_with_a_message(page, sample_analysis):
+    import io
+    import json
+    import zipfile
+
+    from churn_core.bundle_manifest import content_digest
+
+    parts = zipfile.ZipFile(io.BytesIO(bundle_to_zip(pipeline.make_bundle(sample_analysis))))
+    model, manifest = parts.read("model.ubj"), json.loads(parts.read("manifest.json"))
+    manifest["metrics"]["roc_auc"] = "excellent"
+    manifest["content_sha256"] = content_digest(manifest, model)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("model.ubj", model)
+        zf.writestr("manifest.json", json.dumps(manifest))
+    at = page("score.py")
+    at.file_uploader(key=StateKeys.W_BUNDLE_UPLOAD).upload("model.zip", buf.getvalue(),
+                                                            "application/zip").run()
+    assert_clean(at)
+    assert at.error
+
+
+def test_error_details_never_reach_the_browser():
+    import tomllib
+
+    config = tomllib.loads((Path(__file__).resolve().parents[2] / ".streamlit" /
+                            "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["showErrorDetails"] == "none"

@@ -11,8 +11,9 @@ outcome as data (problem codes and fields, never message text):
 
 ``stage``
     ``read`` (io.read_table), ``check`` (pipeline.load_and_check),
-    ``score`` (score a file with the bundle trained on ``clean_train.csv``) or
-    ``bundle`` (offer the file as a model bundle).
+    ``score`` (score a file with the bundle trained on ``clean_train.csv``),
+    ``bundle`` (offer the file as a model bundle) or ``events`` (an event log:
+    propose the mapping, stage it and build the tables).
 ``outcome``
     ``stop``: the stage raises ``ChurnDataError`` (or, for ``check``, the
     result is not usable) carrying the expected error codes; ``notice``: it goes
@@ -37,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from tests.bad_inputs import builders as b
+from tests.bad_inputs import builders_round2 as r2
 
 HERE = Path(__file__).resolve().parent
 FILES = HERE / "files"
@@ -265,6 +267,81 @@ CASES_SPEC: list[dict[str, Any]] = [
                  for c in ("full_name", "email", "phone", "address")],
          excluded={"full_name": "PERSONAL_DATA", "email": "PERSONAL_DATA",
                    "phone": "PERSONAL_DATA", "address": "PERSONAL_DATA"}),
+    # --- Second round (issue 14): ids kept exactly, hostile shapes, nonsense
+    dict(id="wide_header", file="wide_header.csv", build=r2.wide_header, stage="read",
+         outcome="notice", bad_inputs="extra: a header longer than the 64K sniffed",
+         expect=[P("ENCODING_DETECTED")],
+         frame={"rows": 20, "columns": ["customer_id", "measurement_column_number_2299",
+                                        "churn"]}),
+    dict(id="too_many_columns", file="too_many_columns.csv", build=r2.too_many_columns,
+         stage="read", outcome="stop", bad_inputs="extra: 20,001 columns",
+         expect=[P("TOO_MANY_COLUMNS", severity="error")]),
+    dict(id="big_int_ids", file="big_int_ids.parquet", build=r2.big_int_ids, stage="read",
+         outcome="notice", bad_inputs="extra: Parquet int64 ids above 2^53",
+         expect=[P("KEPT_AS_TEXT", column="cust")],
+         frame={"text": ["cust"], "values": {"cust": ["1230000000000000001",
+                                                      "1230000000000000002"]}}),
+    dict(id="uint64_ids", file="uint64_ids.parquet", build=r2.uint64_ids, stage="read",
+         outcome="notice", bad_inputs="extra: Parquet uint64 ids",
+         expect=[P("KEPT_AS_TEXT", column="account_id")],
+         frame={"values": {"account_id": [str(2**63 + 5), str(2**63 + 6)]}}),
+    dict(id="tricky_ids", file="tricky_ids.csv", build=r2.tricky_ids, stage="read",
+         outcome="notice", bad_inputs="extra: ids equal to missing tokens or with spaces",
+         expect=[P("ID_LOOKS_MISSING", severity="warning", column="customer_id", count=7),
+                 P("ID_SPACES_KEPT", column="customer_id")],
+         frame={"values": {"customer_id": r2.TRICKY_IDS}}),
+    dict(id="empty_label", file="empty_label.csv", build=r2.empty_label, stage="check",
+         outcome="stop", bad_inputs="extra: a label column with no values",
+         expect=[P("LABEL_EMPTY", severity="error", column="churn")]),
+    dict(id="formula_label", file="formula_label.xlsx", build=r2.formula_label_xlsx,
+         stage="check", outcome="stop",
+         bad_inputs="extra: an Excel label of formulas without cached values",
+         expect=[P("LABEL_EMPTY", severity="error", column="churn")]),
+    dict(id="far_cell", file="far_cell.xlsx", build=r2.far_cell_xlsx, stage="read",
+         outcome="stop", bad_inputs="extra: a stray cell at XFD1048576",
+         expect=[P("TOO_LARGE", severity="error")]),
+    dict(id="late_nul", file="late_nul.csv", build=r2.late_nul, stage="read", outcome="notice",
+         bad_inputs="extra: a NUL byte after the first 8 KB",
+         expect=[P("NUL_REMOVED", severity="warning", rows=[502], count=1)],
+         frame={"rows": 501}),
+    dict(id="ragged_quoted", file="ragged_quoted.csv", build=r2.ragged_quoted, stage="read",
+         outcome="notice", bad_inputs="extra: ragged rows below a quoted line break",
+         expect=[P("RAGGED_ROWS", severity="warning", rows=[7], count=1)], frame={"rows": 40}),
+    dict(id="nested_parquet", file="nested.parquet", build=r2.nested_parquet, stage="read",
+         outcome="notice", bad_inputs="extra: a Parquet column of lists",
+         expect=[P("NESTED_AS_TEXT", severity="warning", column="tags")]),
+    dict(id="score_empty_feature", file="score_empty_feature.csv", build=r2.empty_feature,
+         stage="score", outcome="notice", bad_inputs="extra: a model column empty in every row",
+         expect=[P("FEATURE_EMPTY", severity="warning", values=["tenure"])]),
+    dict(id="bundle_tampered", file="bundle_tampered.zip", build=r2.tampered_bundle,
+         stage="bundle", outcome="stop", bad_inputs="extra: a manifest edited after saving",
+         expect=[P("BUNDLE_TAMPERED")]),
+    dict(id="bundle_old_version", file="bundle_old_version.zip", build=r2.old_version_bundle,
+         stage="bundle", outcome="stop", bad_inputs="extra: a bundle of another version",
+         expect=[P("BUNDLE_VERSION")]),
+    dict(id="bundle_nan_threshold", file="bundle_nan_threshold.zip",
+         build=r2.nan_threshold_bundle, stage="bundle", outcome="stop",
+         bad_inputs="extra: NaN in the manifest", expect=[P("BUNDLE_BAD_MANIFEST")]),
+    dict(id="bundle_deep_manifest", file="bundle_deep_manifest.zip",
+         build=r2.deep_manifest_bundle, stage="bundle", outcome="stop",
+         bad_inputs="extra: a manifest nested 20,000 levels deep",
+         expect=[P("BUNDLE_BAD_MANIFEST")]),
+    # --- Event logs (stage "events": propose the mapping, stage and build)
+    dict(id="events_bracket_name", file="events [2024].csv", build=r2.events_bracket_name,
+         stage="events", outcome="notice", bad_inputs="extra: a file name DuckDB reads as a glob",
+         expect=[], frame={"rows_read": 700}),
+    dict(id="events_neighbour", file="events 2.csv", build=r2.events_neighbour, stage="events",
+         outcome="notice", bad_inputs="(the file the glob used to read instead)",
+         expect=[], frame={"rows_read": 1500}),
+    dict(id="events_future", file="events_future.csv", build=r2.events_future, stage="events",
+         outcome="stop", bad_inputs="extra: 30 % of dates in 2099",
+         expect=[P("EVENTS_FUTURE_DATES", severity="error", column="order_date")]),
+    dict(id="events_returns_only", file="events_returns_only.csv",
+         build=r2.events_returns_only, stage="events", outcome="stop",
+         bad_inputs="extra: only negative amounts", expect=[P("EVENTS_NO_PURCHASES")]),
+    dict(id="events_too_wide", file="events_too_wide.csv", build=r2.events_too_wide,
+         stage="events", outcome="stop", bad_inputs="extra: an event log of 303 columns",
+         expect=[P("EVENTS_TOO_MANY_COLUMNS", count=303)]),
     dict(id="clean_train", file="clean_train.csv", build=lambda: b.utf8(b.base_table(400, 99)),
          stage="check", outcome="notice", bad_inputs="(the clean table the score cases use)",
          expect=[P("LABEL_MAPPED", column="churn", values=["Yes"])]),

@@ -23,6 +23,8 @@ import pandas as pd
 import pytest
 
 from churn_core.bundle import load_bundle, load_bundle_bytes, save_bundle
+from churn_core.events import build_tables, prepare_log, propose_mapping
+from churn_core.events.labels import ChurnDefinition
 from churn_core.export import FORMULA_START, to_csv_bytes
 from churn_core.io import ReadOptions, read_table
 from churn_core.model import TrainConfig
@@ -124,6 +126,10 @@ def test_corpus_case(case: dict[str, Any], request, tmp_path: Path) -> None:
             assert_expected(info.value.problems, case["expect"])
         return
 
+    if stage == "events":
+        _event_case(case, path)
+        return
+
     if stage == "read" and stop:
         for step in (lambda: read_table(path, options=opts),
                      lambda: load_and_check(path, read_options=opts)):
@@ -169,6 +175,20 @@ def test_corpus_case(case: dict[str, Any], request, tmp_path: Path) -> None:
         assert set(cols) <= set(getattr(checked.schema, kind))
     if case.get("train"):
         _train_to_score(checked, tmp_path)
+
+
+def _event_case(case: dict[str, Any], path: Path) -> None:
+    """An event log: propose, stage (rows read), and for refusals build as well."""
+    if case["outcome"] == "stop":
+        with pytest.raises(ChurnDataError) as info:
+            build_tables(path, propose_mapping(path), ChurnDefinition())
+        assert_well_formed(info.value.problems)
+        assert_expected(info.value.problems, case["expect"])
+        return
+    log = prepare_log(path, propose_mapping(path))
+    assert_well_formed(log.problems)
+    assert_expected(log.problems, case["expect"])
+    assert log.rows_read == case["frame"]["rows_read"]
 
 
 def _train_to_score(checked, tmp_path: Path) -> None:
@@ -228,7 +248,7 @@ def _is_number(text: str) -> bool:
 def test_every_bad_inputs_row_has_a_case():
     """Each BAD_INPUTS.md table (reading, table, label, scoring, model files) is covered."""
     stages = {c["stage"] for c in CASES}
-    assert stages == {"read", "check", "score", "bundle"}
+    assert stages == {"read", "check", "score", "bundle", "events"}
     assert len({c["file"] for c in CASES}) == len(list(FILES.iterdir()))
     assert all((FILES / c["file"]).exists() for c in CASES)
 

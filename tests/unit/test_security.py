@@ -20,8 +20,9 @@ import pytest
 
 from churn_core import bundle as bundle_module
 from churn_core.bundle import load_bundle, load_bundle_bytes, save_bundle
+from churn_core.bundle_manifest import content_digest
 from churn_core.export import ID_SECRET_ENV, hash_ids, id_secret_from_env
-from churn_core.guard import _run_child, read_table_guarded
+from churn_core.guard import read_table_guarded, run_child
 from churn_core.io import ReadOptions, read_table
 from churn_core.model import TrainConfig
 from churn_core.pipeline import fit_all, load_and_check, make_bundle
@@ -126,9 +127,12 @@ def _copy(saved: Path, tmp_path: Path) -> Path:
     return out
 
 
-def _edit_manifest(path: Path, **changes) -> None:
+def _edit_manifest(path: Path, *, reseal: bool = False, **changes) -> None:
+    """Change manifest fields; ``reseal`` also recomputes the content hash (a careful forger)."""
     manifest = json.loads((path / "manifest.json").read_text())
     manifest.update(changes)
+    if reseal:
+        manifest["content_sha256"] = content_digest(manifest, (path / "model.ubj").read_bytes())
     (path / "manifest.json").write_text(json.dumps(manifest))
 
 
@@ -156,7 +160,7 @@ def test_damaged_bundle_directory_is_refused(saved_bundle, tmp_path, damage, cod
     elif damage == "corrupt_model_with_matching_hash":
         junk = b"{" + b"\x00garbage" * 50
         model.write_bytes(junk)
-        _edit_manifest(path, model_sha256=hashlib.sha256(junk).hexdigest())
+        _edit_manifest(path, model_sha256=hashlib.sha256(junk).hexdigest(), reseal=True)
     elif damage == "wrong_version":
         _edit_manifest(path, bundle_version=99)
     elif damage == "foreign_format":
@@ -166,6 +170,7 @@ def test_damaged_bundle_directory_is_refused(saved_bundle, tmp_path, damage, cod
     elif damage == "manifest_incomplete":
         manifest = json.loads((path / "manifest.json").read_text())
         del manifest["preprocessing"]
+        manifest["content_sha256"] = content_digest(manifest, raw)
         (path / "manifest.json").write_text(json.dumps(manifest))
     elif damage == "missing_model":
         model.unlink()
@@ -254,7 +259,7 @@ def test_guarded_read_out_of_memory():
 
 def test_a_crashing_child_becomes_a_data_error():
     with pytest.raises(ChurnDataError) as info:
-        _run_child([sys.executable, "-c", "import os; os.abort()"], name="x.csv",
+        run_child([sys.executable, "-c", "import os; os.abort()"], name="x.csv",
                    timeout_s=30, memory_mb=512)
     assert codes(info) == ["READ_CRASHED"]
 
