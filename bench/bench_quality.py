@@ -246,7 +246,10 @@ def run_split(k: int, frame: Any, dataset: Any, labelled: np.ndarray, fold: np.n
     y_train, y_test = y[train_rows].astype(int), y[test_rows].astype(int)
     train_csv, test_csv = work / "train.csv", work / "test.csv"
     frame.iloc[train_rows].to_csv(train_csv, index=False)
-    frame.iloc[test_rows].to_csv(test_csv, index=False)
+    # The held-out customers are scored as fresh data: without their churn column (a file
+    # that still had it would have its churned rows left out of the scores).
+    label = dataset.schema.label_column
+    frame.iloc[test_rows].drop(columns=[label]).to_csv(test_csv, index=False)
     np.save(work / "y_train.npy", y_train)
     np.save(work / "y_test.npy", y_test)
     base = {"split": k + 1, "train_rows": int(train_rows.size), "test_rows": int(test_rows.size),

@@ -31,7 +31,7 @@ from churn_core.events.labels import ChurnDefinition
 from churn_core.events.mapping import propose_mapping
 from churn_core.events.modeling import event_overrides, is_event_table, read_summary
 from churn_core.events.staging import EngineSettings
-from churn_core.export import to_csv_bytes
+from churn_core.export import id_secret_from_env, pseudonymise, to_csv_bytes
 from churn_core.guard import default_memory_mb, read_table_guarded
 from churn_core.io import ReadOptions, ReadResult, read_table
 from churn_core.model import TrainConfig
@@ -155,6 +155,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     """Train on a table; write the bundle and the at-risk list of the customers to act on."""
     out = output_path(args.out, inputs=(args.data,), directory=True)
+    if args.pseudonymise:
+        id_secret_from_env()  # no key, no training: say so before the work
     rules = load_action_rules(args.actions) if args.actions else None
     loaded = _load(args)
     checked = loaded.checked
@@ -172,6 +174,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                                       action="load more data or check the label")]) from None
     values = customer_values(analysis, column=args.value_column, constant=args.value)
     table = export_table(analysis, analysis.threshold.value, rules=rules, values=values)
+    if args.pseudonymise:
+        table = pseudonymise(table)
     # The list lives in the bundle folder, which is swapped in whole: never a new model
     # beside an old list.
     save_bundle(out, make_bundle(analysis), extra={AT_RISK_FILE: to_csv_bytes(table)})
@@ -226,7 +230,8 @@ def cmd_score(args: argparse.Namespace) -> int:
         raise ChurnDataError([Problem("SCORING_FAILED", "error", str(exc).splitlines()[0],
                                       action="check the columns against the model's")]) from None
     _print_problems(result.problems)
-    write_file(out, to_csv_bytes(result.table))
+    table = pseudonymise(result.table) if args.pseudonymise else result.table
+    write_file(out, to_csv_bytes(table))
     flagged = int(result.table["at_risk"].sum())
     print(f"scored {len(result.table):,} customers; {flagged:,} at risk at threshold "
           f"{result.threshold:.4f}; written to {args.out}")
@@ -453,6 +458,12 @@ def _add_actions_arg(p: argparse.ArgumentParser) -> None:
                    "(default: the built-in rules; see sample_data/action_rules.json)")
 
 
+def _add_pseudonymise_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--pseudonymise", action="store_true",
+                   help="replace customer ids in the written list by keyed pseudonyms "
+                   "(HMAC-SHA256; the key comes from CHURN_RADAR_ID_SECRET, 16+ characters)")
+
+
 def _add_value_args(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--value", type=_amount, default=Economics().value_retained,
@@ -507,6 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     _add_actions_arg(p)
     _add_value_args(p)
+    _add_pseudonymise_arg(p)
     _add_read_args(p)
     _add_schema_args(p)
     p.set_defaults(func=cmd_train)
@@ -521,6 +533,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--top", type=_positive_int, help="flag the N riskiest customers (N >= 1)")
     p.add_argument("--at-risk-only", action="store_true", help="write flagged rows only")
     _add_actions_arg(p)
+    _add_pseudonymise_arg(p)
     _add_read_args(p)
     p.set_defaults(func=cmd_score)
 

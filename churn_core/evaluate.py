@@ -19,21 +19,6 @@ MAX_CURVE_POINTS = 2000
 
 
 @dataclass(frozen=True)
-class ConfusionAt:
-    """Confusion counts and rates at one threshold."""
-
-    threshold: float
-    tp: int
-    fp: int
-    tn: int
-    fn: int
-    precision: float
-    recall: float
-    f1: float
-    flagged: int
-
-
-@dataclass(frozen=True)
 class Evaluation:
     """Held-out performance of a scorer.
 
@@ -189,20 +174,6 @@ def evaluate(y_true: np.ndarray, scores: np.ndarray) -> Evaluation:
         calibration=calibration_table(y, s),
         lift=lift_table(y, s),
     )
-
-
-def confusion_at(y_true: np.ndarray, scores: np.ndarray, threshold: float) -> ConfusionAt:
-    """Confusion counts, precision, recall and F1 when flagging ``scores >= threshold``."""
-    y, s = _check(y_true, scores)
-    flag = s >= threshold
-    tp = int((flag & (y == 1)).sum())
-    fp = int((flag & (y == 0)).sum())
-    fn = int((~flag & (y == 1)).sum())
-    tn = int((~flag & (y == 0)).sum())
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return ConfusionAt(float(threshold), tp, fp, tn, fn, precision, recall, f1, tp + fp)
 
 
 def quality_verdict(roc_auc: float, top_decile_lift: float) -> tuple[str, str]:

@@ -245,3 +245,32 @@ def id_secret_from_env(*, env: Mapping[str, str] | None = None) -> bytes:
             "random characters so the hashed ids cannot be guessed.",
             action="set a longer secret")])
     return value.encode("utf-8")
+
+
+def pseudonymise(table: pd.DataFrame, *, secret: bytes | None = None) -> pd.DataFrame:
+    """The table with its first column (the customer id) replaced by keyed pseudonyms.
+
+    Parameters
+    ----------
+    table : DataFrame
+        An at-risk list or scores table; the id is its first column.
+    secret : bytes, optional
+        The key; default :func:`id_secret_from_env` (``CHURN_RADAR_ID_SECRET``).
+
+    Returns
+    -------
+    DataFrame
+        A copy whose id column holds 16 hex characters of HMAC-SHA256 per id; the
+        column keeps its name. Whoever holds the secret can map pseudonyms back by
+        hashing the real ids again.
+
+    Raises
+    ------
+    ChurnDataError
+        ``ID_SECRET_MISSING`` / ``ID_SECRET_TOO_SHORT`` without a usable secret.
+    """
+    key = id_secret_from_env() if secret is None else secret
+    out = table.copy()
+    if len(out.columns):
+        out.isetitem(0, hash_ids(out.iloc[:, 0].astype(str), key).to_numpy())
+    return out

@@ -340,11 +340,6 @@ class ThresholdCurve:
         return ThresholdPoint(**{**point.to_dict(), "profit": float(best["profit"])})
 
 
-def flagged_count(sorted_scores: np.ndarray, threshold: float) -> int:
-    """Return how many of ``sorted_scores`` (ascending) are ``>= threshold``, in O(log n)."""
-    return int(sorted_scores.size - np.searchsorted(sorted_scores, threshold, side="left"))
-
-
 def profit_at(profit: pd.DataFrame, threshold: float) -> float:
     """Expected profit at ``threshold`` from a full ``ThresholdCurve.profit`` table (O(log n))."""
     grid = profit["threshold"].to_numpy()

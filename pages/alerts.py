@@ -9,7 +9,7 @@ import streamlit as st
 
 from churn_core import charts, pipeline
 from churn_core.bundle import bundle_to_zip
-from churn_core.export import to_csv_bytes
+from churn_core.export import id_secret_from_env, pseudonymise, to_csv_bytes
 from churn_core.money import charts as money_charts
 from churn_core.problems import ChurnDataError
 from churn_core.threshold import Economics, ThresholdChoice, break_even_probability
@@ -153,13 +153,30 @@ rank = st.radio("Order of the download", ["Riskiest first", "Most value at risk 
                 horizontal=True, key=K.W_RANK_BY,
                 help="Value at risk = churn probability x what the customer is worth.")
 rank_by = "probability" if rank == "Riskiest first" else "value_at_risk"
+hidden = st.checkbox("Pseudonymous ids in the download", key=K.W_PSEUDONYMISE,
+                     help="Each id replaced by a keyed hash (HMAC-SHA256). The key is the "
+                     "CHURN_RADAR_ID_SECRET setting of this server; whoever holds it can map "
+                     "the pseudonyms back.")
+if hidden:
+    try:
+        id_secret_from_env()
+    except ChurnDataError as exc:
+        show_data_error(exc, title="Pseudonymous ids need a key on the server")
+        hidden = False
 stamp = date.today().isoformat()
+
+
+def _hide(table: pd.DataFrame) -> pd.DataFrame:
+    return pseudonymise(table) if hidden else table
+
+
+
 c1, c2 = st.columns(2)
 with c1:
     download_csv(f"Download the at-risk list ({view.listed:,} customers)",
-                 lambda: to_csv_bytes(pipeline.export_table(
+                 lambda: to_csv_bytes(_hide(pipeline.export_table(
                      analysis, threshold, capacity=econ.capacity, rules=rules,
-                     values=value.values, rank_by=rank_by)),
+                     values=value.values, rank_by=rank_by))),
                  file_name=f"at_risk_{stamp}_threshold_{threshold:.2f}.csv",
                  key="download_at_risk")
 with c2:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -92,8 +91,3 @@ def segment_tables(model_key: str, _analysis: Any) -> tuple[pd.DataFrame, pd.Dat
     profile = segments.segment_profile(a.segments, a.X, a.segment_labels)
     points = segments.projection(a.segments, a.X, a.segment_labels, max_points=charts.MAX_POINTS)
     return summary, profile, points
-
-
-@st.cache_data(max_entries=8)
-def sorted_scores(model_key: str, _analysis: Any) -> np.ndarray:
-    return np.sort(np.asarray(_analysis.scores, dtype=float))

@@ -87,6 +87,7 @@ class StateKeys:
     W_CURRENCY = "w_currency"
     W_VALUE_SOURCE = "w_value_source"
     W_RANK_BY = "w_rank_by"
+    W_PSEUDONYMISE = "w_pseudonymise"
     W_PERIOD = "w_period"
     W_QUICK = "w_quick_training"
     W_SEGMENT_K = "w_segment_k"

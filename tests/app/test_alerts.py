@@ -74,3 +74,15 @@ def test_value_column_band_and_campaign_from_the_list(page, sample_check, sample
     plan = at.session_state[StateKeys.CAMPAIGN_STARTED]
     listed = int(next(m.value for m in at.metric if m.label == "On the list").replace(",", ""))
     assert plan.name == "from alerts" and plan.n_contact + plan.n_control == listed
+
+
+def test_pseudonymous_ids_need_a_key(page, sample_check, sample_analysis, monkeypatch):
+    monkeypatch.delenv("CHURN_RADAR_ID_SECRET", raising=False)
+    at = page("alerts.py", check=sample_check, analysis=sample_analysis)
+    at.checkbox(key=StateKeys.W_PSEUDONYMISE).check().run()
+    assert_clean(at)
+    assert any("need a key" in e.value for e in at.error)
+    monkeypatch.setenv("CHURN_RADAR_ID_SECRET", "a-long-enough-secret-key")
+    at.run()
+    assert_clean(at)
+    assert not any("need a key" in e.value for e in at.error)

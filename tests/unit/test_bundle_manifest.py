@@ -19,8 +19,8 @@ from churn_core.pipeline import fit_all, load_and_check, make_bundle
 from churn_core.problems import ChurnDataError
 
 ROOT = Path(__file__).resolve().parents[2]
-SMALL = TrainConfig(cv_folds=0, search=False, n_estimators=20, early_stopping_rounds=5,
-                    device="cpu")
+SMALL = TrainConfig(cv_folds=2, side_models=False, search=False, n_estimators=20,
+                    early_stopping_rounds=5, device="cpu")
 
 
 @pytest.fixture(scope="module")

@@ -23,8 +23,8 @@ from churn_core.schema import SchemaOverrides
 from churn_core.score import score_frame
 
 ROOT = Path(__file__).resolve().parents[2]
-SMALL = TrainConfig(cv_folds=0, search=False, n_estimators=30, early_stopping_rounds=5,
-                    device="cpu")
+SMALL = TrainConfig(cv_folds=2, side_models=False, search=False, n_estimators=30,
+                    early_stopping_rounds=5, device="cpu")
 
 
 def _table(n: int = 300, seed: int = 0) -> pd.DataFrame:
@@ -128,7 +128,7 @@ def test_cli_score_writes_ids_as_given(tmp_path):
     train.insert(0, "customer_id", [f"T{i}" for i in range(len(train))])
     train_path = tmp_path / "train.csv"
     train.to_csv(train_path, index=False)
-    assert _cli("train", str(train_path), "--out", str(tmp_path / "b"), "--cv", "0",
+    assert _cli("train", str(train_path), "--out", str(tmp_path / "b"), "--cv", "2",
                 "--no-search").returncode == 0
     fresh = _table(len(TRICKY_IDS), seed=4)
     fresh.insert(0, "customer_id", TRICKY_IDS)

@@ -22,8 +22,8 @@ from churn_core.problems import ChurnDataError
 from churn_core.score import score_frame
 
 ROOT = Path(__file__).resolve().parents[2]
-SMALL = TrainConfig(cv_folds=0, search=False, n_estimators=20, early_stopping_rounds=5,
-                    device="cpu")
+SMALL = TrainConfig(cv_folds=2, side_models=False, search=False, n_estimators=20,
+                    early_stopping_rounds=5, device="cpu")
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
@@ -230,6 +230,6 @@ def test_a_build_killed_before_its_summary_never_leaves_the_old_one(tmp_path, mo
 def test_a_second_train_into_the_same_out_is_refused_at_once(trained, tmp_path):
     data, _, _ = trained
     with _other_writer(tmp_path / "b"):  # a first run, still working
-        proc = _cli("train", str(data), "--out", str(tmp_path / "b"), "--cv", "0")
+        proc = _cli("train", str(data), "--out", str(tmp_path / "b"), "--cv", "2")
     assert "OUTPUT_BUSY" in _codes(proc)
     assert not (tmp_path / "b").exists()

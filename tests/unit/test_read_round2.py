@@ -80,7 +80,7 @@ def test_a_model_column_empty_in_every_scored_row_is_a_warning():
     t = _table(300)
     t["churn"] = np.where(t["tenure"] + np.random.default_rng(3).normal(0, 8, 300) < 15,
                           "Yes", "No")
-    config = TrainConfig(cv_folds=0, search=False, n_estimators=20, device="cpu")
+    config = TrainConfig(cv_folds=2, side_models=False, search=False, n_estimators=20, device="cpu")
     bundle = make_bundle(fit_all(load_and_check(t.to_csv(index=False).encode(),
                                                 name="t.csv").dataset, config=config, k=None))
     fresh = t.drop(columns="churn").assign(tenure=np.nan)

@@ -15,7 +15,6 @@ from churn_core.threshold import (
     ThresholdChoice,
     ThresholdCurve,
     break_even_probability,
-    flagged_count,
     risk_tiers,
 )
 
@@ -115,7 +114,6 @@ def test_tiers_break_even_and_helpers():
     econ = Economics(value_retained=200, offer_cost=20, success_rate=0.3, contact_cost=4)
     assert break_even_probability(econ) == pytest.approx(24 / 60)
     assert break_even_probability(Economics(success_rate=0)) == float("inf")
-    assert flagged_count(np.array([0.1, 0.2, 0.2, 0.9]), 0.2) == 3
     choice = ThresholdChoice(0.4, "best_f1", {"f1": 0.7})
     assert ThresholdChoice.from_dict(choice.to_dict()) == choice
     with pytest.raises(ValueError):
