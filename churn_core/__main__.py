@@ -120,16 +120,18 @@ def _load(args: argparse.Namespace) -> Loaded:
     read = _read(args.data, _read_options(args))
     overrides = _overrides(args)
     event_table = is_event_table(read.frame) and not (args.label or args.id)
+    summary = None
     if event_table:
         overrides = event_overrides(read.frame)
+        # training needs the churn window of the build (a backtest must not look ahead)
+        summary = read_summary(args.data, required=args.command == "train")
     checked = check_frame(read.frame, overrides=overrides, confirmed=args.confirm or (),
                           read=read)
     if not (event_table and checked.usable and checked.schema.label_column):
         return Loaded(checked)
-    # training needs the churn window of the build (a backtest must not look ahead)
-    summary = read_summary(args.data, required=args.command == "train")
     splits = build_splits(checked, summary, seed=getattr(args, "seed", 42))
     log.info("event table: backtest by time, test = latest cutoff (%d rows)", len(splits.test))
+    # The customers to act on: the build's scoring table (one row per customer, last date).
     scoring_path = Path(args.data).parent / SCORING_FILE
     scoring = pd.read_parquet(scoring_path) if summary and scoring_path.is_file() else None
     return Loaded(checked, splits, dict((summary or {}).get("feature_labels", {})), scoring,

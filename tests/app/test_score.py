@@ -49,8 +49,8 @@ HOSTILE_METHOD = "best F1 ![pixel](http://evil.example/p.png) [click](http://evi
 
 
 def test_markdown_from_a_bundle_is_shown_as_text(page, sample_analysis):
-    zipped = bundle_to_zip(pipeline.make_bundle(sample_analysis, threshold=0.4,
-                                                method=HOSTILE_METHOD))
+    zipped = bundle_to_zip(pipeline.make_bundle(
+        sample_analysis, threshold=ThresholdChoice(0.4, HOSTILE_METHOD)))
     at = page("score.py")
     at.file_uploader(key=StateKeys.W_BUNDLE_UPLOAD).upload("model.zip", zipped,
                                                             "application/zip").run()

@@ -109,7 +109,8 @@ def test_scoring_keeps_every_id_distinct_and_recoverable(tmp_path):
     analysis = fit_all(load_and_check(train.to_csv(index=False).encode(),
                                       name="t.csv").dataset, config=SMALL, k=None)
     bundle = make_bundle(analysis)
-    fresh = _table(len(TRICKY_IDS), seed=2)
+    # fresh customers to score: no churn column (rows labelled churned would be left out)
+    fresh = _table(len(TRICKY_IDS), seed=2).drop(columns=["churn"])
     fresh.insert(0, "customer_id", TRICKY_IDS)
     data = fresh.to_csv(index=False, lineterminator="\r\n").encode()
     read = read_table(data, name="fresh.csv")
@@ -130,7 +131,7 @@ def test_cli_score_writes_ids_as_given(tmp_path):
     train.to_csv(train_path, index=False)
     assert _cli("train", str(train_path), "--out", str(tmp_path / "b"), "--cv", "2",
                 "--no-search").returncode == 0
-    fresh = _table(len(TRICKY_IDS), seed=4)
+    fresh = _table(len(TRICKY_IDS), seed=4).drop(columns=["churn"])
     fresh.insert(0, "customer_id", TRICKY_IDS)
     fresh_path = tmp_path / "fresh.csv"
     fresh_path.write_bytes(fresh.to_csv(index=False, lineterminator="\r\n").encode())

@@ -4,6 +4,7 @@ writes, one writer at a time, threshold and --top checks (library and command li
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import json
 import subprocess
@@ -109,11 +110,11 @@ def test_library_scoring_refuses_impossible_cutoffs(trained, kwargs, code):
     assert [p.code for p in info.value.problems] == [code]
 
 
-def test_train_out_under_a_file_and_export_onto_the_input(trained, tmp_path):
+def test_train_out_under_a_file_or_onto_the_input(trained, tmp_path):
     data, _, _ = trained
     assert "OUTPUT_UNDER_FILE" in _codes(_cli("train", str(data), "--out", str(data / "b")))
-    assert "OUTPUT_IS_INPUT" in _codes(_cli("train", str(data), "--out", str(tmp_path / "b"),
-                                            "--export", str(data)))
+    assert "OUTPUT_NOT_FOLDER" in _codes(_cli("train", str(data), "--out", str(data)))
+    assert data.is_file()
 
 
 def test_full_disk_is_a_message_and_keeps_the_old_file(tmp_path, monkeypatch):
@@ -144,7 +145,8 @@ def test_interrupted_bundle_save_keeps_the_previous_bundle(trained, tmp_path, mo
 
     monkeypatch.setattr(Path, "write_text", killed)
     with pytest.raises(KeyboardInterrupt):
-        save_bundle(path, bundle.with_threshold(0.9, "manual"))
+        save_bundle(path, dataclasses.replace(
+            bundle, threshold={"value": 0.9, "method": "manual", "detail": {}}))
     monkeypatch.undo()
     assert {n: (path / n).read_bytes() for n in (MODEL_FILE, MANIFEST_FILE)} == before
     assert load_bundle(path).threshold["value"] == bundle.threshold["value"]
