@@ -28,6 +28,8 @@ ORDER = ("logistic", "xgboost", "random_forest", "mlp")
 SHIPPABLE = ("logistic", "xgboost")
 NAMES = {"logistic": "Logistic regression", "xgboost": "XGBoost (boosted trees)",
          "random_forest": "Random forest", "mlp": "Neural network (MLP)"}
+SHORT_NAMES = {"logistic": "Logistic", "xgboost": "XGBoost", "random_forest": "Forest",
+               "mlp": "Neural net"}
 TIE = 0.002
 # The forest and the network only inform the comparison: their training rows per fold
 # are capped (measured on simulate_large: AUC gains flatten well before 20k rows for both,

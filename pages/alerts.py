@@ -88,9 +88,10 @@ b = st.columns(3)
 b[0].button("Most profitable", on_click=_set_threshold, icon=":material/savings:",
             args=(money.best.value, money.best.method, money.best.detail),
             help="The threshold with the highest expected profit for these inputs.")
-b[1].button("Balanced (catch churners without too many false alarms)",
-            on_click=_set_threshold, args=(analysis.threshold.value, analysis.threshold.method,
-                                           analysis.threshold.detail))
+b[1].button("Balanced", on_click=_set_threshold,
+            help="Catch churners without too many false alarms (best F1 on the out-of-fold "
+            "scores).",
+            args=(analysis.threshold.value, analysis.threshold.method, analysis.threshold.detail))
 if econ.capacity:
     b[2].button(f"The riskiest {econ.capacity:,} (capacity)", on_click=_set_threshold,
                 args=(pipeline.top_n_threshold(sorted_scores, econ.capacity),
@@ -107,15 +108,17 @@ metric_row({
     "Customers to act on": f"{view.population:,}",
     "On the list": f"{view.listed:,}",
     "Expected churners on it": f"{view.expected_churners:,.0f}",
-    f"Expected profit ({cur}, {plain(econ.period)})": f"{expected:,.0f}",
+    f"Expected profit ({cur})": f"{expected:,.0f}",
     f"Best possible ({cur})": f"{float(money.best.detail['expected_profit']):,.0f}",
-    "Share of value at risk on the list": f"{pipeline.value_share(value.scores, view.listed):.0%}",
+    "Value at risk covered": f"{pipeline.value_share(value.scores, view.listed):.0%}",
 })
 st.caption(f"Threshold chosen by: {plain(choice.method)}. In the past, this threshold caught "
            f"{past.recall:.0%} of the customers who left, and {past.precision:.0%} of those "
            "it flagged did leave (out-of-fold scores of the labelled history). Contacting a "
            f"customer pays on average above a churn probability of "
-           f"{break_even_probability(econ):.2f}.")
+           f"{break_even_probability(econ):.2f}. Money is in {cur} over {plain(econ.period)}; "
+           "'value at risk covered' is the share of all customers' churn probability x value "
+           "held by those on the list.")
 if view.capped:
     st.warning(f"{view.flagged:,} customers are at or above the threshold; the team can "
                f"contact {econ.capacity:,}, so the list keeps the riskiest {view.listed:,}.",

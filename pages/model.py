@@ -6,7 +6,7 @@ import streamlit as st
 
 from churn_core import charts
 from churn_core.evaluate import quality_verdict
-from churn_core.leaderboard import NAMES
+from churn_core.leaderboard import SHORT_NAMES
 from churn_core.model import TrainConfig, detect_device
 from ui import actions
 from ui.state import StateKeys, get, put, require_dataset, require_label
@@ -26,8 +26,9 @@ if not check.usable:
 
 with st.form("form_train"):
     c1, c2, c3 = st.columns(3)
-    quick = c1.checkbox("Quick training (no search, 3 folds, XGBoost and logistic only)",
-                        key=K.W_QUICK)
+    quick = c1.checkbox("Quick training", key=K.W_QUICK,
+                        help="No parameter search, 3 folds, and only XGBoost and logistic "
+                        "regression on the leaderboard.")
     balance = c2.checkbox("Weight churners up (rare churn)", value=False)
     device = c3.selectbox("Device", ["auto", "cpu", "cuda"],
                           help=f"auto uses the GPU when one works (here: {detect_device()}).")
@@ -66,7 +67,7 @@ tiles = {
     "Logistic regression": f"{r.baseline_auc:.3f}",
     "PR-AUC": f"{ev.pr_auc:.3f}",
     "Top-10 % lift": f"{ev.top_decile_lift:.1f}x",
-    "Ships": NAMES.get(r.champion, r.champion),
+    "Ships": SHORT_NAMES.get(r.champion, r.champion),
 }
 if r.backtest is not None:
     tiles["Backtest by time"] = f"{r.backtest.roc_auc:.3f}"
@@ -94,9 +95,10 @@ st.dataframe(
         "explainable": st.column_config.CheckboxColumn("reasons per customer"),
         "champion": st.column_config.CheckboxColumn("ships")})
 cal = r.calibration
+side = set(r.leaderboard["model"]) - {"xgboost", "logistic"}
 st.caption("Same folds for every model. The best model whose reasons can be computed per "
-           "customer ships (a tie goes to the simpler one); the forest and the network are "
-           "shown for comparison. "
+           "customer ships (a tie goes to the simpler one)"
+           + ("; the forest and the network are shown for comparison. " if side else ". ")
            + (f"Probabilities are calibrated (Platt scaling): out-of-fold log loss "
               f"{cal.log_loss_raw:.4f} -> {cal.log_loss_calibrated:.4f}." if cal.used else
               "Probabilities are used as the model gives them (calibrating them did not "
