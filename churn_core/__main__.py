@@ -227,7 +227,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     _print_problems([p for p in read.problems if p.severity != "info"])
     try:
         result = score_frame(bundle, read.frame, threshold=args.threshold, top_n=args.top,
-                             at_risk_only=args.at_risk_only, rules=rules, progress=_progress)
+                             at_risk_only=args.at_risk_only, rules=rules, progress=_progress,
+                             value=args.value_column or args.value)
     except (ValueError, xgb.core.XGBoostError) as exc:
         raise ChurnDataError([Problem("SCORING_FAILED", "error", str(exc).splitlines()[0],
                                       action="check the columns against the model's")]) from None
@@ -466,11 +467,14 @@ def _add_pseudonymise_arg(p: argparse.ArgumentParser) -> None:
                    "(HMAC-SHA256; the key comes from CHURN_RADAR_ID_SECRET, 16+ characters)")
 
 
-def _add_value_args(p: argparse.ArgumentParser) -> None:
+def _add_value_args(p: argparse.ArgumentParser, *,
+                    default: float | None = Economics().value_retained) -> None:
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--value", type=_amount, default=Economics().value_retained,
-                   help="what a kept customer is worth, the same for everyone (default "
-                   "%(default)s); gives customer_value and value_at_risk in the list")
+    g.add_argument("--value", type=_amount, default=default,
+                   help="what a kept customer is worth, the same for everyone (default: "
+                   + (f"{default}" if default is not None else "the value saved with the "
+                      "model's threshold, else 200")
+                   + "); gives customer_value and value_at_risk in the list")
     g.add_argument("--value-column", metavar="COL",
                    help="a numeric column holding each customer's value (spend, margin)")
 
@@ -535,6 +539,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--top", type=_positive_int, help="flag the N riskiest customers (N >= 1)")
     p.add_argument("--at-risk-only", action="store_true", help="write flagged rows only")
     _add_actions_arg(p)
+    _add_value_args(p, default=None)
     _add_pseudonymise_arg(p)
     _add_read_args(p)
     p.set_defaults(func=cmd_score)

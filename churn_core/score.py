@@ -24,7 +24,8 @@ from churn_core.features import transform
 from churn_core.labels import encode_label, normalize_name
 from churn_core.problems import ChurnDataError, Problem, example_rows
 from churn_core.segments import assign_segments
-from churn_core.threshold import risk_tiers
+from churn_core.threshold import Economics, risk_tiers
+from churn_core.value.clv import value_at_risk, value_column
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,17 @@ def predict_frame(bundle: ModelBundle, frame: pd.DataFrame) -> np.ndarray:
     return bundle.predict(X)
 
 
+def _values(frame: pd.DataFrame, bundle: ModelBundle, value: float | str | None
+            ) -> np.ndarray:
+    if isinstance(value, str):
+        return value_column(frame.reset_index(drop=True), value, missing=0.0)
+    if value is None:
+        saved = bundle.threshold.get("detail", {}).get("economics") or {}
+        value = saved.get("value_retained", Economics().value_retained) \
+            if isinstance(saved, dict) else Economics().value_retained
+    return np.full(len(frame), float(value))
+
+
 def churned_rows(frame: pd.DataFrame, bundle: ModelBundle) -> tuple[np.ndarray, list[Problem]]:
     """Rows whose churn label (when the file has one) says churned, and the notice about them.
 
@@ -204,6 +216,7 @@ def score_frame(
     progress: Progress | None = None,
     rules: ActionRules | None = None,
     current_only: bool = True,
+    value: float | str | None = None,
 ) -> ScoreResult:
     """Score raw rows with a bundle.
 
@@ -227,6 +240,11 @@ def score_frame(
     current_only : bool, default True
         Leave out rows whose churn label says churned (customers already gone); False
         scores every row (monitoring, where labelled rows give realised figures).
+    value : float or str, optional
+        What each customer is worth: a constant, or the name of a numeric column of
+        ``frame`` (empty cells count as 0). Default: the value saved with the bundle's
+        threshold (set on the Alerts page), else 200. Gives ``customer_value`` and
+        ``value_at_risk`` (churn probability x value).
 
     Raises
     ------
@@ -286,6 +304,9 @@ def score_frame(
     table = at_risk_table(ids.to_numpy(), scores, tiers, seg_names, reasons, None,
                           id_name=id_name, threshold=None if top_n is not None else cut,
                           keep_order=True, rules=rules)
+    worth = _values(frame, bundle, value)
+    table["customer_value"] = np.round(worth, 2)
+    table["value_at_risk"] = np.round(value_at_risk(scores, worth), 2)
     keep = ~churned & (table["at_risk"].to_numpy() if at_risk_only else True)
     table = table[keep].reset_index(drop=True)
     kept = np.flatnonzero(keep)

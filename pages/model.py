@@ -8,7 +8,8 @@ from churn_core import charts
 from churn_core.evaluate import quality_verdict
 from churn_core.leaderboard import SHORT_NAMES
 from churn_core.model import TrainConfig, detect_device
-from ui import actions
+from churn_core.threshold import Economics
+from ui import actions, cache
 from ui.state import StateKeys, get, put, require_dataset, require_label
 from ui.widgets import metric_row, plain, show_problems
 
@@ -66,11 +67,12 @@ tiles = {
     "ROC-AUC (out of fold)": f"{ev.roc_auc:.3f}",
     "Logistic regression": f"{r.baseline_auc:.3f}",
     "PR-AUC": f"{ev.pr_auc:.3f}",
-    "Top-10 % lift": f"{ev.top_decile_lift:.1f}x",
     "Ships": SHORT_NAMES.get(r.champion, r.champion),
 }
 if r.backtest is not None:
     tiles["Backtest by time"] = f"{r.backtest.roc_auc:.3f}"
+econ = get(K.ECONOMICS) or Economics()
+tiles["EMP per customer"] = f"{cache.emp(get(K.MODEL_KEY), econ, analysis):,.2f}"
 metric_row(tiles)
 st.caption(
     f"Every one of the {r.rows.size:,} labelled customers was scored by models that never saw "
@@ -79,7 +81,9 @@ st.caption(
     f"at-risk list. The shipped model then learnt from all {r.rows.size:,} labelled customers"
     + (f" ({r.trees} trees)." if r.champion == "xgboost" else ".")
     + (" Backtest by time: trained on earlier cutoffs, tested on the latest one."
-       if r.backtest is not None else ""))
+       if r.backtest is not None else "")
+    + f" EMP: the Expected Maximum Profit of these scores per customer, in {plain(econ.currency)}"
+    " (Verbraken et al. 2013), for the money inputs of the Alerts page.")
 
 st.subheader("Leaderboard")
 st.dataframe(

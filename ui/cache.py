@@ -91,3 +91,11 @@ def segment_tables(model_key: str, _analysis: Any) -> tuple[pd.DataFrame, pd.Dat
     profile = segments.segment_profile(a.segments, a.X, a.segment_labels)
     points = segments.projection(a.segments, a.X, a.segment_labels, max_points=charts.MAX_POINTS)
     return summary, profile, points
+
+
+@st.cache_data(max_entries=16)
+def emp(model_key: str, econ: Any, _analysis: Any) -> float:
+    """Expected Maximum Profit per customer of the out-of-fold scores (Model page)."""
+    from churn_core import pipeline
+
+    return pipeline.emp(_analysis, econ)

@@ -212,3 +212,20 @@ def test_cli_train_writes_the_list_of_current_customers(tmp_path):
     assert "leaderboard" in r.stdout and "<- ships" in r.stdout
     bad = _cli("train", str(tmp_path / "t.csv"), "--out", str(tmp_path / "n"), "--cv", "1")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_scores_carry_customer_value_and_value_at_risk(trained):
+    from churn_core.problems import ChurnDataError
+
+    frame, _, analysis = trained
+    bundle = make_bundle(analysis)
+    fresh = frame.drop(columns=["churn"]).assign(spend=np.arange(len(frame)) % 7 * 10.0)
+    table = score_frame(bundle, fresh, value="spend").table
+    np.testing.assert_allclose(table["customer_value"], fresh["spend"])
+    assert (table["value_at_risk"] - table["churn_probability"] * fresh["spend"]).abs().max() \
+        < 0.01
+    constant = score_frame(bundle, fresh, value=50.0).table
+    assert (constant["customer_value"] == 50.0).all()
+    with pytest.raises(ChurnDataError) as exc:
+        score_frame(bundle, fresh, value="x1")  # negative values are no customer value
+    assert exc.value.problems[0].code == "VALUE_BAD_COLUMN"

@@ -200,7 +200,7 @@ def test_cli_check_train_score(sample_csv, tmp_path):
     assert not set(out["CustomerID"]) & set(raw.loc[raw["Churn"] == "Yes", "CustomerID"])
     assert list(out.columns) == ["CustomerID", "churn_probability", "risk_tier", "at_risk",
                                  "segment", "reason_1", "reason_2", "reason_3",
-                                 "suggested_action"]
+                                 "suggested_action", "customer_value", "value_at_risk"]
 
 
 def test_cli_user_errors_exit_2_without_traceback(tmp_path):
