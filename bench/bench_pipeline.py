@@ -71,24 +71,24 @@ def _fit_all_step(fraction: float, message: str) -> str:
     return next(name for upper, name in FIT_ALL_STEPS if fraction < upper)
 
 
-def _fresh(n: int):
-    """A fresh table from the same simulation (another seed): both contenders are judged on
-    customers neither has seen."""
+def _tables(n: int):
+    """The training table and a fresh table of customers neither contender has seen, drawn
+    from one simulation (the seed also draws the simulation's true model)."""
     from churn_core.simulate import simulate_large
 
-    return simulate_large(min(n, FRESH_ROWS), n_features=N_FEATURES, seed=SEED + 1)
+    both = simulate_large(n + min(n, FRESH_ROWS), n_features=N_FEATURES, seed=SEED)
+    return both.iloc[:n].reset_index(drop=True), both.iloc[n:].reset_index(drop=True)
 
 
 def run_ours(n: int, args: argparse.Namespace) -> dict[str, Any]:
     from churn_core.export import to_csv_bytes
     from churn_core.model import TrainConfig
     from churn_core.pipeline import check_frame, export_table, fit_all
-    from churn_core.simulate import simulate_large
 
     config = TrainConfig(cv_folds=args.cv_folds, search=not args.no_search, device=args.device)
     with Recorder(use_tracemalloc=args.tracemalloc) as rec:
         with rec.step("generate data", counted=False):
-            frame = simulate_large(n, n_features=N_FEATURES, seed=SEED)
+            frame, fresh = _tables(n)
         with rec.step("check: schema + validate + dataset"):
             checked = check_frame(frame)
 
@@ -127,7 +127,6 @@ def run_ours(n: int, args: argparse.Namespace) -> dict[str, Any]:
 
             from churn_core.features import transform
 
-            fresh = _fresh(n)
             X_fresh, _ = transform(analysis.result.preprocessor, fresh)
             fresh_auc = float(roc_auc_score(fresh["churn"], analysis.result.predict(X_fresh)))
     r = analysis.result
@@ -159,12 +158,11 @@ def run_obvious(n: int, args: argparse.Namespace) -> dict[str, Any]:
     from sklearn.model_selection import train_test_split
     from xgboost import XGBClassifier
 
-    from churn_core.simulate import simulate_large
 
     extrapolated = n > args.obvious_shap_max
     with Recorder(use_tracemalloc=args.tracemalloc) as rec:
         with rec.step("generate data", counted=False):
-            frame = simulate_large(n, n_features=N_FEATURES, seed=SEED)
+            frame, fresh = _tables(n)
         with rec.step("prepare: X, y, 80/20 split"):
             X = frame.drop(columns=["customer_id", "churn"])
             y = frame["churn"]
@@ -177,7 +175,6 @@ def run_obvious(n: int, args: argparse.Namespace) -> dict[str, Any]:
         with rec.step("score every row"):
             proba = model.predict_proba(X)[:, 1]
         auc = float(roc_auc_score(y_te, model.predict_proba(X_te)[:, 1]))
-        fresh = _fresh(n)
         fresh_auc = float(roc_auc_score(fresh["churn"], model.predict_proba(
             fresh.drop(columns=["customer_id", "churn"]))[:, 1]))
         explainer = shap.TreeExplainer(model)
