@@ -3,7 +3,8 @@
 One place owns the rules the Alerts page, the command line and the exports share:
 
 - a customer is flagged when ``score >= threshold``;
-- a capacity caps the list to the riskiest ``capacity`` flagged customers;
+- a capacity (how many the team can contact, and how many the budget pays for) caps the
+  list to the riskiest flagged customers;
 - tiers: high = flagged, medium = at least half the threshold
   (:func:`churn_core.threshold.risk_tiers`), low = the rest;
 - the expected profit of contacting the listed customers comes from their calibrated
@@ -119,7 +120,8 @@ def expected_profit(scores: SortedScores, econ: Economics) -> pd.DataFrame:
     scores : SortedScores
         Churn probabilities of the customers to act on.
     econ : Economics
-        Payoff and capacity (the riskiest ``capacity`` customers are contacted). A kept
+        Payoff and limits (the riskiest ``econ.contact_limit`` customers are contacted: the
+        capacity, and what the budget pays for). A kept
         customer is worth ``econ.value_retained`` unless ``scores`` carries values.
 
     Returns
@@ -132,7 +134,8 @@ def expected_profit(scores: SortedScores, econ: Economics) -> pd.DataFrame:
     top = float(np.nextafter(distinct[-1], np.inf)) if distinct.size else 1.0
     grid = np.append(distinct, top)
     flagged = scores.n - np.searchsorted(scores.ascending, grid, side="left")
-    cap = flagged if not econ.capacity else np.minimum(flagged, econ.capacity)
+    limit = econ.contact_limit
+    cap = flagged if limit is None else np.minimum(flagged, limit)
     churners = scores.cum_desc[cap]
     saved = churners * econ.success_rate
     # Per-customer values when given (sum of probability x value), else the same value each.

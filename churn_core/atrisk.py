@@ -112,7 +112,8 @@ def economics_dict(econ: Economics) -> dict[str, Any]:
     """The money inputs as JSON-ready values."""
     return {"value_retained": econ.value_retained, "offer_cost": econ.offer_cost,
             "success_rate": econ.success_rate, "contact_cost": econ.contact_cost,
-            "capacity": econ.capacity, "currency": econ.currency, "period": econ.period}
+            "capacity": econ.capacity, "budget": econ.budget, "currency": econ.currency,
+            "period": econ.period}
 
 
 def export_table(analysis: Analysis, threshold: float, *, capacity: int | None = None,
@@ -196,7 +197,8 @@ def profit_band(analysis: Analysis, econ: Economics, values: CustomerValue | Non
     optimum is at or below 0.
     """
     y, oof = _labelled(analysis)
-    return _band(y, oof, _mean_value(econ, values), Campaign.from_economics(econ),
+    return _band(y, oof, _mean_value(econ, values),
+                 Campaign.from_economics(econ, budget=econ.budget),
                  population=len(analysis.population), progress=progress)
 
 
@@ -204,7 +206,8 @@ def profit_sensitivity(analysis: Analysis, econ: Economics,
                        values: CustomerValue | None = None) -> pd.DataFrame:
     """How the best profit moves when value, acceptance, offer or contact cost move (tornado)."""
     y, oof = _labelled(analysis)
-    return sensitivity_table(y, oof, _mean_value(econ, values), Campaign.from_economics(econ),
+    return sensitivity_table(y, oof, _mean_value(econ, values),
+                             Campaign.from_economics(econ, budget=econ.budget),
                              population=len(analysis.population))
 
 

@@ -45,6 +45,8 @@ class Economics:
         Currency of the amounts (shown beside every figure).
     period : str, default "12 months"
         Period the value of a retained customer covers.
+    budget : float or None, default None
+        Most money the campaign may spend on offers and contacts; None = no limit.
 
     Raises
     ------
@@ -59,6 +61,7 @@ class Economics:
     capacity: int | None = None
     currency: str = "USD"
     period: str = "12 months"
+    budget: float | None = None
 
     def __post_init__(self) -> None:
         if min(self.value_retained, self.offer_cost, self.contact_cost) < 0:
@@ -67,11 +70,21 @@ class Economics:
             raise ValueError(f"success_rate must be within 0..1, got {self.success_rate}")
         if self.capacity is not None and self.capacity < 0:
             raise ValueError(f"capacity must be >= 0 or None, got {self.capacity}")
+        if self.budget is not None and not self.budget >= 0:
+            raise ValueError(f"budget must be >= 0 or None, got {self.budget}")
 
     @property
     def cost_per_contact(self) -> float:
         """Offer plus contact cost of one contacted customer."""
         return self.offer_cost + self.contact_cost
+
+    @property
+    def contact_limit(self) -> int | None:
+        """Most customers the capacity and the budget allow together (None = no limit)."""
+        limits = [self.capacity] if self.capacity else []
+        if self.budget is not None and self.cost_per_contact > 0:
+            limits.append(int(self.budget // self.cost_per_contact))
+        return min(limits) if limits else None
 
 
 @dataclass(frozen=True)

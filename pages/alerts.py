@@ -46,7 +46,7 @@ def _on_slider() -> None:
 base = get(K.ECONOMICS) or Economics()
 with st.container(border=True):
     st.markdown("**What a campaign is worth**")
-    c = st.columns([1, 1, 1, 1, 1, 0.7, 1])
+    c = st.columns([1, 1, 1, 1, 1, 1, 0.7, 1])
     value = c[0].number_input("Value of a kept customer", min_value=0.0, step=10.0,
                               value=float(base.value_retained), key=K.W_VALUE)
     offer = c[1].number_input("Cost of the offer", min_value=0.0, step=1.0,
@@ -58,12 +58,17 @@ with st.container(border=True):
     capacity = c[4].number_input("Team capacity (0 = no limit)", min_value=0, step=50,
                                  value=int(base.capacity or 0), key=K.W_CAPACITY,
                                  help="The list keeps the riskiest customers up to this number.")
-    currency = c[5].text_input("Currency", value=base.currency, max_chars=8, key=K.W_CURRENCY)
-    period = c[6].selectbox("Value over", PERIODS, key=K.W_PERIOD,
+    budget = c[5].number_input("Budget (0 = no limit)", min_value=0.0, step=100.0,
+                               value=float(base.budget or 0.0), key=K.W_BUDGET,
+                               help="Most money for offers and contacts: the list keeps the "
+                               "riskiest customers the budget pays for.")
+    currency = c[6].text_input("Currency", value=base.currency, max_chars=8, key=K.W_CURRENCY)
+    period = c[7].selectbox("Value over", PERIODS, key=K.W_PERIOD,
                             index=PERIODS.index(base.period) if base.period in PERIODS else 0)
 econ = Economics(value_retained=value, offer_cost=offer, success_rate=success,
                  contact_cost=contact, capacity=int(capacity) or None,
-                 currency=currency.strip() or "USD", period=period)
+                 budget=float(budget) or None, currency=currency.strip() or "USD", period=period)
+limit = econ.contact_limit  # capacity and budget together
 put(K.ECONOMICS, econ)
 numeric = [c for c in analysis.population.X.columns
            if not isinstance(analysis.population.X[c].dtype, pd.CategoricalDtype)]
@@ -92,16 +97,16 @@ b[1].button("Balanced", on_click=_set_threshold,
             help="Catch churners without too many false alarms (best F1 on the out-of-fold "
             "scores).",
             args=(analysis.threshold.value, analysis.threshold.method, analysis.threshold.detail))
-if econ.capacity:
-    b[2].button(f"The riskiest {econ.capacity:,} (capacity)", on_click=_set_threshold,
-                args=(pipeline.top_n_threshold(sorted_scores, econ.capacity),
-                      f"Top {econ.capacity:,} by capacity", {"top_n": econ.capacity}))
+if limit:
+    b[2].button(f"The riskiest {limit:,} (capacity)", on_click=_set_threshold,
+                args=(pipeline.top_n_threshold(sorted_scores, limit),
+                      f"Top {limit:,} by capacity", {"top_n": limit}))
 st.slider("Alert threshold (churn probability)", 0.0, 1.0, step=0.01, key=K.W_THRESHOLD,
           on_change=_on_slider, format="%.2f")
 choice = get(K.THRESHOLD)
 threshold = float(choice.value)
 
-view = pipeline.alert_view(analysis, threshold, capacity=econ.capacity, scores=sorted_scores)
+view = pipeline.alert_view(analysis, threshold, capacity=limit, scores=sorted_scores)
 past = analysis.curve.at(threshold)
 expected = pipeline.profit_at(money.table, threshold)
 metric_row({
@@ -121,7 +126,8 @@ st.caption(f"Threshold chosen by: {plain(choice.method)}. In the past, this thre
            "held by those on the list.")
 if view.capped:
     st.warning(f"{view.flagged:,} customers are at or above the threshold; the team can "
-               f"contact {econ.capacity:,}, so the list keeps the riskiest {view.listed:,}.",
+               f"contact {limit:,} (capacity and budget), so the list keeps the riskiest "
+               f"{view.listed:,}.",
                icon=":material/group:")
 
 step = max(len(money.table) // PLOT_POINTS, 1)
@@ -178,7 +184,7 @@ c1, c2 = st.columns(2)
 with c1:
     download_csv(f"Download the at-risk list ({view.listed:,} customers)",
                  lambda: to_csv_bytes(_hide(pipeline.export_table(
-                     analysis, threshold, capacity=econ.capacity, rules=rules,
+                     analysis, threshold, capacity=limit, rules=rules,
                      values=value.values, rank_by=rank_by))),
                  file_name=f"at_risk_{stamp}_threshold_{threshold:.2f}.csv",
                  key="download_at_risk")
@@ -186,7 +192,7 @@ with c2:
     st.download_button(
         "Download the model with this threshold (.zip)",
         data=lambda: bundle_to_zip(pipeline.make_bundle(analysis, threshold=choice,
-                                                        capacity=econ.capacity)),
+                                                        capacity=limit)),
         file_name=f"churn_model_{stamp}.zip", mime="application/zip", on_click="ignore",
         icon=":material/inventory_2:", key="download_bundle")
 

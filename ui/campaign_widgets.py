@@ -20,6 +20,7 @@ from churn_core import campaigns, pipeline
 from churn_core.export import to_csv_bytes
 from churn_core.problems import ChurnDataError
 from churn_core.store import default_store_path
+from churn_core.threshold import Economics
 from ui import cache
 from ui.state import StateKeys, get, put
 from ui.widgets import download_csv, metric_row, plain, show_problems
@@ -56,7 +57,8 @@ def campaign_inputs(analysis: Any, threshold: float, economics: Any) -> Campaign
     """
     econ = (dataclasses.asdict(economics) if dataclasses.is_dataclass(economics)
             else dict(economics or {}))
-    table = pipeline.export_table(analysis, threshold, capacity=econ.get("capacity"))
+    limit = economics.contact_limit if isinstance(economics, Economics) else econ.get("capacity")
+    table = pipeline.export_table(analysis, threshold, capacity=limit)
     id_name = str(table.columns[0])
     pop = analysis.population
     numeric = [c for c in pop.X.columns
@@ -105,7 +107,7 @@ def start_campaign_form_for(analysis: Any, threshold: float, economics: Any) -> 
         Customers scored at or above it are the members.
     economics : threshold.Economics or mapping, optional
     """
-    capacity = getattr(economics, "capacity", None) or (
+    capacity = economics.contact_limit if isinstance(economics, Economics) else (
         economics.get("capacity") if isinstance(economics, Mapping) else None)
     listed = pipeline.alert_view(analysis, threshold, capacity=capacity).listed
     _form(listed, lambda: campaign_inputs(analysis, threshold, economics))

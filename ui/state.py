@@ -84,6 +84,7 @@ class StateKeys:
     W_SUCCESS = "w_success_rate"
     W_CONTACT = "w_contact_cost"
     W_CAPACITY = "w_capacity"
+    W_BUDGET = "w_budget"
     W_CURRENCY = "w_currency"
     W_VALUE_SOURCE = "w_value_source"
     W_RANK_BY = "w_rank_by"

@@ -86,3 +86,11 @@ def test_pseudonymous_ids_need_a_key(page, sample_check, sample_analysis, monkey
     at.run()
     assert_clean(at)
     assert not any("need a key" in e.value for e in at.error)
+
+
+def test_budget_caps_the_list(page, sample_check, sample_analysis):
+    at = page("alerts.py", check=sample_check, analysis=sample_analysis)
+    at.slider(key=StateKeys.W_THRESHOLD).set_value(0.0).run()
+    at.number_input(key=StateKeys.W_BUDGET).set_value(550.0).run()  # 25 contacts at 22 each
+    assert_clean(at)
+    assert _flagged(at) == 25

@@ -229,3 +229,16 @@ def test_scores_carry_customer_value_and_value_at_risk(trained):
     with pytest.raises(ChurnDataError) as exc:
         score_frame(bundle, fresh, value="x1")  # negative values are no customer value
     assert exc.value.problems[0].code == "VALUE_BAD_COLUMN"
+
+
+def test_a_budget_caps_the_contacts_like_a_capacity():
+    econ = Economics(value_retained=100, offer_cost=8, success_rate=0.5, contact_cost=2,
+                     budget=25)
+    assert econ.contact_limit == 2  # 25 // (8 + 2)
+    assert Economics(capacity=1, budget=25, offer_cost=8, contact_cost=2).contact_limit == 1
+    assert Economics().contact_limit is None
+    scores = SortedScores(np.array([0.9, 0.8, 0.5, 0.1]))
+    table = expected_profit(scores, econ)
+    assert table["contacted"].max() == 2
+    t, profit = best_profit_threshold(table)
+    assert profit == pytest.approx((0.9 + 0.8) * 50 - 2 * 10)
