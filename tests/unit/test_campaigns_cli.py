@@ -45,7 +45,7 @@ def test_start_writes_the_list_with_groups(bundle_dir, tmp_path, capsys):
     table = pd.read_csv(out, encoding="utf-8-sig")
     assert list(table.columns) == ["CustomerID", "churn_probability", "risk_tier", "at_risk",
                                    "segment", "reason_1", "reason_2", "reason_3",
-                                   "suggested_action", "group"]
+                                   "suggested_action", "customer_value", "value_at_risk", "group"]
     assert len(table) == 1000 and (table["group"] == "control").sum() == 200
     text = capsys.readouterr().out
     assert "800 to contact, 200 control" in text and "minimum detectable effect" in text
