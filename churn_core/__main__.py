@@ -9,10 +9,7 @@ never a traceback. Progress goes to stderr as log lines.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import math
-import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,8 +22,8 @@ import xgboost as xgb
 from churn_core.actions import load_action_rules
 from churn_core.bundle import load_bundle, save_bundle
 from churn_core.campaigns.cli import add_campaign_parsers
+from churn_core.cli_types import amount, cutoffs, folds, memory_limit, positive_int, probability
 from churn_core.events.build import SCORING_FILE, build_tables
-from churn_core.events.cutoffs import FREQUENCIES
 from churn_core.events.labels import ChurnDefinition
 from churn_core.events.mapping import propose_mapping
 from churn_core.events.modeling import event_overrides, is_event_table, read_summary
@@ -35,6 +32,7 @@ from churn_core.export import id_secret_from_env, pseudonymise, to_csv_bytes
 from churn_core.guard import default_memory_mb, read_table_guarded
 from churn_core.io import ReadOptions, ReadResult, read_table
 from churn_core.model import TrainConfig
+from churn_core.monitor.cli import add_monitor_parsers
 from churn_core.outputs import output_path, write_file, writer_lock
 from churn_core.pipeline import (
     CheckResult,
@@ -50,12 +48,12 @@ from churn_core.schema import SchemaOverrides
 from churn_core.score import score_frame
 from churn_core.splits import Splits
 from churn_core.threshold import Economics
+from churn_core.value.cli import add_clv_parser
 
 log = logging.getLogger("churn_core")
 EXIT_USER = 2
 AT_RISK_FILE = "at_risk.csv"
 READ_TIMEOUT_S = 1800  # seconds a guarded read of DATA may take
-EXIT_ALERT = 3
 
 
 def _progress(fraction: float, message: str) -> None:
@@ -252,49 +250,6 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cutoffs(text: str) -> str | list[str]:
-    return text if text in FREQUENCIES else [d.strip() for d in text.split(",") if d.strip()]
-
-
-def _memory_limit(text: str) -> str:
-    if not re.fullmatch(r"\s*\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", text, re.I):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 3GB or 800MB")
-    return text.strip()
-
-
-def _folds(text: str) -> int:
-    if not text.strip().isdigit() or int(text) < 2:
-        raise argparse.ArgumentTypeError(f"{text!r}: the folds must be a whole number of 2 or "
-                                         "more")
-    return int(text)
-
-
-def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0.0 <= value <= 1.0:  # also refuses NaN and infinities
-        raise argparse.ArgumentTypeError(f"{text!r} is not a probability between 0 and 1")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    if not text.strip().isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
-    return int(text)
-
-
-def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a share between 0 and 1")
-    return value
-
-
 def cmd_build(args: argparse.Namespace) -> int:
     """Build the labelled training table, the scoring table and summary.json."""
     out = output_path(args.out, inputs=(args.events,), directory=True)
@@ -307,7 +262,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     for p in mapping.problems:
         log.info("%s %s", p.code, p.message)
     definition = ChurnDefinition(window_days=args.window, active_days=args.active,
-                                 lead_days=args.lead, cutoffs=_cutoffs(args.cutoffs))
+                                 lead_days=args.lead, cutoffs=cutoffs(args.cutoffs))
     engine = EngineSettings(memory_limit=args.memory_limit, threads=args.threads)
     result = build_tables(args.events, mapping, definition, out_dir=out, engine=engine,
                           drop_duplicates=not args.keep_duplicates,
@@ -335,121 +290,6 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_clv(args: argparse.Namespace) -> int:
-    """Fit BG/NBD and Gamma-Gamma on an event log; print the parameters, write the table."""
-    from churn_core.value.events import value_from_log
-
-    read = ReadOptions(encoding=args.encoding, delimiter=args.delimiter, sheet=args.sheet)
-    mapping = propose_mapping(args.events, overrides=args.mapping, read=read)
-    result = value_from_log(args.events, calibration_end=args.calibration_end,
-                            time_unit=args.time_unit, horizon_days=args.horizon,
-                            mapping=mapping, drop_duplicates=not args.keep_duplicates,
-                            progress=_progress)
-    for p in result.problems:
-        if p.severity != "info":
-            log.warning("%s %s", p.code, p.message)
-    if result.models.gamma_gamma is None:
-        log.warning("no spend model: %s", result.models.gamma_gamma_note)
-    text = json.dumps(result.to_dict(), indent=2)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(text + "\n", encoding="utf-8")
-    if args.out:
-        Path(args.out).write_bytes(to_csv_bytes(result.table))
-        log.info("per-customer values (%d customers) written to %s", len(result.table), args.out)
-    return 0
-
-
-def cmd_monitor(args: argparse.Namespace) -> int:
-    """Score fresh data, store the run, report drift and changes; 3 when there is an alert."""
-    from churn_core.monitor.report import write_report
-    from churn_core.monitor.service import manifest_reference, monitor
-    from churn_core.monitor.webhook import post_json
-    from churn_core.store import open_store
-
-    bundle = load_bundle(args.bundle)
-    read = read_table(args.data, options=_read_options(args))
-    _print_problems([p for p in read.problems if p.severity != "info"])
-    reference = read_table(args.reference).frame if args.reference else None
-    result = monitor(bundle, read.frame, conn=open_store(args.store),
-                     reference=manifest_reference(args.bundle), reference_frame=reference,
-                     min_auc=args.min_auc, progress=_progress)
-    r = result.report
-    est = r["estimate"]
-    print(f"run {r['run_id']}{' (already stored: same model, same data)' if result.reused else ''}"
-          f": {r['rows']:,} rows, {r['at_risk']:,} at risk at threshold {r['threshold']:.4f}")
-    if est["roc_auc"] is not None:
-        print(f"estimated ROC-AUC {est['roc_auc']:.3f} ({est['roc_auc_low']:.3f}-"
-              f"{est['roc_auc_high']:.3f})" + (f"; realised {r['realised']['roc_auc']:.3f}"
-                                               if (r.get("realised") or {}).get("roc_auc")
-                                               is not None else ""))
-    if r.get("diff"):
-        d = r["diff"]
-        rho = "-" if d["spearman"] is None else f"{d['spearman']:.3f}"
-        print(f"since run {r['previous_run_id']}: {d['entered_count']:,} entered the at-risk "
-              f"list ({d.get('entered_new_customers', 0):,} of them not in the previous run), "
-              f"{d['left_count']:,} left; rank correlation {rho} over "
-              f"{d['common_customers']:,} customers in both runs")
-    print("drift: " + (", ".join(r["drifted_features"]) or "none") if r.get("drift") else
-          f"drift: {r.get('drift_note') or 'not measured'}")
-    for alert in result.alerts:
-        print(f"ALERT   {alert}")
-    if args.report:
-        print(f"report written to {write_report(args.report, r)}")
-    if args.webhook and not result.reused:
-        sent = post_json(args.webhook, r, timeout=args.webhook_timeout)
-        print(f"webhook: {'sent' if sent.ok else 'NOT sent (' + sent.error + ')'}")
-    return EXIT_ALERT if result.alerts else 0
-
-
-def cmd_outcomes(args: argparse.Namespace) -> int:
-    """Record known outcomes for a stored run: realised figures replace the estimates."""
-    from churn_core.monitor.outcomes import record_outcomes
-    from churn_core.monitor.runs import ensure_schema
-    from churn_core.store import open_store
-
-    read = read_table(args.data, options=_read_options(args))
-    conn = open_store(args.store)
-    ensure_schema(conn)
-    real = record_outcomes(conn, args.run_id, read.frame)
-    auc = "-" if real.roc_auc != real.roc_auc else f"{real.roc_auc:.3f}"
-    print(f"run {args.run_id}: {real.rows:,} outcomes matched; realised ROC-AUC {auc}, "
-          f"precision {real.precision:.3f}, recall {real.recall:.3f}")
-    return 0
-
-
-def cmd_retrain(args: argparse.Namespace) -> int:
-    """Train a challenger on fresh labelled data; promote it to --out only when better."""
-    from churn_core.monitor.retrain import retrain
-    from churn_core.monitor.runs import ensure_schema, record_retrain
-    from churn_core.monitor.service import model_hash
-    from churn_core.store import open_store
-
-    champion = load_bundle(args.bundle)
-    read = read_table(args.data, options=_read_options(args))
-    _print_problems([p for p in read.problems if p.severity != "info"])
-    config = TrainConfig(seed=args.seed, search=not args.no_search,
-                         device=args.device)
-    decision = retrain(champion, read.frame, config=config, holdout=args.holdout,
-                       min_gain=args.min_gain, progress=_progress)
-    if decision.promoted:
-        save_bundle(args.out, decision.challenger)
-    conn = open_store(args.store)
-    ensure_schema(conn)
-    record_retrain(conn, champion_hash=model_hash(champion),
-                   challenger_hash=model_hash(decision.challenger),
-                   holdout_rows=decision.holdout_rows, champion_auc=decision.champion_auc,
-                   challenger_auc=decision.challenger_auc, promoted=decision.promoted,
-                   out_dir=str(args.out) if decision.promoted else None,
-                   detail={"reason": decision.reason, "gain": decision.gain,
-                           "gain_low": decision.gain_low, "gain_high": decision.gain_high,
-                           "train_rows": decision.train_rows, "min_gain": decision.min_gain})
-    print(decision.reason)
-    print(f"PROMOTED: challenger written to {args.out}" if decision.promoted else
-          "kept the champion: nothing written")
-    return 0
-
-
 def _add_read_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--encoding", help="text encoding (default: detected)")
     p.add_argument("--delimiter", help="field delimiter (default: detected)")
@@ -470,23 +310,13 @@ def _add_pseudonymise_arg(p: argparse.ArgumentParser) -> None:
 def _add_value_args(p: argparse.ArgumentParser, *,
                     default: float | None = Economics().value_retained) -> None:
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--value", type=_amount, default=default,
+    g.add_argument("--value", type=amount, default=default,
                    help="what a kept customer is worth, the same for everyone (default: "
                    + (f"{default}" if default is not None else "the value saved with the "
                       "model's threshold, else 200")
                    + "); gives customer_value and value_at_risk in the list")
     g.add_argument("--value-column", metavar="COL",
                    help="a numeric column holding each customer's value (spend, margin)")
-
-
-def _amount(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not (value >= 0 and value != float("inf")):
-        raise argparse.ArgumentTypeError(f"{text!r} is not an amount of 0 or more")
-    return value
 
 
 def _add_schema_args(p: argparse.ArgumentParser) -> None:
@@ -514,10 +344,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data")
     p.add_argument("--out", required=True, help="bundle directory to write")
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--cv", type=_folds, default=5,
+    p.add_argument("--cv", type=folds, default=5,
                    help="cross-fitting folds (at least 2; every labelled row is scored out of "
                    "fold)")
-    p.add_argument("--segments", type=_positive_int, default=None,
+    p.add_argument("--segments", type=positive_int, default=None,
                    help="number of segments (default: auto)")
     p.add_argument("--no-search", action="store_true", help="skip the small parameter search")
     p.add_argument("--class-weight", action="store_true", help="weight churners up")
@@ -534,9 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data")
     p.add_argument("--out", required=True, help="CSV to write")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--threshold", type=_probability,
+    g.add_argument("--threshold", type=probability,
                    help="probability cut-off between 0 and 1 (default: the saved one)")
-    g.add_argument("--top", type=_positive_int, help="flag the N riskiest customers (N >= 1)")
+    g.add_argument("--top", type=positive_int, help="flag the N riskiest customers (N >= 1)")
     p.add_argument("--at-risk-only", action="store_true", help="write flagged rows only")
     _add_actions_arg(p)
     _add_value_args(p, default=None)
@@ -546,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("simulate", help="write the synthetic sample customer table")
     p.add_argument("--out", required=True)
-    p.add_argument("--n", type=_positive_int, default=4000)
+    p.add_argument("--n", type=positive_int, default=4000)
     p.add_argument("--seed", type=int, default=7)
     p.set_defaults(func=cmd_simulate)
 
@@ -571,10 +401,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timestamp-format", default=None,
                    help="strptime format, epoch_s, epoch_ms, epoch_us, epoch_ns or iso_utc "
                    "(default: detected)")
-    p.add_argument("--memory-limit", type=_memory_limit, default=EngineSettings.memory_limit,
+    p.add_argument("--memory-limit", type=memory_limit, default=EngineSettings.memory_limit,
                    help="DuckDB memory cap, e.g. 3GB or 800MB (larger work spills to disk; "
                    "default %(default)s)")
-    p.add_argument("--threads", type=_positive_int, default=None,
+    p.add_argument("--threads", type=positive_int, default=None,
                    help="DuckDB worker threads (default: every available core)")
     p.add_argument("--keep-duplicates", action="store_true",
                    help="count lines identical in every mapped column as separate events "
@@ -584,59 +414,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "and the expected spend in it (fitted at each cutoff) to both tables")
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("clv", help="customer value from an order/event log (BG/NBD, Gamma-Gamma)")
-    p.add_argument("events", help="event log, read like build's")
-    p.add_argument("--calibration-end", required=True, metavar="DATE",
-                   help="last day the models learn from (YYYY-MM-DD)")
-    p.add_argument("--time-unit", choices=["day", "week"], default="week")
-    p.add_argument("--horizon", type=float, default=90.0,
-                   help="days ahead for expected purchases and value (default 90)")
-    p.add_argument("--json", help="also write the fitted parameters to this JSON file")
-    p.add_argument("--out", help="CSV of the per-customer values to write")
-    p.add_argument("--mapping", default=None, help="column roles: col=role,col=role")
-    p.add_argument("--keep-duplicates", action="store_true",
-                   help="count identical lines as separate orders")
-    _add_read_args(p)
-    p.set_defaults(func=cmd_clv)
+    add_clv_parser(sub, add_read_args=_add_read_args, progress=_progress)
     add_campaign_parsers(sub, add_read_args=_add_read_args, read_options=_read_options,
                          print_problems=_print_problems, progress=_progress)
-    p = sub.add_parser("monitor", help="scheduled run: score, store, drift and changes "
-                       "(exit 3 on an alert)")
-    p.add_argument("bundle")
-    p.add_argument("data")
-    p.add_argument("--store", help="SQLite store (default: $CHURN_RADAR_HOME/churn_radar.db)")
-    p.add_argument("--report", help="write the report here (.json, or .md for Markdown)")
-    p.add_argument("--webhook", help="POST the JSON report to this http(s) address")
-    p.add_argument("--webhook-timeout", type=float, default=5.0, help="seconds per attempt")
-    p.add_argument("--min-auc", type=float, help="alert when ROC-AUC (realised, else "
-                   "estimated) is under this")
-    p.add_argument("--reference", help="training data to measure drift against (when the "
-                   "bundle holds no reference profile)")
-    _add_read_args(p)
-    p.set_defaults(func=cmd_monitor)
-
-    p = sub.add_parser("outcomes", help="record known outcomes for a stored monitoring run")
-    p.add_argument("run_id")
-    p.add_argument("data", help="table with the id and label columns")
-    p.add_argument("--store", help="SQLite store (default: $CHURN_RADAR_HOME/churn_radar.db)")
-    _add_read_args(p)
-    p.set_defaults(func=cmd_outcomes)
-
-    p = sub.add_parser("retrain", help="train a challenger on fresh labelled data and "
-                       "promote it only when better")
-    p.add_argument("bundle", help="the champion bundle")
-    p.add_argument("data", help="fresh rows with outcomes")
-    p.add_argument("--out", required=True, help="where to write the challenger if promoted")
-    p.add_argument("--store", help="SQLite store for the decision (default: "
-                   "$CHURN_RADAR_HOME/churn_radar.db)")
-    p.add_argument("--holdout", type=_share, default=0.2, help="share held out for the "
-                   "comparison (default %(default)s)")
-    p.add_argument("--min-gain", type=float, default=0.0, help="ROC-AUC gain required")
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--no-search", action="store_true", help="skip the small parameter search")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    _add_read_args(p)
-    p.set_defaults(func=cmd_retrain)
+    add_monitor_parsers(sub, add_read_args=_add_read_args, read_options=_read_options,
+                        print_problems=_print_problems, progress=_progress)
     return parser
 
 
