@@ -27,12 +27,13 @@ from churn_core.export import at_risk_table
 from churn_core.money import Campaign, ProfitBand, emp_churn, sensitivity_table
 from churn_core.money import profit_band as _band
 from churn_core.threshold import Economics, ThresholdChoice, risk_tiers
-from churn_core.value.clv import value_at_risk, value_column
+from churn_core.value.clv import alive_disagreement, value_at_risk, value_column
 
 if TYPE_CHECKING:
     from churn_core.pipeline import Analysis
 
 REASONS = ("reason_1", "reason_2", "reason_3")
+P_ALIVE = "bgnbd_p_alive"  # from an event-log build with value features
 __all__ = ["CustomerValue", "alert_view", "customer_values", "economics_dict", "emp",
            "export_table", "profit_at", "profit_band", "profit_sensitivity", "profit_table",
            "profit_threshold", "sorted_scores", "top_n_threshold", "value_share"]
@@ -169,6 +170,11 @@ def export_table(analysis: Analysis, threshold: float, *, capacity: int | None =
                           reasons.iloc[keep].reset_index(drop=True), None,
                           id_name=schema.id_column or "customer_id", threshold=threshold,
                           keep_order=True, rules=rules)
+    if P_ALIVE in pop.X.columns:
+        # BG/NBD (a build with value features) and the churn model disagree strongly: a
+        # customer the model calls lost but who buys like an active one, or the reverse.
+        alive = pop.X[P_ALIVE].to_numpy(dtype=float)[keep]
+        table["value_model_disagrees"] = alive_disagreement(alive, scores[keep])
     if values is not None:
         table["customer_value"] = np.round(values.values[keep], 2)
         table["value_at_risk"] = np.round(at_risk[keep], 2)

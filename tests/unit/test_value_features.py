@@ -66,3 +66,21 @@ def test_command_line_flag_and_default_off(tmp_path, capsys):
     assert "expected_value_window" in pd.read_parquet(tmp_path / "v" / SCORING_FILE).columns
     plain = build_tables(CDNOW, propose_mapping(CDNOW), DEFINITION)
     assert not set(VALUE_FEATURE_LABELS) & set(plain.training.columns)
+
+
+def test_the_list_flags_where_bgnbd_and_the_churn_model_disagree(built):
+    from churn_core.events.modeling import event_overrides
+    from churn_core.model import TrainConfig
+    from churn_core.pipeline import check_frame, export_table, fit_all
+
+    checked = check_frame(built.training, overrides=event_overrides(built.training))
+    analysis = fit_all(checked.dataset, config=TrainConfig(cv_folds=2, search=False,
+                                                           n_estimators=60, side_models=False),
+                       k=2, scoring=built.scoring, as_of=built.summary["scoring_date"])
+    table = export_table(analysis, 0.0)
+    alive = built.scoring.set_index("customer_id")["bgnbd_p_alive"]
+    expected = (((1 - alive.loc[table["customer_id"]].to_numpy())
+                 - table["churn_probability"].to_numpy()).__abs__() >= 0.5)
+    assert table["value_model_disagrees"].dtype == bool
+    # probabilities in the table are rounded to 4 decimals: allow the boundary to differ
+    assert (table["value_model_disagrees"].to_numpy() == expected).mean() > 0.99
