@@ -17,8 +17,8 @@ TOP = 15
 
 st.title("Explain")
 analysis = require_analysis()
-st.caption(f"Why the model scores the customers to act on as it does "
-           f"({len(analysis.population):,}: {plain(analysis.population.description)}).")
+st.caption("Why the model scores the customers to act on as it does: "
+           f"{plain(analysis.population.description)}.")
 expl = analysis.explanation
 model_key = get(K.MODEL_KEY)
 imp = cache.importance(model_key, analysis)
