@@ -414,11 +414,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "and the expected spend in it (fitted at each cutoff) to both tables")
     p.set_defaults(func=cmd_build)
 
-    add_clv_parser(sub, add_read_args=_add_read_args, progress=_progress)
+    add_clv_parser(sub, add_read_args=_add_read_args, progress=_progress, echo=print)
     add_campaign_parsers(sub, add_read_args=_add_read_args, read_options=_read_options,
-                         print_problems=_print_problems, progress=_progress)
+                         print_problems=_print_problems, progress=_progress, echo=print)
     add_monitor_parsers(sub, add_read_args=_add_read_args, read_options=_read_options,
-                        print_problems=_print_problems, progress=_progress)
+                        print_problems=_print_problems, progress=_progress, echo=print)
     return parser
 
 

@@ -1,7 +1,8 @@
 """The ``campaign`` commands of ``python -m churn_core``: start, outcomes, report, uplift, list.
 
 Kept apart from ``churn_core/__main__.py``, which passes in its shared helpers
-(problem printing, read options, progress); like it, this module writes to stdout.
+(problem printing, read options, progress, and ``echo``: it writes to standard output
+only through that).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class _Helpers:
     print_problems: Callable[..., None]
     read_options: Callable[[argparse.Namespace], Any]
     progress: Callable[[float, str], None]
+    echo: Callable[..., None]  # writes a line to standard output (the command line's print)
 
 
 def _campaign_economics(bundle: ModelBundle) -> dict:
@@ -63,11 +65,11 @@ def cmd_campaign_start(args: argparse.Namespace, h: _Helpers) -> int:
     Path(args.out).write_bytes(to_csv_bytes(plan.members))
     h.print_problems(plan.problems, stream=sys.stdout)
     worst = plan.balance["smd"].abs().max()
-    print(f"campaign '{plan.name}': {plan.n_contact:,} to contact, {plan.n_control:,} control "
+    h.echo(f"campaign '{plan.name}': {plan.n_contact:,} to contact, {plan.n_control:,} control "
           f"({plan.holdout:.0%}); list written to {args.out}")
-    print(f"balance: largest standardised mean difference {worst:.3f} over "
+    h.echo(f"balance: largest standardised mean difference {worst:.3f} over "
           f"{len(plan.balance)} variable(s)")
-    print(f"expected interval of the uplift: +/-{100 * plan.power.half_width:.1f} points; "
+    h.echo(f"expected interval of the uplift: +/-{100 * plan.power.half_width:.1f} points; "
           f"minimum detectable effect {100 * plan.power.mde:.1f} points")
     return 0
 
@@ -80,10 +82,10 @@ def cmd_campaign_outcomes(args: argparse.Namespace, h: _Helpers) -> int:
                            positive_value=args.positive, revenue_column=args.revenue)
     h.print_problems(done.problems, stream=sys.stdout)
     if done.duplicate:
-        print("these outcomes were uploaded before: nothing changed")
-    print(f"rows: {done.n_rows:,}  matched: {done.n_matched:,}  match rate: "
+        h.echo("these outcomes were uploaded before: nothing changed")
+    h.echo(f"rows: {done.n_rows:,}  matched: {done.n_matched:,}  match rate: "
           f"{done.match_rate:.1%}  refused (not on the list): {done.n_unknown:,}")
-    print(f"stored: {done.n_new:,} new, {done.n_changed:,} changed; members with an outcome: "
+    h.echo(f"stored: {done.n_new:,} new, {done.n_changed:,} changed; members with an outcome: "
           f"{done.coverage:.1%}")
     return 0
 
@@ -105,32 +107,32 @@ def cmd_campaign_report(args: argparse.Namespace, h: _Helpers) -> int:
     def rate(v: float | None) -> str:
         return "-" if v is None else f"{v:.1%}"
 
-    print(f"campaign '{s['campaign']}' started {s['created_at']}: {s['n_members']:,} members, "
+    h.echo(f"campaign '{s['campaign']}' started {s['created_at']}: {s['n_members']:,} members, "
           f"outcomes for {s['n_outcomes']:,}")
-    print(f"churn rate: contact {rate(s['churn_rate_contact'])} (n={s['n_contact']:,}), "
+    h.echo(f"churn rate: contact {rate(s['churn_rate_contact'])} (n={s['n_contact']:,}), "
           f"control {rate(s['churn_rate_control'])} (n={s['n_control']:,})")
-    print(f"uplift: {pp('uplift_pp')} points (95% CI {pp('uplift_ci_low')} to "
+    h.echo(f"uplift: {pp('uplift_pp')} points (95% CI {pp('uplift_ci_low')} to "
           f"{pp('uplift_ci_high')})")
-    print(f"customers saved: {_money(s['customers_saved'])} ({_money(s['customers_saved_ci_low'])}"
+    h.echo(f"customers saved: {_money(s['customers_saved'])} ({_money(s['customers_saved_ci_low'])}"
           f" to {_money(s['customers_saved_ci_high'])})")
-    print(f"incremental revenue: {_money(s['incremental_revenue'])} "
+    h.echo(f"incremental revenue: {_money(s['incremental_revenue'])} "
           f"({_money(s['incremental_revenue_ci_low'])} to "
           f"{_money(s['incremental_revenue_ci_high'])}); {s['revenue_basis']}")
-    print(f"profit after {_money(s['campaign_cost'])} of offer and contact costs: "
+    h.echo(f"profit after {_money(s['campaign_cost'])} of offer and contact costs: "
           f"{_money(s['profit'])} ({_money(s['profit_ci_low'])} to {_money(s['profit_ci_high'])})")
-    print(f"{'decile':>6} {'contact':>8} {'control':>8} {'churn c':>8} {'churn k':>8} "
+    h.echo(f"{'decile':>6} {'contact':>8} {'control':>8} {'churn c':>8} {'churn k':>8} "
           f"{'uplift':>7}  95% CI")
     for r in s["by_decile"]:
         ci = ("-" if r["uplift_ci_low"] is None else
               f"{r['uplift_ci_low']:+.1f} to {r['uplift_ci_high']:+.1f}")
         up = "-" if r["uplift_pp"] is None else f"{r['uplift_pp']:+.1f}"
-        print(f"{r['decile']:>6} {r['n_contact']:>8,} {r['n_control']:>8,} "
+        h.echo(f"{r['decile']:>6} {r['n_contact']:>8,} {r['n_control']:>8,} "
               f"{rate(r['churn_rate_contact']):>8} {rate(r['churn_rate_control']):>8} "
               f"{up:>7}  {ci}")
     if args.json:
         Path(args.json).write_text(json.dumps(s, indent=2, ensure_ascii=False),
                                    encoding="utf-8")
-        print(f"report written to {args.json}")
+        h.echo(f"report written to {args.json}")
     return 0
 
 
@@ -138,13 +140,13 @@ def cmd_campaign_list(args: argparse.Namespace, h: _Helpers) -> int:
     """List the campaigns in the store, newest first."""
     history = campaign_history(store=args.store)
     if history.empty:
-        print("no campaigns yet")
+        h.echo("no campaigns yet")
         return 0
     for r in history.itertuples(index=False):
         effect = ("no outcomes" if r.uplift_pp != r.uplift_pp else
                   f"uplift {r.uplift_pp:+.1f} points ({r.uplift_ci_low:+.1f} to "
                   f"{r.uplift_ci_high:+.1f})")
-        print(f"{r.name}  {r.created_at}  {r.n_members:,} members ({r.n_control:,} control), "
+        h.echo(f"{r.name}  {r.created_at}  {r.n_members:,} members ({r.n_control:,} control), "
               f"{r.n_outcomes:,} outcomes; {effect}")
     return 0
 
@@ -162,22 +164,23 @@ def cmd_campaign_uplift(args: argparse.Namespace, h: _Helpers) -> int:
     h.print_problems(learned.problems, stream=sys.stdout)
     ranked = rank_by_uplift(result.table, learned.model, X, ids)
     Path(args.out).write_bytes(to_csv_bytes(ranked))
-    print(f"learned from {learned.n_members:,} members of '{args.name}' (cross-fitted)")
-    print(f"{'contacted':>9} {'saved by risk':>14} {'by uplift':>10} {'profit by risk':>15} "
+    h.echo(f"learned from {learned.n_members:,} members of '{args.name}' (cross-fitted)")
+    h.echo(f"{'contacted':>9} {'saved by risk':>14} {'by uplift':>10} {'profit by risk':>15} "
           f"{'by uplift':>10}")
     for r in learned.curve.itertuples(index=False):
-        print(f"{r.share:>9.0%} {r.saved_by_risk:>14,.0f} {r.saved_by_uplift:>10,.0f} "
+        h.echo(f"{r.share:>9.0%} {r.saved_by_risk:>14,.0f} {r.saved_by_uplift:>10,.0f} "
               f"{r.profit_by_risk:>15,.0f} {r.profit_by_uplift:>10,.0f}")
-    print(f"{len(ranked):,} customers ranked by expected uplift written to {args.out}")
+    h.echo(f"{len(ranked):,} customers ranked by expected uplift written to {args.out}")
     return 0
 
 
 def add_campaign_parsers(sub: Any, *, add_read_args: Callable[[argparse.ArgumentParser], None],
                          read_options: Callable[[argparse.Namespace], Any],
                          print_problems: Callable[..., None],
-                         progress: Callable[[float, str], None]) -> None:
+                         progress: Callable[[float, str], None],
+                         echo: Callable[..., None]) -> None:
     """Add ``campaign start|outcomes|report|list`` to the main parser's subcommands."""
-    h = _Helpers(print_problems, read_options, progress)
+    h = _Helpers(print_problems, read_options, progress, echo)
     camp = sub.add_parser("campaign", help="retention campaigns with a control group")
     csub = camp.add_subparsers(dest="campaign_command", required=True)
     store_help = "store file (default: $CHURN_RADAR_HOME/churn_radar.db)"

@@ -1,7 +1,8 @@
 """The monitoring commands of ``python -m churn_core``: monitor, outcomes, retrain.
 
 Kept apart from ``churn_core/__main__.py``, which passes in its shared helpers
-(problem printing, read options, progress); like it, this module writes to stdout.
+(problem printing, read options, progress, and ``echo``: it writes to standard output
+only through that).
 ``monitor`` exits 3 when there is something to report (drift, or ROC-AUC under
 ``--min-auc``).
 """
@@ -33,6 +34,7 @@ class _Helpers:
     print_problems: Callable[..., None]
     read_options: Callable[[argparse.Namespace], Any]
     progress: Callable[[float, str], None]
+    echo: Callable[..., None]  # writes a line to standard output (the command line's print)
 
 
 def cmd_monitor(args: argparse.Namespace, h: _Helpers) -> int:
@@ -47,29 +49,29 @@ def cmd_monitor(args: argparse.Namespace, h: _Helpers) -> int:
                      min_auc=args.min_auc, progress=h.progress)
     r = result.report
     est = r["estimate"]
-    print(f"run {r['run_id']}{' (already stored: same model, same data)' if result.reused else ''}"
+    h.echo(f"run {r['run_id']}{' (already stored: same model, same data)' if result.reused else ''}"
           f": {r['rows']:,} rows, {r['at_risk']:,} at risk at threshold {r['threshold']:.4f}")
     if est["roc_auc"] is not None:
-        print(f"estimated ROC-AUC {est['roc_auc']:.3f} ({est['roc_auc_low']:.3f}-"
+        h.echo(f"estimated ROC-AUC {est['roc_auc']:.3f} ({est['roc_auc_low']:.3f}-"
               f"{est['roc_auc_high']:.3f})" + (f"; realised {r['realised']['roc_auc']:.3f}"
                                                if (r.get("realised") or {}).get("roc_auc")
                                                is not None else ""))
     if r.get("diff"):
         d = r["diff"]
         rho = "-" if d["spearman"] is None else f"{d['spearman']:.3f}"
-        print(f"since run {r['previous_run_id']}: {d['entered_count']:,} entered the at-risk "
+        h.echo(f"since run {r['previous_run_id']}: {d['entered_count']:,} entered the at-risk "
               f"list ({d.get('entered_new_customers', 0):,} of them not in the previous run), "
               f"{d['left_count']:,} left; rank correlation {rho} over "
               f"{d['common_customers']:,} customers in both runs")
-    print("drift: " + (", ".join(r["drifted_features"]) or "none") if r.get("drift") else
+    h.echo("drift: " + (", ".join(r["drifted_features"]) or "none") if r.get("drift") else
           f"drift: {r.get('drift_note') or 'not measured'}")
     for alert in result.alerts:
-        print(f"ALERT   {alert}")
+        h.echo(f"ALERT   {alert}")
     if args.report:
-        print(f"report written to {write_report(args.report, r)}")
+        h.echo(f"report written to {write_report(args.report, r)}")
     if args.webhook and not result.reused:
         sent = post_json(args.webhook, r, timeout=args.webhook_timeout)
-        print(f"webhook: {'sent' if sent.ok else 'NOT sent (' + sent.error + ')'}")
+        h.echo(f"webhook: {'sent' if sent.ok else 'NOT sent (' + sent.error + ')'}")
     return EXIT_ALERT if result.alerts else 0
 
 
@@ -81,7 +83,7 @@ def cmd_outcomes(args: argparse.Namespace, h: _Helpers) -> int:
     ensure_schema(conn)
     real = record_outcomes(conn, args.run_id, read.frame)
     auc = "-" if real.roc_auc != real.roc_auc else f"{real.roc_auc:.3f}"
-    print(f"run {args.run_id}: {real.rows:,} outcomes matched; realised ROC-AUC {auc}, "
+    h.echo(f"run {args.run_id}: {real.rows:,} outcomes matched; realised ROC-AUC {auc}, "
           f"precision {real.precision:.3f}, recall {real.recall:.3f}")
     return 0
 
@@ -108,8 +110,8 @@ def cmd_retrain(args: argparse.Namespace, h: _Helpers) -> int:
                    detail={"reason": decision.reason, "gain": decision.gain,
                            "gain_low": decision.gain_low, "gain_high": decision.gain_high,
                            "train_rows": decision.train_rows, "min_gain": decision.min_gain})
-    print(decision.reason)
-    print(f"PROMOTED: challenger written to {args.out}" if decision.promoted else
+    h.echo(decision.reason)
+    h.echo(f"PROMOTED: challenger written to {args.out}" if decision.promoted else
           "kept the champion: nothing written")
     return 0
 
@@ -127,9 +129,10 @@ def _share(text: str) -> float:
 def add_monitor_parsers(sub: Any, *, add_read_args: Callable[[argparse.ArgumentParser], None],
                         read_options: Callable[[argparse.Namespace], Any],
                         print_problems: Callable[..., None],
-                        progress: Callable[[float, str], None]) -> None:
+                        progress: Callable[[float, str], None],
+                        echo: Callable[..., None]) -> None:
     """Add ``monitor``, ``outcomes`` and ``retrain`` to the main parser's subcommands."""
-    h = _Helpers(print_problems, read_options, progress)
+    h = _Helpers(print_problems, read_options, progress, echo)
     p = sub.add_parser("monitor", help="scheduled run: score, store, drift and changes "
                        "(exit 3 on an alert)")
     p.add_argument("bundle")

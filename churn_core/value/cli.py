@@ -1,7 +1,7 @@
 """The ``clv`` command of ``python -m churn_core``: customer value from an order/event log.
 
-Kept apart from ``churn_core/__main__.py``, which passes in its shared helpers; like it,
-this module writes to stdout (the fitted parameters as JSON).
+Kept apart from ``churn_core/__main__.py``, which passes in its shared helpers; it writes to
+standard output (the fitted parameters as JSON) only through the ``echo`` it is given.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from churn_core.value.events import value_from_log
 log = logging.getLogger("churn_core")
 
 
-def cmd_clv(args: argparse.Namespace, progress: Callable[[float, str], None]) -> int:
+def cmd_clv(args: argparse.Namespace, progress: Callable[[float, str], None],
+            echo: Callable[..., None]) -> int:
     """Fit BG/NBD and Gamma-Gamma on an event log; print the parameters, write the table."""
 
     read = ReadOptions(encoding=args.encoding, delimiter=args.delimiter, sheet=args.sheet)
@@ -37,7 +38,7 @@ def cmd_clv(args: argparse.Namespace, progress: Callable[[float, str], None]) ->
     if result.models.gamma_gamma is None:
         log.warning("no spend model: %s", result.models.gamma_gamma_note)
     text = json.dumps(result.to_dict(), indent=2)
-    print(text)
+    echo(text)
     if args.json:
         Path(args.json).write_text(text + "\n", encoding="utf-8")
     if args.out:
@@ -47,7 +48,7 @@ def cmd_clv(args: argparse.Namespace, progress: Callable[[float, str], None]) ->
 
 
 def add_clv_parser(sub: Any, *, add_read_args: Callable[[argparse.ArgumentParser], None],
-                   progress: Callable[[float, str], None]) -> None:
+                   progress: Callable[[float, str], None], echo: Callable[..., None]) -> None:
     """Add ``clv`` to the main parser's subcommands."""
     p = sub.add_parser("clv", help="customer value from an order/event log (BG/NBD, Gamma-Gamma)")
     p.add_argument("events", help="event log, read like build's")
@@ -62,4 +63,4 @@ def add_clv_parser(sub: Any, *, add_read_args: Callable[[argparse.ArgumentParser
     p.add_argument("--keep-duplicates", action="store_true",
                    help="count identical lines as separate orders")
     add_read_args(p)
-    p.set_defaults(func=partial(cmd_clv, progress=progress))
+    p.set_defaults(func=partial(cmd_clv, progress=progress, echo=echo))
