@@ -66,11 +66,11 @@ def cmd_campaign_start(args: argparse.Namespace, h: _Helpers) -> int:
     h.print_problems(plan.problems, stream=sys.stdout)
     worst = plan.balance["smd"].abs().max()
     h.echo(f"campaign '{plan.name}': {plan.n_contact:,} to contact, {plan.n_control:,} control "
-          f"({plan.holdout:.0%}); list written to {args.out}")
+           f"({plan.holdout:.0%}); list written to {args.out}")
     h.echo(f"balance: largest standardised mean difference {worst:.3f} over "
-          f"{len(plan.balance)} variable(s)")
+           f"{len(plan.balance)} variable(s)")
     h.echo(f"expected interval of the uplift: +/-{100 * plan.power.half_width:.1f} points; "
-          f"minimum detectable effect {100 * plan.power.mde:.1f} points")
+           f"minimum detectable effect {100 * plan.power.mde:.1f} points")
     return 0
 
 
@@ -84,9 +84,9 @@ def cmd_campaign_outcomes(args: argparse.Namespace, h: _Helpers) -> int:
     if done.duplicate:
         h.echo("these outcomes were uploaded before: nothing changed")
     h.echo(f"rows: {done.n_rows:,}  matched: {done.n_matched:,}  match rate: "
-          f"{done.match_rate:.1%}  refused (not on the list): {done.n_unknown:,}")
+           f"{done.match_rate:.1%}  refused (not on the list): {done.n_unknown:,}")
     h.echo(f"stored: {done.n_new:,} new, {done.n_changed:,} changed; members with an outcome: "
-          f"{done.coverage:.1%}")
+           f"{done.coverage:.1%}")
     return 0
 
 
@@ -108,27 +108,27 @@ def cmd_campaign_report(args: argparse.Namespace, h: _Helpers) -> int:
         return "-" if v is None else f"{v:.1%}"
 
     h.echo(f"campaign '{s['campaign']}' started {s['created_at']}: {s['n_members']:,} members, "
-          f"outcomes for {s['n_outcomes']:,}")
+           f"outcomes for {s['n_outcomes']:,}")
     h.echo(f"churn rate: contact {rate(s['churn_rate_contact'])} (n={s['n_contact']:,}), "
-          f"control {rate(s['churn_rate_control'])} (n={s['n_control']:,})")
+           f"control {rate(s['churn_rate_control'])} (n={s['n_control']:,})")
     h.echo(f"uplift: {pp('uplift_pp')} points (95% CI {pp('uplift_ci_low')} to "
-          f"{pp('uplift_ci_high')})")
+           f"{pp('uplift_ci_high')})")
     h.echo(f"customers saved: {_money(s['customers_saved'])} ({_money(s['customers_saved_ci_low'])}"
-          f" to {_money(s['customers_saved_ci_high'])})")
+           f" to {_money(s['customers_saved_ci_high'])})")
     h.echo(f"incremental revenue: {_money(s['incremental_revenue'])} "
-          f"({_money(s['incremental_revenue_ci_low'])} to "
-          f"{_money(s['incremental_revenue_ci_high'])}); {s['revenue_basis']}")
+           f"({_money(s['incremental_revenue_ci_low'])} to "
+           f"{_money(s['incremental_revenue_ci_high'])}); {s['revenue_basis']}")
     h.echo(f"profit after {_money(s['campaign_cost'])} of offer and contact costs: "
-          f"{_money(s['profit'])} ({_money(s['profit_ci_low'])} to {_money(s['profit_ci_high'])})")
+           f"{_money(s['profit'])} ({_money(s['profit_ci_low'])} to {_money(s['profit_ci_high'])})")
     h.echo(f"{'decile':>6} {'contact':>8} {'control':>8} {'churn c':>8} {'churn k':>8} "
-          f"{'uplift':>7}  95% CI")
+           f"{'uplift':>7}  95% CI")
     for r in s["by_decile"]:
         ci = ("-" if r["uplift_ci_low"] is None else
               f"{r['uplift_ci_low']:+.1f} to {r['uplift_ci_high']:+.1f}")
         up = "-" if r["uplift_pp"] is None else f"{r['uplift_pp']:+.1f}"
         h.echo(f"{r['decile']:>6} {r['n_contact']:>8,} {r['n_control']:>8,} "
-              f"{rate(r['churn_rate_contact']):>8} {rate(r['churn_rate_control']):>8} "
-              f"{up:>7}  {ci}")
+               f"{rate(r['churn_rate_contact']):>8} {rate(r['churn_rate_control']):>8} "
+               f"{up:>7}  {ci}")
     if args.json:
         Path(args.json).write_text(json.dumps(s, indent=2, ensure_ascii=False),
                                    encoding="utf-8")
@@ -147,7 +147,7 @@ def cmd_campaign_list(args: argparse.Namespace, h: _Helpers) -> int:
                   f"uplift {r.uplift_pp:+.1f} points ({r.uplift_ci_low:+.1f} to "
                   f"{r.uplift_ci_high:+.1f})")
         h.echo(f"{r.name}  {r.created_at}  {r.n_members:,} members ({r.n_control:,} control), "
-              f"{r.n_outcomes:,} outcomes; {effect}")
+               f"{r.n_outcomes:,} outcomes; {effect}")
     return 0
 
 
@@ -166,10 +166,10 @@ def cmd_campaign_uplift(args: argparse.Namespace, h: _Helpers) -> int:
     Path(args.out).write_bytes(to_csv_bytes(ranked))
     h.echo(f"learned from {learned.n_members:,} members of '{args.name}' (cross-fitted)")
     h.echo(f"{'contacted':>9} {'saved by risk':>14} {'by uplift':>10} {'profit by risk':>15} "
-          f"{'by uplift':>10}")
+           f"{'by uplift':>10}")
     for r in learned.curve.itertuples(index=False):
         h.echo(f"{r.share:>9.0%} {r.saved_by_risk:>14,.0f} {r.saved_by_uplift:>10,.0f} "
-              f"{r.profit_by_risk:>15,.0f} {r.profit_by_uplift:>10,.0f}")
+               f"{r.profit_by_risk:>15,.0f} {r.profit_by_uplift:>10,.0f}")
     h.echo(f"{len(ranked):,} customers ranked by expected uplift written to {args.out}")
     return 0
 

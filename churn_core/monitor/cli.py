@@ -50,21 +50,21 @@ def cmd_monitor(args: argparse.Namespace, h: _Helpers) -> int:
     r = result.report
     est = r["estimate"]
     h.echo(f"run {r['run_id']}{' (already stored: same model, same data)' if result.reused else ''}"
-          f": {r['rows']:,} rows, {r['at_risk']:,} at risk at threshold {r['threshold']:.4f}")
+           f": {r['rows']:,} rows, {r['at_risk']:,} at risk at threshold {r['threshold']:.4f}")
     if est["roc_auc"] is not None:
         h.echo(f"estimated ROC-AUC {est['roc_auc']:.3f} ({est['roc_auc_low']:.3f}-"
-              f"{est['roc_auc_high']:.3f})" + (f"; realised {r['realised']['roc_auc']:.3f}"
-                                               if (r.get("realised") or {}).get("roc_auc")
-                                               is not None else ""))
+               f"{est['roc_auc_high']:.3f})" + (f"; realised {r['realised']['roc_auc']:.3f}"
+                                                if (r.get("realised") or {}).get("roc_auc")
+                                                is not None else ""))
     if r.get("diff"):
         d = r["diff"]
         rho = "-" if d["spearman"] is None else f"{d['spearman']:.3f}"
         h.echo(f"since run {r['previous_run_id']}: {d['entered_count']:,} entered the at-risk "
-              f"list ({d.get('entered_new_customers', 0):,} of them not in the previous run), "
-              f"{d['left_count']:,} left; rank correlation {rho} over "
-              f"{d['common_customers']:,} customers in both runs")
+               f"list ({d.get('entered_new_customers', 0):,} of them not in the previous run), "
+               f"{d['left_count']:,} left; rank correlation {rho} over "
+               f"{d['common_customers']:,} customers in both runs")
     h.echo("drift: " + (", ".join(r["drifted_features"]) or "none") if r.get("drift") else
-          f"drift: {r.get('drift_note') or 'not measured'}")
+           f"drift: {r.get('drift_note') or 'not measured'}")
     for alert in result.alerts:
         h.echo(f"ALERT   {alert}")
     if args.report:
@@ -84,7 +84,7 @@ def cmd_outcomes(args: argparse.Namespace, h: _Helpers) -> int:
     real = record_outcomes(conn, args.run_id, read.frame)
     auc = "-" if real.roc_auc != real.roc_auc else f"{real.roc_auc:.3f}"
     h.echo(f"run {args.run_id}: {real.rows:,} outcomes matched; realised ROC-AUC {auc}, "
-          f"precision {real.precision:.3f}, recall {real.recall:.3f}")
+           f"precision {real.precision:.3f}, recall {real.recall:.3f}")
     return 0
 
 
@@ -112,7 +112,7 @@ def cmd_retrain(args: argparse.Namespace, h: _Helpers) -> int:
                            "train_rows": decision.train_rows, "min_gain": decision.min_gain})
     h.echo(decision.reason)
     h.echo(f"PROMOTED: challenger written to {args.out}" if decision.promoted else
-          "kept the champion: nothing written")
+           "kept the champion: nothing written")
     return 0
 
 
