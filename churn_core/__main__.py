@@ -226,7 +226,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     try:
         result = score_frame(bundle, read.frame, threshold=args.threshold, top_n=args.top,
                              at_risk_only=args.at_risk_only, rules=rules, progress=_progress,
-                             value=args.value_column or args.value)
+                             value=args.value_column or args.value,
+                             explain_rows="all" if args.explain == "all" else "at_risk")
     except (ValueError, xgb.core.XGBoostError) as exc:
         raise ChurnDataError([Problem("SCORING_FAILED", "error", str(exc).splitlines()[0],
                                       action="check the columns against the model's")]) from None
@@ -370,6 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--at-risk-only", action="store_true", help="write flagged rows only")
     _add_actions_arg(p)
     _add_value_args(p, default=None)
+    p.add_argument("--explain", choices=["at-risk", "all"], default="at-risk",
+                   help="which rows get reasons: the at-risk ones (default, fast on large "
+                   "files) or every row")
     _add_pseudonymise_arg(p)
     _add_read_args(p)
     p.set_defaults(func=cmd_score)

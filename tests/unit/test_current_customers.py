@@ -242,3 +242,22 @@ def test_a_budget_caps_the_contacts_like_a_capacity():
     assert table["contacted"].max() == 2
     t, profit = best_profit_threshold(table)
     assert profit == pytest.approx((0.9 + 0.8) * 50 - 2 * 10)
+
+
+def test_cli_score_explains_the_at_risk_rows_unless_asked_for_all(tmp_path):
+    frame = _table(blank=50)
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    assert _cli("train", str(tmp_path / "t.csv"), "--out", str(tmp_path / "m"), "--cv", "2",
+                "--no-search").returncode == 0
+    fresh = tmp_path / "fresh.csv"
+    frame.drop(columns=["churn"]).to_csv(fresh, index=False)
+    assert _cli("score", str(tmp_path / "m"), str(fresh), "--out",
+                str(tmp_path / "a.csv")).returncode == 0
+    quick = pd.read_csv(tmp_path / "a.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert (quick.loc[quick["at_risk"], "reason_1"] != "").any()
+    assert (quick.loc[~quick["at_risk"], "reason_1"] == "").all()
+    assert _cli("score", str(tmp_path / "m"), str(fresh), "--out", str(tmp_path / "b.csv"),
+                "--explain", "all").returncode == 0
+    full = pd.read_csv(tmp_path / "b.csv", encoding="utf-8-sig", keep_default_na=False)
+    assert (full.loc[~full["at_risk"], "reason_1"] != "").any()
+    pd.testing.assert_series_equal(quick["churn_probability"], full["churn_probability"])
