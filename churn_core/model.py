@@ -219,7 +219,13 @@ def _search(config: TrainConfig, device: str, dataset, rows: np.ndarray, y: np.n
     pool = np.sort(np.concatenate([folds[0][0], folds[0][1]]))
     # Label-free statistics (category levels) of the sampled rows; no label is used.
     pre = fit_preprocessor(dataset.frame.iloc[pool], dataset.schema)
-    X, _ = transform(pre, dataset.frame)
+    # Only the sampled rows are transformed (not the whole table): rows of X in pool order,
+    # looked up by position; each fold keeps its own row order.
+    X_pool, _ = transform(pre, dataset.frame.iloc[pool])
+
+    def X_at(idx: np.ndarray) -> pd.DataFrame:
+        return X_pool.iloc[np.searchsorted(pool, idx)]
+
     rows_out = []
     for i, extra in enumerate(SEARCH_SPACE):
         shown = {**extra, "learning_rate": _learning_rate(extra, train_rows)}
@@ -228,10 +234,10 @@ def _search(config: TrainConfig, device: str, dataset, rows: np.ndarray, y: np.n
         aucs, trees = [], []
         for tr, va in folds:
             params = _params(config, device, y[tr], extra, train_rows=train_rows)
-            bst = _fit(params, X.iloc[tr], y[tr], X.iloc[va], y[va],
+            bst = _fit(params, X_at(tr), y[tr], X_at(va), y[va],
                        rounds=min(config.n_estimators, SEARCH_MAX_ROUNDS),
                        early_stopping=min(config.early_stopping_rounds, 30))
-            aucs.append(roc_auc_score(y[va], predict_X(bst, X.iloc[va])))
+            aucs.append(roc_auc_score(y[va], predict_X(bst, X_at(va))))
             trees.append(bst.num_boosted_rounds())
         rows_out.append({**shown, "trees": int(np.mean(trees)),
                          "valid_auc": float(np.mean(aucs))})
