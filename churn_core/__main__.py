@@ -22,7 +22,15 @@ import xgboost as xgb
 from churn_core.actions import load_action_rules
 from churn_core.bundle import load_bundle, save_bundle
 from churn_core.campaigns.cli import add_campaign_parsers
-from churn_core.cli_types import amount, cutoffs, folds, memory_limit, positive_int, probability
+from churn_core.cli_types import (
+    CommandHelpers,
+    amount,
+    cutoffs,
+    folds,
+    memory_limit,
+    positive_int,
+    probability,
+)
 from churn_core.events.build import SCORING_FILE, build_tables
 from churn_core.events.labels import ChurnDefinition
 from churn_core.events.mapping import propose_mapping
@@ -418,11 +426,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "and the expected spend in it (fitted at each cutoff) to both tables")
     p.set_defaults(func=cmd_build)
 
-    add_clv_parser(sub, add_read_args=_add_read_args, progress=_progress, echo=print)
-    add_campaign_parsers(sub, add_read_args=_add_read_args, read_options=_read_options,
-                         print_problems=_print_problems, progress=_progress, echo=print)
-    add_monitor_parsers(sub, add_read_args=_add_read_args, read_options=_read_options,
-                        print_problems=_print_problems, progress=_progress, echo=print)
+    helpers = CommandHelpers(print_problems=_print_problems, read_options=_read_options,
+                             progress=_progress, echo=print)
+    add_clv_parser(sub, helpers, add_read_args=_add_read_args)
+    add_campaign_parsers(sub, helpers, add_read_args=_add_read_args)
+    add_monitor_parsers(sub, helpers, add_read_args=_add_read_args)
     return parser
 
 

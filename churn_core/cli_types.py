@@ -9,8 +9,21 @@ from __future__ import annotations
 import argparse
 import math
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from churn_core.events.cutoffs import FREQUENCIES
+
+
+@dataclass(frozen=True)
+class CommandHelpers:
+    """What ``__main__`` lends the command modules (campaigns, monitoring, clv)."""
+
+    print_problems: Callable[..., None]
+    read_options: Callable[[argparse.Namespace], Any]
+    progress: Callable[[float, str], None]
+    echo: Callable[..., None]  # writes a line to standard output (the command line's print)
 
 
 def cutoffs(text: str) -> str | list[str]:

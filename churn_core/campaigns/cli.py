@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -25,19 +25,12 @@ from churn_core.campaigns import (
     upload_outcomes,
 )
 from churn_core.campaigns.uplift import learn_from_campaign, rank_by_uplift
+from churn_core.cli_types import CommandHelpers
 from churn_core.export import to_csv_bytes
 from churn_core.features import transform
 from churn_core.io import read_table
 from churn_core.score import align_columns, score_frame
 from churn_core.threshold import Economics
-
-
-@dataclass(frozen=True)
-class _Helpers:
-    print_problems: Callable[..., None]
-    read_options: Callable[[argparse.Namespace], Any]
-    progress: Callable[[float, str], None]
-    echo: Callable[..., None]  # writes a line to standard output (the command line's print)
 
 
 def _campaign_economics(bundle: ModelBundle) -> dict:
@@ -46,7 +39,7 @@ def _campaign_economics(bundle: ModelBundle) -> dict:
     return dict(saved) if isinstance(saved, dict) else asdict(Economics())
 
 
-def cmd_campaign_start(args: argparse.Namespace, h: _Helpers) -> int:
+def cmd_campaign_start(args: argparse.Namespace, h: CommandHelpers) -> int:
     """Score DATA, draw the control group over the flagged customers, record and write the list."""
     bundle = load_bundle(args.bundle)
     read = read_table(args.data, options=h.read_options(args))
@@ -74,7 +67,7 @@ def cmd_campaign_start(args: argparse.Namespace, h: _Helpers) -> int:
     return 0
 
 
-def cmd_campaign_outcomes(args: argparse.Namespace, h: _Helpers) -> int:
+def cmd_campaign_outcomes(args: argparse.Namespace, h: CommandHelpers) -> int:
     """Record a campaign's outcomes from FILE (idempotent)."""
     read = read_table(args.file, options=h.read_options(args))
     done = upload_outcomes(read.frame, name=args.name, file_name=Path(args.file).name,
@@ -94,7 +87,7 @@ def _money(value: float | None) -> str:
     return "-" if value is None or value != value else f"{value:,.0f}"
 
 
-def cmd_campaign_report(args: argparse.Namespace, h: _Helpers) -> int:
+def cmd_campaign_report(args: argparse.Namespace, h: CommandHelpers) -> int:
     """Print a campaign's effect; optionally write the whole report as JSON."""
     report = campaign_report(args.name, store=args.store)
     s = report.to_dict()
@@ -136,7 +129,7 @@ def cmd_campaign_report(args: argparse.Namespace, h: _Helpers) -> int:
     return 0
 
 
-def cmd_campaign_list(args: argparse.Namespace, h: _Helpers) -> int:
+def cmd_campaign_list(args: argparse.Namespace, h: CommandHelpers) -> int:
     """List the campaigns in the store, newest first."""
     history = campaign_history(store=args.store)
     if history.empty:
@@ -151,7 +144,7 @@ def cmd_campaign_list(args: argparse.Namespace, h: _Helpers) -> int:
     return 0
 
 
-def cmd_campaign_uplift(args: argparse.Namespace, h: _Helpers) -> int:
+def cmd_campaign_uplift(args: argparse.Namespace, h: CommandHelpers) -> int:
     """Learn uplift from a finished campaign; write DATA ranked by expected uplift."""
     bundle = load_bundle(args.bundle)
     read = read_table(args.data, options=h.read_options(args))
@@ -174,13 +167,9 @@ def cmd_campaign_uplift(args: argparse.Namespace, h: _Helpers) -> int:
     return 0
 
 
-def add_campaign_parsers(sub: Any, *, add_read_args: Callable[[argparse.ArgumentParser], None],
-                         read_options: Callable[[argparse.Namespace], Any],
-                         print_problems: Callable[..., None],
-                         progress: Callable[[float, str], None],
-                         echo: Callable[..., None]) -> None:
+def add_campaign_parsers(sub: Any, h: CommandHelpers, *,
+                         add_read_args: Callable[[argparse.ArgumentParser], None]) -> None:
     """Add ``campaign start|outcomes|report|list`` to the main parser's subcommands."""
-    h = _Helpers(print_problems, read_options, progress, echo)
     camp = sub.add_parser("campaign", help="retention campaigns with a control group")
     csub = camp.add_subparsers(dest="campaign_command", required=True)
     store_help = "store file (default: $CHURN_RADAR_HOME/churn_radar.db)"

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 from churn_core.bundle import load_bundle, save_bundle
+from churn_core.cli_types import CommandHelpers
 from churn_core.io import read_table
 from churn_core.model import TrainConfig
 from churn_core.monitor.outcomes import record_outcomes
@@ -29,15 +29,7 @@ from churn_core.store import open_store
 EXIT_ALERT = 3
 
 
-@dataclass(frozen=True)
-class _Helpers:
-    print_problems: Callable[..., None]
-    read_options: Callable[[argparse.Namespace], Any]
-    progress: Callable[[float, str], None]
-    echo: Callable[..., None]  # writes a line to standard output (the command line's print)
-
-
-def cmd_monitor(args: argparse.Namespace, h: _Helpers) -> int:
+def cmd_monitor(args: argparse.Namespace, h: CommandHelpers) -> int:
     """Score fresh data, store the run, report drift and changes; 3 when there is an alert."""
 
     bundle = load_bundle(args.bundle)
@@ -75,7 +67,7 @@ def cmd_monitor(args: argparse.Namespace, h: _Helpers) -> int:
     return EXIT_ALERT if result.alerts else 0
 
 
-def cmd_outcomes(args: argparse.Namespace, h: _Helpers) -> int:
+def cmd_outcomes(args: argparse.Namespace, h: CommandHelpers) -> int:
     """Record known outcomes for a stored run: realised figures replace the estimates."""
 
     read = read_table(args.data, options=h.read_options(args))
@@ -88,7 +80,7 @@ def cmd_outcomes(args: argparse.Namespace, h: _Helpers) -> int:
     return 0
 
 
-def cmd_retrain(args: argparse.Namespace, h: _Helpers) -> int:
+def cmd_retrain(args: argparse.Namespace, h: CommandHelpers) -> int:
     """Train a challenger on fresh labelled data; promote it to --out only when better."""
 
     champion = load_bundle(args.bundle)
@@ -126,13 +118,9 @@ def _share(text: str) -> float:
     return value
 
 
-def add_monitor_parsers(sub: Any, *, add_read_args: Callable[[argparse.ArgumentParser], None],
-                        read_options: Callable[[argparse.Namespace], Any],
-                        print_problems: Callable[..., None],
-                        progress: Callable[[float, str], None],
-                        echo: Callable[..., None]) -> None:
+def add_monitor_parsers(sub: Any, h: CommandHelpers, *,
+                        add_read_args: Callable[[argparse.ArgumentParser], None]) -> None:
     """Add ``monitor``, ``outcomes`` and ``retrain`` to the main parser's subcommands."""
-    h = _Helpers(print_problems, read_options, progress, echo)
     p = sub.add_parser("monitor", help="scheduled run: score, store, drift and changes "
                        "(exit 3 on an alert)")
     p.add_argument("bundle")

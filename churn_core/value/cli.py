@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from churn_core.cli_types import CommandHelpers
 from churn_core.events.mapping import propose_mapping
 from churn_core.export import to_csv_bytes
 from churn_core.io import ReadOptions
@@ -22,8 +23,7 @@ from churn_core.value.events import value_from_log
 log = logging.getLogger("churn_core")
 
 
-def cmd_clv(args: argparse.Namespace, progress: Callable[[float, str], None],
-            echo: Callable[..., None]) -> int:
+def cmd_clv(args: argparse.Namespace, h: CommandHelpers) -> int:
     """Fit BG/NBD and Gamma-Gamma on an event log; print the parameters, write the table."""
 
     read = ReadOptions(encoding=args.encoding, delimiter=args.delimiter, sheet=args.sheet)
@@ -31,14 +31,14 @@ def cmd_clv(args: argparse.Namespace, progress: Callable[[float, str], None],
     result = value_from_log(args.events, calibration_end=args.calibration_end,
                             time_unit=args.time_unit, horizon_days=args.horizon,
                             mapping=mapping, drop_duplicates=not args.keep_duplicates,
-                            progress=progress)
+                            progress=h.progress)
     for p in result.problems:
         if p.severity != "info":
             log.warning("%s %s", p.code, p.message)
     if result.models.gamma_gamma is None:
         log.warning("no spend model: %s", result.models.gamma_gamma_note)
     text = json.dumps(result.to_dict(), indent=2)
-    echo(text)
+    h.echo(text)
     if args.json:
         Path(args.json).write_text(text + "\n", encoding="utf-8")
     if args.out:
@@ -47,8 +47,8 @@ def cmd_clv(args: argparse.Namespace, progress: Callable[[float, str], None],
     return 0
 
 
-def add_clv_parser(sub: Any, *, add_read_args: Callable[[argparse.ArgumentParser], None],
-                   progress: Callable[[float, str], None], echo: Callable[..., None]) -> None:
+def add_clv_parser(sub: Any, h: CommandHelpers, *,
+                   add_read_args: Callable[[argparse.ArgumentParser], None]) -> None:
     """Add ``clv`` to the main parser's subcommands."""
     p = sub.add_parser("clv", help="customer value from an order/event log (BG/NBD, Gamma-Gamma)")
     p.add_argument("events", help="event log, read like build's")
@@ -63,4 +63,4 @@ def add_clv_parser(sub: Any, *, add_read_args: Callable[[argparse.ArgumentParser
     p.add_argument("--keep-duplicates", action="store_true",
                    help="count identical lines as separate orders")
     add_read_args(p)
-    p.set_defaults(func=partial(cmd_clv, progress=progress, echo=echo))
+    p.set_defaults(func=partial(cmd_clv, h=h))
