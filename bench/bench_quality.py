@@ -74,8 +74,8 @@ N_SPLITS = 5
 # -- the table and its splits ----------------------------------------------------------------
 def load(path: Path, label: str | None, id_column: str | None) -> tuple[Any, Any]:
     """Read and check ``path`` as the product does; return (read frame, Dataset)."""
-    from churn_core.io import read_table
     from churn_core.pipeline import check_frame
+    from churn_core.reading.table import read_table
     from churn_core.schema import SchemaOverrides
 
     read = read_table(path)

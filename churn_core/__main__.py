@@ -37,8 +37,6 @@ from churn_core.events.mapping import propose_mapping
 from churn_core.events.modeling import event_overrides, is_event_table, read_summary
 from churn_core.events.staging import EngineSettings
 from churn_core.export import id_secret_from_env, pseudonymise, to_csv_bytes
-from churn_core.guard import default_memory_mb, read_table_guarded
-from churn_core.io import ReadOptions, ReadResult, read_table
 from churn_core.model import TrainConfig
 from churn_core.monitor.cli import add_monitor_parsers
 from churn_core.outputs import output_path, write_file, writer_lock
@@ -52,6 +50,8 @@ from churn_core.pipeline import (
     make_bundle,
 )
 from churn_core.problems import ChurnDataError, Problem, describe_rows
+from churn_core.reading.guarded import default_memory_mb, read_table_guarded
+from churn_core.reading.table import ReadOptions, ReadResult, read_table
 from churn_core.schema import SchemaOverrides
 from churn_core.score import score_frame
 from churn_core.splits import Splits

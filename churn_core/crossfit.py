@@ -30,11 +30,11 @@ from churn_core.leaderboard import (
     mlp_scores,
 )
 from churn_core.linear import fit_linear
+from churn_core.progress import Progress
 from churn_core.splits import group_folds
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[float, str], None]
 # Rows each fold's boosted model learns from, at most. Past it the learning curve of the
 # simulated benchmark table is nearly flat (200k held-out rows: ROC-AUC 0.8071 / 0.8075 /
 # 0.8083 at 100k / 200k / 400k training rows) while time grows linearly; the shipped model

@@ -83,7 +83,7 @@ def prepare_dataset(frame: pd.DataFrame, schema: Schema, *,
         y = encode_label(frame[schema.label_column], schema)
     else:
         y = pd.Series(np.nan, index=frame.index, dtype="float64")
-    ids = _id_text(frame, schema.id_column)
+    ids = id_text(frame, schema.id_column)
     groups = _groups(frame, schema)
     logger.info("dataset: %d rows, %d labelled, %d groups", len(frame), int(y.notna().sum()),
                 int(groups.max()) + 1 if groups.size else 0)
@@ -104,7 +104,14 @@ def fingerprint_frame(frame: pd.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def _id_text(frame: pd.DataFrame, id_column: str | None) -> pd.Series:
+def id_text(frame: pd.DataFrame, id_column: str | None) -> pd.Series:
+    """Customer ids as text, the one rule for the model, the lists and every export.
+
+    Whole-number floats lose their ``.0`` (``50001.0`` -> ``"50001"``), text is kept
+    exactly as read (trimming could merge ``" A1"`` and ``"A1"``), and a missing id,
+    or a table with no id column, becomes ``"row N"`` (1-based row of the table), so
+    every customer on a list can be found again.
+    """
     n = len(frame)
     if id_column is None or id_column not in frame.columns:
         return pd.Series([f"row {i}" for i in range(1, n + 1)], index=frame.index, dtype="str")

@@ -21,10 +21,10 @@ import xgboost as xgb
 from churn_core.features import Preprocessor, transform
 from churn_core.linear import LinearModel
 from churn_core.model import to_dmatrix
+from churn_core.progress import Progress
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[float, str], None]
 REASON_COLUMNS = ("reason_1", "reason_2", "reason_3")
 MISSING_KEY = "\x00missing"
 

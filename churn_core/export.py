@@ -163,7 +163,7 @@ def escape_formulas(df: pd.DataFrame) -> pd.DataFrame:
     get a leading ``'``, unless they are a plain number such as ``-5.0``; so do
     cells that already start with ``'``, so that dropping one leading ``'`` from
     any cell that has one gives the original text back (two ids never become one).
-    NUL characters are removed (:func:`churn_core.io.read_table` never keeps them).
+    NUL characters are removed (:func:`churn_core.reading.table.read_table` never keeps them).
     Numeric, boolean and datetime columns are untouched.
     """
     out = df.copy()

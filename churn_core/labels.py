@@ -13,17 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from churn_core.names import normalize_name, words
 from churn_core.problems import Problem, example_rows, example_values
-
-
-def normalize_name(text: object) -> str:
-    """Lower-case and drop spaces, underscores, hyphens and dots (for name matching)."""
-    return re.sub(r"[\s_\-.]+", "", str(text)).lower()
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
 
 _POSITIVE = (
     "1 yes y true t churn churned churner left exited exit cancelled canceled cancel lost "
@@ -41,11 +32,11 @@ LABEL_SYNONYMS: dict[str, int] = {
 
 
 # Exact churn names win over generic ones; generic ones must also look binary.
-_LABEL_NAMES_STRONG = _words(
+_LABEL_NAMES_STRONG = words(
     "churn churned churnflag churnlabel churnstatus ischurn ischurned haschurned churner "
     "是否流失 流失 流失标志 流失标签 是否流失客户 流失状态"
 )
-_LABEL_NAMES_WEAK = _words(
+_LABEL_NAMES_WEAK = words(
     "exited exit attrition attritionflag left hasleft cancelled canceled iscancelled "
     "target label y class outcome 标签 目标"
 )
@@ -203,7 +194,7 @@ def label_problems(frame: pd.DataFrame, schema: Any) -> list[Problem]:
 
 
 # values that can only mean churn: a two-valued column holding one of them is the label
-_CHURN_VALUES = _words(
+_CHURN_VALUES = words(
     "churn churned churner exited attrited attritedcustomer 流失 已流失 离网 销户")
 
 

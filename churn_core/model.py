@@ -15,7 +15,6 @@ import functools
 import logging
 import os
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,11 +25,11 @@ import xgboost as xgb
 from sklearn.metrics import roc_auc_score
 
 from churn_core.features import fit_preprocessor, transform
+from churn_core.progress import Progress
 from churn_core.splits import group_folds
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[float, str], None]
 
 BASE_PARAMS: dict[str, Any] = {
     "objective": "binary:logistic",

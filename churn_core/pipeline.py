@@ -11,7 +11,7 @@ packages the shipped model.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -40,12 +40,13 @@ from churn_core.dataset import Dataset, prepare_dataset
 from churn_core.events.modeling import backtest_splits, definition_from_summary, is_event_table
 from churn_core.explain import Explanation, explain
 from churn_core.features import transform
-from churn_core.io import ReadOptions, ReadResult, read_table
 from churn_core.leaderboard import leaderboard_records
 from churn_core.model import TrainConfig
 from churn_core.monitor.profile import training_reference
 from churn_core.population import Population, from_scoring_table, from_table
 from churn_core.problems import ChurnDataError, Problem, has_errors
+from churn_core.progress import Progress
+from churn_core.reading.table import ReadOptions, ReadResult, read_table
 from churn_core.schema import Schema, SchemaOverrides, infer_schema
 from churn_core.segments import SegmentModel, assign_segments, fit_segments
 from churn_core.splits import Splits
@@ -55,7 +56,6 @@ from churn_core.validate import ValidationReport, validate
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[float, str], None]
 EXPLAIN_ALL_MAX_ROWS = 200_000
 REASONS = ("reason_1", "reason_2", "reason_3")
 

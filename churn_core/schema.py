@@ -19,8 +19,8 @@ from churn_core.labels import (
     choose_label,
     label_problems,
     map_label,
-    normalize_name,
 )
+from churn_core.names import CUSTOMERISH, is_customer_id_name, normalize_name, words
 from churn_core.problems import Problem, example_rows, example_values
 
 logger = logging.getLogger(__name__)
@@ -35,19 +35,7 @@ DUPLICATE_ID_RATIO = 0.5
 DATE_PARSE_SHARE = 0.90
 _DATE_SAMPLE = 1000
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-_ID_NAMES = _words(
-    "id uid user userid customer customerid custid clientid memberid accountid "
-    "subscriberid clientnum clientnumber clientno customernumber customerno customernum "
-    "custno custnum accountnumber accountno accountnum membernumber memberno usernumber "
-    "customercode clientcode customerkey userkey kundennummer kundennr "
-    "编号 用户 客户 用户id 客户id 会员id 用户编号 客户编号 会员编号"
-)
-_CUSTOMERISH = ("cust", "user", "client", "member", "account", "客户", "用户", "会员")
-_PERSONAL_NAMES = _words(
+_PERSONAL_NAMES = words(
     "name fullname firstname lastname surname givenname customername clientname username "
     "membername contactname email emailaddress phonenumber telephone tel "
     "mobilenumber mobileno cellphone address streetaddress street 姓名 名字 客户姓名 用户名 "
@@ -192,13 +180,6 @@ def _is_integral(s: pd.Series) -> bool:
     return v.size > 0 and bool(np.all(np.mod(v, 1) == 0))
 
 
-def _id_like_name(name: str) -> bool:
-    n = normalize_name(name)
-    return (n in _ID_NAMES or bool(re.search(r"(^|[_\s\-.])id$", str(name).lower()))
-            or bool(re.search(r"[a-z]I[dD]$", str(name)))
-            or bool(re.search(r"[\u4e00-\u9fff](id|编号)$", n)))
-
-
 def _personal(name: str, s: pd.Series) -> bool:
     n = normalize_name(name)
     if not _is_text(s):
@@ -237,13 +218,13 @@ def _choose_id(frame: pd.DataFrame, label: str | None) -> str | None:
     ranked = []
     for pos, col in enumerate(frame.columns):
         s = frame[col]
-        if col == label or not _id_like_name(col) or not (_is_text(s) or _is_integral(s)):
+        if col == label or not is_customer_id_name(col) or not (_is_text(s) or _is_integral(s)):
             continue
         present = s.dropna()
         if present.empty:
             continue
         ratio = present.nunique() / len(present)
-        customerish = any(w in normalize_name(col) for w in _CUSTOMERISH)
+        customerish = any(w in normalize_name(col) for w in CUSTOMERISH)
         if ratio >= ID_UNIQUE_RATIO or (customerish and ratio >= DUPLICATE_ID_RATIO):
             ranked.append((ratio < ID_UNIQUE_RATIO, ratio < 1, not customerish, pos, col))
     return min(ranked)[-1] if ranked else None
@@ -254,11 +235,11 @@ def _other_id_like(col: str, s: pd.Series, present: pd.Series) -> bool:
     if _is_text(s):
         ratio = present.nunique() / n
         return (ratio > 0.9 and n > HIGH_CARDINALITY_LEVELS) or (
-            ratio >= ID_UNIQUE_RATIO and _id_like_name(col))
+            ratio >= ID_UNIQUE_RATIO and is_customer_id_name(col))
     if not _is_integral(s):
         return False  # continuous numbers are often all different; that is no id
     ratio = present.nunique() / n
-    if ratio >= ID_UNIQUE_RATIO and _id_like_name(col):
+    if ratio >= ID_UNIQUE_RATIO and is_customer_id_name(col):
         return True
     if ratio < 0.99 or n < HIGH_CARDINALITY_LEVELS:
         return False
@@ -303,7 +284,7 @@ def infer_schema(frame: pd.DataFrame, *, overrides: SchemaOverrides | None = Non
     Parameters
     ----------
     frame : pandas.DataFrame
-        The table as read by :func:`churn_core.io.read_table`.
+        The table as read by :func:`churn_core.reading.table.read_table`.
     overrides : SchemaOverrides or None
         User decisions; each one wins over inference.
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,18 +17,19 @@ import pandas as pd
 
 from churn_core.actions import ActionRules
 from churn_core.bundle import ModelBundle
+from churn_core.dataset import id_text
 from churn_core.explain import explain
 from churn_core.export import at_risk_table
 from churn_core.features import transform
 from churn_core.labels import encode_label, normalize_name
 from churn_core.problems import ChurnDataError, Problem, example_rows
+from churn_core.progress import Progress
 from churn_core.segments import assign_segments
 from churn_core.threshold import Economics, risk_tiers
 from churn_core.value.clv import value_at_risk, value_column
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)
@@ -199,10 +199,9 @@ def _check_cut(threshold: float | None, top_n: int | None) -> None:
 
 def _ids(frame: pd.DataFrame, bundle: ModelBundle) -> tuple[str, pd.Series]:
     id_col = bundle.schema.id_column
-    if id_col and id_col in frame.columns:
-        return id_col, frame[id_col].astype("object").where(frame[id_col].notna(), "").astype(str)
-    name = id_col or "row"
-    return name, pd.Series([f"row {i + 1}" for i in range(len(frame))], index=frame.index)
+    present = bool(id_col) and id_col in frame.columns
+    return (id_col if present else id_col or "row"), \
+        id_text(frame, id_col if present else None).rename(None)
 
 
 def score_frame(

@@ -20,7 +20,6 @@ The honest figures are the out-of-fold ones; in-sample scores are never shown.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,11 +42,11 @@ from churn_core.model import (
     detect_device,
     predict_X,
 )
+from churn_core.progress import Progress
 from churn_core.splits import Splits
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[float, str], None]
 # The shipped model learns from more rows than each fold model did; it gets more trees,
 # growing with the square root of the row ratio (measured on the E-commerce workbook and
 # simulated tables: held-out ROC-AUC was flat between the 0.5 and 1.0 powers, and 0.5

@@ -7,7 +7,7 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from churn_core.io import ReadOptions
+from churn_core.reading.table import ReadOptions
 from churn_core.schema import COLUMN_TYPES, SchemaOverrides
 from ui import actions, cache
 from ui.state import StateKeys, get, put

@@ -6,8 +6,8 @@ import streamlit as st
 
 from churn_core.bundle import load_bundle_bytes
 from churn_core.export import to_csv_bytes
-from churn_core.io import ReadOptions
 from churn_core.problems import ChurnDataError
+from churn_core.reading.table import ReadOptions
 from churn_core.score import score_frame
 from ui import cache
 from ui.state import StateKeys, get, put

@@ -1,4 +1,4 @@
-"""Fuzz churn_core.io.read_table with atheris, seeded with the bad-input corpus.
+"""Fuzz churn_core.reading.table.read_table with atheris, seeded with the bad-input corpus.
 
 Not part of the test suite. Run it time-boxed from the repository root::
 
@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 with atheris.instrument_imports(include=["churn_core"]):
-    from churn_core.io import ReadOptions, read_table
     from churn_core.problems import ChurnDataError
+    from churn_core.reading.table import ReadOptions, read_table
 
 NAMES = ("upload", "data.csv", "data.tsv", "data.txt", "data.xlsx", "data.parquet",
          "data.csv.gz")

@@ -17,9 +17,9 @@ from churn_core import pipeline
 from churn_core.actions import ActionRules
 from churn_core.alerts import SortedScores
 from churn_core.atrisk import CustomerValue
-from churn_core.io import ReadOptions
 from churn_core.model import TrainConfig
 from churn_core.problems import ChurnDataError, Problem
+from churn_core.reading.table import ReadOptions
 from churn_core.schema import SchemaOverrides
 from churn_core.threshold import Economics, ThresholdChoice
 from ui import cache

@@ -15,8 +15,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from churn_core import charts, eda, explain, segments
-from churn_core.guard import read_table_guarded
-from churn_core.io import ReadOptions, ReadResult
+from churn_core.reading.guarded import read_table_guarded
+from churn_core.reading.table import ReadOptions, ReadResult
 
 UPLOAD_MEMORY_MB = 6144
 

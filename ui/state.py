@@ -29,7 +29,7 @@ class StateKeys:
     SOURCE_ID = "source_id"                # uploader file id / "sample" / "events:<n>"
     UPLOAD_SEEN = "upload_seen"            # file id of the last upload already loaded
     SOURCE_FRAME = "source_frame"          # in-memory table (event-log builds), else None
-    READ_OPTIONS = "read_options"          # churn_core.io.ReadOptions or None
+    READ_OPTIONS = "read_options"          # churn_core.reading.table.ReadOptions or None
     OVERRIDES = "overrides"                # churn_core.schema.SchemaOverrides or None
     CONFIRMED = "confirmed"                # tuple of columns confirmed as not leaking
     CHECK = "check"                        # pipeline.CheckResult of the current table

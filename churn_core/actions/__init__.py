@@ -32,7 +32,6 @@ from churn_core.actions.rules import (
     ActionRule,
     ActionRules,
     action_mix,
-    compact,
     default_rules,
     parse_reason,
     suggest_action,
@@ -40,7 +39,7 @@ from churn_core.actions.rules import (
 )
 
 __all__ = [
-    "DEFAULT_ACTIONS", "DIRECTIONS", "TIERS", "ActionRule", "ActionRules", "action_mix", "compact",
+    "DEFAULT_ACTIONS", "DIRECTIONS", "TIERS", "ActionRule", "ActionRules", "action_mix",
     "default_rules", "defaults_to_frame", "load_action_rules", "parse_reason", "rules_from_frame",
     "rules_to_frame", "rules_to_json", "suggest_action", "suggest_actions",
 ]

@@ -24,10 +24,10 @@ from churn_core.actions.rules import (
     TIERS,
     ActionRule,
     ActionRules,
-    compact,
 )
+from churn_core.names import normalize_name
 from churn_core.problems import ChurnDataError, Problem, example_values
-from churn_core.textfile import UndecodableError, decode_text, sniff_format, sniff_layout
+from churn_core.reading.text import UndecodableError, decode_text, sniff_format, sniff_layout
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def _check_cells(frame: pd.DataFrame, problems: list[Problem]) -> list[ActionRul
         if not words:
             flag("no_keywords", row, action)
         for w in words:
-            if not compact(w):
+            if not normalize_name(w):
                 flag("bad_keyword", row, w)
         if not action:
             flag("no_action", row, words_text)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from churn_core.names import normalize_name
+
 #: Which reasons a rule applies to: ``any`` stated value; ``above`` / ``below`` not when
 #: the reason says the value is on the other side of the typical one (``yes`` counts as
 #: above, ``no`` as below); ``missing`` only reasons whose value is missing.
@@ -29,15 +31,6 @@ _ONE_WORD_VALUE = re.compile(r"^(?P<label>.+) is \S+$")
 _ANY_VALUE = re.compile(r"^(?P<label>.+?) is .+$")
 
 
-def compact(text: str) -> str:
-    """Lower-case ``text`` without spaces, underscores or punctuation.
-
-    ``"DaySinceLastOrder"``, ``"days since last order"`` and ``"day_since_last_order"``
-    all contain ``"daysince"``; Chinese characters are kept.
-    """
-    return re.sub(r"[\W_]+", "", str(text).lower())
-
-
 @dataclass(frozen=True)
 class ActionRule:
     """One reason-to-action rule.
@@ -46,7 +39,7 @@ class ActionRule:
     ----------
     keywords : tuple of str
         Words looked for in the feature part of a reason (compared after
-        :func:`compact`, so case, spaces and punctuation do not matter).
+        :func:`~churn_core.names.normalize_name`, so case, spaces and punctuation do not matter).
     action : str
         The suggested action.
     direction : {"any", "above", "below", "missing"}
@@ -71,7 +64,7 @@ class ActionRule:
             return False
         if self.direction in ("above", "below") and side not in (None, self.direction):
             return False
-        return any(k and k in label for k in map(compact, self.keywords))
+        return any(k and k in label for k in map(normalize_name, self.keywords))
 
 
 @dataclass(frozen=True)
@@ -158,15 +151,15 @@ def parse_reason(text: object) -> tuple[str, str | None] | None:
         m = pattern.match(body)
         if m:
             side = m["side"]
-            return compact(m["label"]), {"yes": "above", "no": "below"}.get(side, side)
+            return normalize_name(m["label"]), {"yes": "above", "no": "below"}.get(side, side)
     m = _MISSING.match(body)
     if m:
-        return compact(m["label"]), "missing"
+        return normalize_name(m["label"]), "missing"
     for pattern in (_DATED, _ONE_WORD_VALUE, _ANY_VALUE):
         m = pattern.match(body)
         if m:
-            return compact(m["label"]), None
-    return compact(body), None
+            return normalize_name(m["label"]), None
+    return normalize_name(body), None
 
 
 def _rule_index(text: object, rules: Sequence[ActionRule]) -> int:

@@ -28,7 +28,7 @@ from churn_core.campaigns.uplift import learn_from_campaign, rank_by_uplift
 from churn_core.cli_types import CommandHelpers
 from churn_core.export import to_csv_bytes
 from churn_core.features import transform
-from churn_core.io import read_table
+from churn_core.reading.table import read_table
 from churn_core.score import align_columns, score_frame
 from churn_core.threshold import Economics
 

@@ -202,7 +202,7 @@ def upload_outcomes(frame: pd.DataFrame, *, name: str, file_name: str = "outcome
     Parameters
     ----------
     frame : DataFrame
-        The outcome file as read (e.g. by :func:`churn_core.io.read_table`).
+        The outcome file as read (e.g. by :func:`churn_core.reading.table.read_table`).
     name : str
         The campaign.
     file_name : str

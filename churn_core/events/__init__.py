@@ -19,9 +19,9 @@ API
 timestamp_format=None, sample_size=20_000) -> EventMapping``
     Column roles from the header and a sample (names in English/Chinese/European
     languages + value checks), and how to read the file: CSV/TSV/TXT in any encoding
-    :mod:`churn_core.textfile` detects (plain or gzip), whitespace-separated text, files
+    :mod:`churn_core.reading.text` detects (plain or gzip), whitespace-separated text, files
     without a header line, ``.xlsx`` (sheets with one header stacked) and Parquet
-    (:mod:`churn_core.events.source`). ``read`` is a :class:`churn_core.io.ReadOptions`
+    (:mod:`churn_core.events.source`). ``read`` is a :class:`churn_core.reading.table.ReadOptions`
     (encoding, delimiter, header_row, sheet) overriding detection.
 ``EventMapping``
     Frozen: ``customer_id, timestamp, event_type, amount, quantity, unit_price, order_id,

@@ -20,10 +20,11 @@ from churn_core.events.labels import (
     outcome_known,
 )
 from churn_core.events.mapping import EventMapping
-from churn_core.events.staging import EngineSettings, PreparedLog, Progress
+from churn_core.events.staging import EngineSettings, PreparedLog
 from churn_core.events.value_features import VALUE_FEATURE_LABELS, add_value_columns
 from churn_core.outputs import file_sha256, write_file, writer_lock, writing
 from churn_core.problems import ChurnDataError, Problem
+from churn_core.progress import Progress
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def _write(out_dir: Path, training: pd.DataFrame, scoring: pd.DataFrame, summary
 def build_tables(source: str | Path | PreparedLog, mapping: EventMapping | None = None,
                  definition: ChurnDefinition | None = None, *, out_dir: str | Path | None = None,
                  engine: EngineSettings | None = None, drop_duplicates: bool = True,
-                 value_features: bool = False, progress: Progress = None) -> BuildResult:
+                 value_features: bool = False, progress: Progress | None = None) -> BuildResult:
     """Turn an event log into a labelled training table and a scoring table.
 
     Parameters

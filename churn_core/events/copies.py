@@ -6,7 +6,7 @@ extension. Such a file is copied once into this process's scratch folder
 (:func:`churn_core.events.spill.scratch_file`, removed at exit): text is
 re-encoded in 1 MB chunks (never the whole file in memory), whitespace-separated
 text is rewritten as CSV line by line, and workbooks are read with
-:mod:`churn_core.workbook` as for customer tables.
+:mod:`churn_core.reading.excel_parquet` as for customer tables.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ import time
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from churn_core.cellvalues import cell_to_text, clean_header
 from churn_core.events.spill import scratch_file
-from churn_core.io import ReadOptions
 from churn_core.problems import ChurnDataError, Problem
-from churn_core.workbook import read_excel_sheet
+from churn_core.reading.cells import cell_to_text, clean_header
+from churn_core.reading.excel_parquet import read_excel_sheet
+from churn_core.reading.table import ReadOptions
 
 logger = logging.getLogger(__name__)
 

@@ -9,12 +9,12 @@ produced.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from churn_core.events.labels import ChurnDefinition
 from churn_core.events.mapping import quote
 from churn_core.events.staging import PreparedLog
+from churn_core.names import snake_name
 
 WINDOWS = (30, 90, 180, 365)
 RECENT_DAYS = 30          # sudden drop: the last 30 days ...
@@ -22,15 +22,11 @@ BASELINE_DAYS = 365       # ... against the customer's own rate over the year be
 DROP_SHARE = 0.25         # flagged when recent activity <= 25 % of the baseline
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"\W+", "_", text.lower()).strip("_")
-
-
 def event_type_columns(log: PreparedLog) -> dict[str, str]:
     """Return ``{feature name: event type}`` for the counted event types."""
     out: dict[str, str] = {}
     for i, t in enumerate(log.event_types):
-        name = f"events_{_slug(t) or f'type{i}'}_90d"
+        name = f"events_{snake_name(t) or f'type{i}'}_90d"
         out[name if name not in out else f"events_type{i}_90d"] = t
     return out
 

@@ -2,7 +2,7 @@
 
 :func:`propose_mapping_guarded` runs :func:`churn_core.events.propose_mapping` (and lists
 the file's columns) in a fresh Python process with a wall-clock timeout and an
-address-space limit, exactly as :func:`churn_core.guard.read_table_guarded` does for
+address-space limit, exactly as :func:`churn_core.reading.guarded.read_table_guarded` does for
 customer tables. The answer comes back as JSON (never a pickle): the mapping's roles,
 how the file is read, its problems, and the column names. A timeout, a memory blow-up
 or a crash is a :class:`~churn_core.problems.ChurnDataError` (``READ_TIMEOUT``,
@@ -21,8 +21,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from churn_core.guard import limit_self, raise_recorded_error, run_child, write_error
 from churn_core.problems import ChurnDataError, Problem
+from churn_core.reading.guarded import limit_self, raise_recorded_error, run_child, write_error
 
 __all__ = ["propose_mapping_guarded"]
 

@@ -39,8 +39,8 @@ from churn_core.events.source import (
     source_sql,
 )
 from churn_core.events.textlog import MAX_EVENT_COLUMNS, too_many_columns
-from churn_core.io import ReadOptions
 from churn_core.problems import ChurnDataError, Problem
+from churn_core.reading.table import ReadOptions
 
 __all__ = ["ROLES", "EventMapping", "check_mapping", "confirm_roles", "describe_source",
            "missing_role_problems", "propose_mapping", "quote", "sample_frame", "source_sql"]
@@ -177,7 +177,7 @@ def propose_mapping(source: str | Path, *, overrides: str | None = None,
     Parameters
     ----------
     source : str or Path
-        CSV/TSV/TXT (optionally ``.gz``, any encoding :mod:`churn_core.textfile`
+        CSV/TSV/TXT (optionally ``.gz``, any encoding :mod:`churn_core.reading.text`
         detects), ``.xlsx`` or Parquet file.
     overrides : str, optional
         ``"col=role,..."`` applied after the proposal (the user's corrections).

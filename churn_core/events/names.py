@@ -7,7 +7,7 @@ values must still fit the role (:func:`churn_core.events.detect.values_fit`).
 
 from __future__ import annotations
 
-import re
+from churn_core.names import normalize_name
 
 # Normalised names (lower case, no spaces/underscores/punctuation): exact matches score 3,
 # names containing one of the stems score 1.
@@ -71,7 +71,7 @@ STEMS: dict[str, tuple[str, ...]] = {
 
 def name_score(role: str, column: str) -> int:
     """How strongly the name ``column`` suggests ``role``: 3 exact, 1 a stem, 0 none."""
-    n = re.sub(r"[\s_\-./()#:]+", "", column.strip().lower())
+    n = normalize_name(column)
     if n in EXACT[role]:
         return 3
     return 1 if any(stem in n for stem in STEMS[role]) else 0

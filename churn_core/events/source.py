@@ -6,11 +6,11 @@ encoding, whitespace-separated text (CDNOW's ``00001 19970101  1  11.77``) and
 ``.xlsx`` workbooks.
 
 Decisions reuse the customer-table reader on the first megabyte
-(:mod:`churn_core.textfile`, :mod:`churn_core.cellvalues`): the format from the
+(:mod:`churn_core.reading.text`, :mod:`churn_core.reading.cells`): the format from the
 bytes, the encoding, the delimiter, the header line below a title, a missing
 header line, and the text columns that write numbers with a decimal comma. Each is
 reported as a :class:`~churn_core.problems.Problem` and can be overridden with
-:class:`churn_core.io.ReadOptions` (encoding, delimiter, header_row, sheet) and
+:class:`churn_core.reading.table.ReadOptions` (encoding, delimiter, header_row, sheet) and
 ``decimal_comma``.
 
 An opened file is remembered per file (path, size, modification time). The
@@ -35,10 +35,10 @@ import duckdb
 from churn_core.events.copies import excel_copy
 from churn_core.events.spill import literal_path
 from churn_core.events.textlog import read_text_log, sql_literal
-from churn_core.io import ReadOptions
 from churn_core.problems import ChurnDataError, Problem, example_values
-from churn_core.textfile import sniff_format
-from churn_core.textnumbers import uses_decimal_comma
+from churn_core.reading.numbers import uses_decimal_comma
+from churn_core.reading.table import ReadOptions
+from churn_core.reading.text import sniff_format
 
 if TYPE_CHECKING:
     from churn_core.events.mapping import EventMapping

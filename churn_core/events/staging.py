@@ -20,7 +20,6 @@ import dataclasses
 import logging
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -40,10 +39,10 @@ from churn_core.events.mapping import EventMapping, check_mapping, describe_sour
 from churn_core.events.source import engine_error
 from churn_core.events.spill import spill_directory
 from churn_core.problems import Problem, example_values
+from churn_core.progress import Progress
 
 logger = logging.getLogger(__name__)
 
-Progress = Callable[[float, str], None] | None
 
 TOP_EVENT_TYPES = 10
 KEEP_DUPLICATES = ("left out; to count them as separate events, keep exact duplicates "
@@ -221,7 +220,7 @@ def _refuse_nonsense(con: duckdb.DuckDBPyConnection, used: int, returns: int,
 
 def prepare_log(source: str | Path, mapping: EventMapping, *,
                 engine: EngineSettings | None = None, drop_duplicates: bool = True,
-                progress: Progress = None) -> PreparedLog:
+                progress: Progress | None = None) -> PreparedLog:
     """Stage an event log in DuckDB for cutoffs, labels and features.
 
     Parameters

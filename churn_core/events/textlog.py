@@ -1,6 +1,6 @@
 """Delimited-text event logs: encoding, delimiter, header line, and the ``read_csv`` arguments.
 
-The decisions of the customer-table reader (:mod:`churn_core.textfile`) on the
+The decisions of the customer-table reader (:mod:`churn_core.reading.text`) on the
 first megabyte, plus two shapes of raw logs it does not meet: text separated by
 runs of spaces (CDNOW's ``00001 19970101  1  11.77``) and files without a header
 line (Taobao's ``UserBehavior.csv``). Text that DuckDB cannot read as it is gets
@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from churn_core.events.copies import utf8_copy
-from churn_core.io import ReadOptions
 from churn_core.problems import ChurnDataError, Problem
-from churn_core.readnotes import delimiter_problem, encoding_problems, skipped_lines_problem
-from churn_core.textfile import (
+from churn_core.reading.notes import delimiter_problem, encoding_problems, skipped_lines_problem
+from churn_core.reading.table import ReadOptions
+from churn_core.reading.text import (
     Decoded,
     UndecodableError,
     decode_text,

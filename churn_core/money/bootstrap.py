@@ -26,7 +26,6 @@ When ``best_profit_low <= 0`` no profit is reliable, and the result says so.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,10 +34,10 @@ import pandas as pd
 
 from churn_core.money.campaign import Campaign, Ranked, rank_customers
 from churn_core.money.curve import ProfitCurve, profit_curve
+from churn_core.progress import Progress
 
 logger = logging.getLogger(__name__)
 
-Progress = Callable[[float, str], None] | None
 
 
 @dataclass(frozen=True)
@@ -169,7 +168,7 @@ def profit_band(labels: Any, scores: Any, value: Any = 200.0,
                 campaign: Campaign | None = None, *, ranking: str = "risk",
                 population: int | None = None, resamples: int = 200, level: float = 0.9,
                 seed: int = 0, max_points: int = 400, chunk: int = 20,
-                progress: Progress = None) -> ProfitBand:
+                progress: Progress | None = None) -> ProfitBand:
     """Profit curve with a stratified bootstrap band, and whether its best profit is reliable.
 
     Parameters

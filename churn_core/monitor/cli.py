@@ -16,7 +16,6 @@ from typing import Any
 
 from churn_core.bundle import load_bundle, save_bundle
 from churn_core.cli_types import CommandHelpers
-from churn_core.io import read_table
 from churn_core.model import TrainConfig
 from churn_core.monitor.outcomes import record_outcomes
 from churn_core.monitor.report import write_report
@@ -24,6 +23,7 @@ from churn_core.monitor.retrain import retrain
 from churn_core.monitor.runs import ensure_schema, record_retrain
 from churn_core.monitor.service import manifest_reference, model_hash, monitor
 from churn_core.monitor.webhook import post_json
+from churn_core.reading.table import read_table
 from churn_core.store import open_store
 
 EXIT_ALERT = 3

@@ -9,7 +9,6 @@ bootstrap over the held-out rows gives the gain's 95 % interval.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,11 +19,11 @@ from churn_core.bundle import ModelBundle
 from churn_core.model import TrainConfig
 from churn_core.pipeline import check_frame, fit_all, make_bundle
 from churn_core.problems import ChurnDataError, Problem
+from churn_core.progress import Progress
 from churn_core.schema import SchemaOverrides
 from churn_core.score import predict_frame
 from churn_core.splits import group_folds
 
-Progress = Callable[[float, str], None]
 BOOTSTRAP = 500
 MIN_HOLDOUT_CLASS = 5
 

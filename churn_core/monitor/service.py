@@ -16,7 +16,7 @@ import json
 import logging
 import sqlite3
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,11 +49,11 @@ from churn_core.monitor.runs import (
     run_id_for,
     save_run,
 )
+from churn_core.progress import Progress
 from churn_core.score import align_columns, score_frame
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[float, str], None]
 MANIFEST_KEY = "reference_profile"
 EXPLAIN_ALL_MAX_ROWS = 200_000
 

@@ -17,7 +17,7 @@ from typing import Any
 from churn_core.cli_types import CommandHelpers
 from churn_core.events.mapping import propose_mapping
 from churn_core.export import to_csv_bytes
-from churn_core.io import ReadOptions
+from churn_core.reading.table import ReadOptions
 from churn_core.value.events import value_from_log
 
 log = logging.getLogger("churn_core")

@@ -9,7 +9,6 @@ front door of the ``clv`` command.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,10 +19,9 @@ import pandas as pd
 from churn_core.events.mapping import EventMapping, propose_mapping
 from churn_core.events.staging import EngineSettings, PreparedLog, prepare_log
 from churn_core.problems import ChurnDataError, Problem
+from churn_core.progress import Progress
 from churn_core.value.clv import ValueModels, customer_value_table, fit_value_models
 from churn_core.value.rfm import unit_days
-
-Progress = Callable[[float, str], None] | None
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +143,7 @@ def _date(text: Any, what: str) -> date:
 def value_from_log(source: str | Path | PreparedLog, *, calibration_end: Any,
                    time_unit: str = "week", horizon_days: float = 90.0,
                    mapping: EventMapping | None = None, engine: EngineSettings | None = None,
-                   drop_duplicates: bool = True, progress: Progress = None) -> LogValue:
+                   drop_duplicates: bool = True, progress: Progress | None = None) -> LogValue:
     """Fit BG/NBD and Gamma-Gamma on an event log and value every customer.
 
     Parameters

@@ -7,8 +7,8 @@ import io
 import openpyxl
 import pytest
 
-from churn_core.io import ReadOptions, ReadResult, read_table
 from churn_core.problems import ChurnDataError, Problem
+from churn_core.reading.table import ReadOptions, ReadResult, read_table
 
 
 def codes(result: ReadResult | ChurnDataError) -> set[str]:

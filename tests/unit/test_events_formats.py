@@ -21,8 +21,8 @@ import pytest
 from churn_core.events import build_tables, propose_mapping
 from churn_core.events.cleaning import number_sql
 from churn_core.events.source import open_source
-from churn_core.io import ReadOptions
 from churn_core.problems import ChurnDataError
+from churn_core.reading.table import ReadOptions
 
 START = datetime(2022, 1, 1)
 EPOCH = datetime(1970, 1, 1)

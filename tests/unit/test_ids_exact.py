@@ -16,9 +16,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from churn_core.export import to_csv_bytes
-from churn_core.io import read_table
 from churn_core.model import TrainConfig
 from churn_core.pipeline import fit_all, load_and_check, make_bundle
+from churn_core.reading.table import read_table
 from churn_core.schema import SchemaOverrides
 from churn_core.score import score_frame
 

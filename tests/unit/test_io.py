@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from churn_core.cellvalues import TEXT_DTYPE
-from churn_core.io import ReadOptions, ReadResult, read_table, sniff_format
 from churn_core.problems import ChurnDataError
+from churn_core.reading.cells import TEXT_DTYPE
+from churn_core.reading.table import ReadOptions, ReadResult, read_table, sniff_format
 from tests.unit.io_helpers import codes, problem, read_error, xlsx_bytes
 
 # ---------------------------------------------------------------- encodings

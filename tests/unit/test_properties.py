@@ -23,10 +23,10 @@ from hypothesis import strategies as st
 
 from churn_core.bundle import bundle_to_zip, load_bundle, load_bundle_bytes, save_bundle
 from churn_core.export import FORMULA_START, at_risk_table, escape_formulas, to_csv_bytes
-from churn_core.io import DEFAULT_NA_TOKENS, ReadResult, read_table
 from churn_core.model import TrainConfig
 from churn_core.pipeline import fit_all, load_and_check, make_bundle
 from churn_core.problems import ChurnDataError
+from churn_core.reading.table import DEFAULT_NA_TOKENS, ReadResult, read_table
 from churn_core.score import score_frame
 
 CORPUS = Path(__file__).resolve().parents[1] / "bad_inputs" / "files"

@@ -22,11 +22,11 @@ from churn_core import bundle as bundle_module
 from churn_core.bundle import load_bundle, load_bundle_bytes, save_bundle
 from churn_core.bundle_manifest import content_digest
 from churn_core.export import ID_SECRET_ENV, hash_ids, id_secret_from_env
-from churn_core.guard import read_table_guarded, run_child
-from churn_core.io import ReadOptions, read_table
 from churn_core.model import TrainConfig
 from churn_core.pipeline import fit_all, load_and_check, make_bundle
 from churn_core.problems import ChurnDataError
+from churn_core.reading.guarded import read_table_guarded, run_child
+from churn_core.reading.table import ReadOptions, read_table
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "bad_inputs" / "files"

@@ -8,13 +8,13 @@ decision as a :class:`~churn_core.problems.Problem`. A file that cannot be
 used raises :class:`~churn_core.problems.ChurnDataError` carrying every
 problem found so far.
 
-Helpers live next door: :mod:`churn_core.textfile` (format sniffing, encoding,
-delimiter and header detection), :mod:`churn_core.workbook` (Excel and Parquet)
-and :mod:`churn_core.cellvalues` (header names, missing tokens, numbers, ids).
+Helpers live next door: :mod:`churn_core.reading.text` (format sniffing, encoding,
+delimiter and header detection), :mod:`churn_core.reading.excel_parquet` (Excel and Parquet)
+and :mod:`churn_core.reading.cells` (header names, missing tokens, numbers, ids).
 
 The frame returned has a RangeIndex in file order. Numeric columns are
 ``float64``; every other column (ids, categories, dates, booleans) is pandas'
-``"str"`` dtype (:data:`churn_core.cellvalues.TEXT_DTYPE`) with NaN for
+``"str"`` dtype (:data:`churn_core.reading.cells.TEXT_DTYPE`) with NaN for
 missing, so ``frame[col].isna()`` works on both.
 
 Problem codes
@@ -56,7 +56,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from churn_core.cellvalues import (
+from churn_core.names import is_id_name
+from churn_core.problems import Problem, example_rows, example_values
+from churn_core.reading.cells import (
     TEXT_DTYPE,
     cell_to_text,
     clean_header,
@@ -64,17 +66,16 @@ from churn_core.cellvalues import (
     convert_typed_column,
     fail,
     is_filled,
-    is_id_name,
 )
-from churn_core.csvrows import record_lines, short_rows
-from churn_core.problems import Problem, example_rows, example_values
-from churn_core.readnotes import (
+from churn_core.reading.csvrows import record_lines, short_rows
+from churn_core.reading.excel_parquet import read_excel_sheet, read_parquet_table
+from churn_core.reading.notes import (
     delimiter_problem,
     encoding_problems,
     nul_problem,
     skipped_lines_problem,
 )
-from churn_core.textfile import (
+from churn_core.reading.text import (
     SAMPLE_MAX_CHARS,
     UndecodableError,
     decode_text,
@@ -82,7 +83,6 @@ from churn_core.textfile import (
     sniff_format,
     sniff_layout,
 )
-from churn_core.workbook import read_excel_sheet, read_parquet_table
 
 __all__ = ["DEFAULT_NA_TOKENS", "ReadOptions", "ReadResult", "read_table", "sniff_format"]
 

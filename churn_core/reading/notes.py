@@ -1,6 +1,6 @@
 """The problems that report how a text file was read: encoding, delimiter, header line.
 
-Shared by the customer-table reader (:mod:`churn_core.io`) and the event-log
+Shared by the customer-table reader (:mod:`churn_core.reading.table`) and the event-log
 reader (:mod:`churn_core.events.textlog`), so both say the same thing the same way.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from churn_core.problems import Problem, example_values
-from churn_core.textfile import Decoded
+from churn_core.reading.text import Decoded
 
 DELIMITER_WORDS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "pipes",
                    " ": "runs of spaces or tabs"}
@@ -25,7 +25,7 @@ def encoding_problems(name: str, decoded: Decoded, *, note: str = "") -> list[Pr
     name : str
         The file's name, as the user knows it.
     decoded : Decoded
-        The result of :func:`churn_core.textfile.decode_text`.
+        The result of :func:`churn_core.reading.text.decode_text`.
     note : str
         Appended to the detection message (e.g. how the file is then read).
     """

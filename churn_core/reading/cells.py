@@ -1,10 +1,10 @@
-"""Cell values for :mod:`churn_core.io`: header names, missing tokens, ids, column types.
+"""Cell values for :mod:`churn_core.reading.table`: header names, missing tokens, ids, column types.
 
 Columns arrive as text (CSV) or as typed cells (Excel, Parquet) and leave as
 either ``float64`` (numbers) or the pandas ``"str"`` dtype with NaN for missing
 (text: ids, categories, dates, booleans). Every change is reported as a
 :class:`~churn_core.problems.Problem`; the work is vectorised per column. Numbers
-written as text are parsed by :mod:`churn_core.textnumbers`.
+written as text are parsed by :mod:`churn_core.reading.numbers`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
-import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,33 +27,16 @@ from churn_core.problems import (
     example_rows,
     example_values,
 )
-from churn_core.textnumbers import NUMERIC_SHARE, TEXT_DTYPE, parse_numbers
+from churn_core.reading.numbers import NUMERIC_SHARE, TEXT_DTYPE, parse_numbers
 
 #: Below NUMERIC_SHARE but at least this share: kept as text with a MOSTLY_NUMBERS warning.
 MOSTLY_SHARE = 0.5
 SCREEN_VALUES = 2000  # values looked at before parsing a whole column
 
-_ID_WHOLE = frozenset({"id", "uid", "uuid", "guid", "customer",
-                       "编号", "編號", "用户id", "用戶id", "客户id", "會員id", "会员id"})
-_ID_SUFFIX = re.compile(r"[\s_\-.](?:id|no|nr|number|code)\.?$", re.IGNORECASE)  # order_no
-_ID_CAMEL = re.compile(r"[a-z0-9\u4e00-\u9fff](?:ID|Id|No|Code)\.?$")          # CustomerID
-_ID_CJK = re.compile(r"[\u4e00-\u9fff](?:id|ID|Id|编号|編號|编码|編碼|号|號)$")  # 客户编号
 def fail(problems: list[Problem], code: str, message: str, action: str = "") -> NoReturn:
     """Raise :class:`ChurnDataError` carrying ``problems`` plus one error built from the rest."""
     problems.append(Problem(code, "error", message, action=action))
     raise ChurnDataError(list(problems))
-
-
-def is_id_name(name: str) -> bool:
-    """Return True when a column name looks like an identifier (kept as text).
-
-    Matches ``id``, ``uid``, ``customer``, ``编号``, ``用户ID``, names ending in
-    ``_id``/`` id``/``_no``/``_code`` and camel case ``CustomerID``, ``InvoiceNo``,
-    ``StockCode``. Case-insensitive for whole names, so ``ID`` and ``Id`` count.
-    """
-    name = name.strip()
-    return (name.lower() in _ID_WHOLE or bool(_ID_SUFFIX.search(name))
-            or bool(_ID_CAMEL.search(name)) or bool(_ID_CJK.search(name)))
 
 
 def cell_to_text(value: object) -> str | None:

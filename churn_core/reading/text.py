@@ -1,7 +1,7 @@
-"""Bytes to text for :mod:`churn_core.io`: format sniffing, encoding, delimiter and header.
+"""Bytes to text for :mod:`churn_core.reading.table`: format, encoding, delimiter and header.
 
 Everything here looks at raw bytes or decoded text and decides how to read
-them; :mod:`churn_core.io` turns the decisions into :class:`~churn_core.problems.Problem`
+them; :mod:`churn_core.reading.table` turns the decisions into :class:`~churn_core.problems.Problem`
 records and builds the table. Decoding is always strict: a candidate encoding
 that fails on any byte is rejected, never papered over with ``errors="replace"``.
 """

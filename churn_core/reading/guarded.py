@@ -1,6 +1,6 @@
 """Read an untrusted upload in a child process, so a bad file cannot take the app down.
 
-:func:`read_table_guarded` runs :func:`churn_core.io.read_table` in a fresh
+:func:`read_table_guarded` runs :func:`churn_core.reading.table.read_table` in a fresh
 Python process with a wall-clock timeout and an address-space limit
 (``RLIMIT_AS``). Whatever the file does to the parser (a crash in a C
 extension, a memory blow-up, a pathological slow path), the calling process
@@ -18,7 +18,7 @@ user supplied is ever pickled or unpickled. The child is started with
 ``subprocess`` (no fork of a threaded server) and sets its own limits before
 importing pandas.
 
-Run as a module (``python -m churn_core.guard IN OUT MEMORY_MB CPU_S``) it is
+Run as a module (``python -m churn_core.reading.guarded IN OUT MEMORY_MB CPU_S``) it is
 the child side; that interface is private.
 """
 
@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from churn_core.problems import ChurnDataError, Problem
 
 if TYPE_CHECKING:
-    from churn_core.io import ReadOptions, ReadResult
+    from churn_core.reading.table import ReadOptions, ReadResult
 
 __all__ = ["default_memory_mb", "limit_self", "raise_recorded_error", "read_table_guarded",
            "run_child", "write_error"]
@@ -65,7 +65,7 @@ def read_table_guarded(data: bytes | str | Path, *, name: str | None = None,
         The file name shown in messages (and used as a format hint); defaults to the
         path's name, or ``"upload"``.
     options : ReadOptions, optional
-        As for :func:`churn_core.io.read_table`.
+        As for :func:`churn_core.reading.table.read_table`.
     timeout_s : float, default 120
         Wall-clock seconds the child may take, start-up included (~2-6 s).
     memory_mb : int, default 4096
@@ -74,7 +74,7 @@ def read_table_guarded(data: bytes | str | Path, *, name: str | None = None,
     Returns
     -------
     ReadResult
-        The same result :func:`~churn_core.io.read_table` gives, frame dtypes included.
+        The same result :func:`~churn_core.reading.table.read_table` gives, frame dtypes included.
 
     Raises
     ------
@@ -82,7 +82,7 @@ def read_table_guarded(data: bytes | str | Path, *, name: str | None = None,
         Whatever ``read_table`` raises for the file (``EMPTY_FILE``, ``BINARY_FILE``...),
         or ``READ_TIMEOUT``, ``READ_OUT_OF_MEMORY``, ``READ_CRASHED``.
     """
-    from churn_core.io import ReadOptions
+    from churn_core.reading.table import ReadOptions
 
     opts = options or ReadOptions()
     path = None if isinstance(data, bytes | bytearray | memoryview) else Path(data).absolute()
@@ -95,7 +95,7 @@ def read_table_guarded(data: bytes | str | Path, *, name: str | None = None,
             {"name": name, "options": _options_to_json(opts),
              "path": None if path is None else str(path)}), encoding="utf-8")
         cpu_s = int(timeout_s) + 5  # backstop if the wall clock is not enough
-        cmd = [sys.executable, "-m", "churn_core.guard", str(work), str(int(memory_mb)),
+        cmd = [sys.executable, "-m", "churn_core.reading.guarded", str(work), str(int(memory_mb)),
                str(cpu_s)]
         run_child(cmd, name=name, timeout_s=timeout_s, memory_mb=memory_mb)
         return _collect(work)
@@ -175,8 +175,8 @@ def _collect(work: Path) -> ReadResult:
     import pandas as pd
     import pyarrow.parquet as pq
 
-    from churn_core.cellvalues import TEXT_DTYPE
-    from churn_core.io import ReadResult
+    from churn_core.reading.cells import TEXT_DTYPE
+    from churn_core.reading.table import ReadResult
 
     raise_recorded_error(work)
     meta_path = work / "result.json"
@@ -226,7 +226,7 @@ def _child(work: Path, memory_mb: int, cpu_s: int) -> int:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        from churn_core.io import ReadOptions, read_table
+        from churn_core.reading.table import ReadOptions, read_table
 
         request = json.loads((work / "request.json").read_text(encoding="utf-8"))
         raw = request["options"]

@@ -1,4 +1,4 @@
-"""Row facts of parsed delimited text, for :mod:`churn_core.io`'s reports.
+"""Row facts of parsed delimited text, for :mod:`churn_core.reading.table`'s reports.
 
 The C parser pads short rows silently and numbers skipped rows by record, not by
 file line; these helpers re-read the text with :mod:`csv` to say which rows were

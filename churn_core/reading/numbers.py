@@ -1,6 +1,6 @@
 """Numbers written as text: ``1,234``, ``¥1,299``, ``$12.50``, ``12%``, ``1.234,50``, ``(12)``.
 
-Used by :mod:`churn_core.cellvalues` to convert text columns, and by the event-log
+Used by :mod:`churn_core.reading.cells` to convert text columns, and by the event-log
 reader to decide which columns write a decimal comma. Vectorised with pyarrow.
 """
 

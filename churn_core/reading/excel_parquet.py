@@ -1,7 +1,7 @@
-"""Excel and Parquet readers for :mod:`churn_core.io`.
+"""Excel and Parquet readers for :mod:`churn_core.reading.table`.
 
 They return the header cells and the data cells with their types (numbers stay
-numbers); :mod:`churn_core.io` cleans the header and converts the columns the
+numbers); :mod:`churn_core.reading.table` cleans the header and converts the columns the
 same way for every format.
 """
 
@@ -12,8 +12,8 @@ import logging
 
 import pandas as pd
 
-from churn_core.cellvalues import cell_to_text, fail, is_filled
 from churn_core.problems import ChurnDataError, Problem, example_values
+from churn_core.reading.cells import cell_to_text, fail, is_filled
 
 logger = logging.getLogger(__name__)
 
