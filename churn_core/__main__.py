@@ -32,10 +32,10 @@ from churn_core.cli_types import (
     probability,
 )
 from churn_core.events.build import SCORING_FILE, build_tables
-from churn_core.events.labels import ChurnDefinition
 from churn_core.events.mapping import propose_mapping
 from churn_core.events.modeling import event_overrides, is_event_table, read_summary
 from churn_core.events.staging import EngineSettings
+from churn_core.events.types import ChurnDefinition
 from churn_core.export import id_secret_from_env, pseudonymise, to_csv_bytes
 from churn_core.model import TrainConfig
 from churn_core.monitor.cli import add_monitor_parsers

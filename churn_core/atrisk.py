@@ -30,7 +30,7 @@ from churn_core.threshold import Economics, ThresholdChoice, risk_tiers
 from churn_core.value.clv import alive_disagreement, value_at_risk, value_column
 
 if TYPE_CHECKING:
-    from churn_core.pipeline import Analysis
+    from churn_core.analysis import Analysis
 
 REASONS = ("reason_1", "reason_2", "reason_3")
 P_ALIVE = "bgnbd_p_alive"  # from an event-log build with value features

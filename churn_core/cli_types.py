@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from churn_core.events.cutoffs import FREQUENCIES
+from churn_core.events.types import FREQUENCIES
 
 
 @dataclass(frozen=True)

@@ -72,17 +72,12 @@ Info: ``EVENT_ROLE_DETECTED``, ``EVENT_STATIC_DETECTED``, ``EVENTS_TIMESTAMP_FOR
 """
 
 from churn_core.events.build import BuildResult, build_tables
-from churn_core.events.cutoffs import FREQUENCIES, CutoffPlan, plan_cutoffs
-from churn_core.events.features import feature_labels
-from churn_core.events.labels import (
-    ChurnDefinition,
-    TimeSplit,
-    cutoff_summary,
-    resolve_cutoffs,
-    time_split,
-)
-from churn_core.events.mapping import ROLES, EventMapping, confirm_roles, propose_mapping
+from churn_core.events.customer_features import feature_labels
+from churn_core.events.cutoffs import CutoffPlan, plan_cutoffs
+from churn_core.events.mapping import confirm_roles, propose_mapping
+from churn_core.events.outcomes import TimeSplit, cutoff_summary, resolve_cutoffs, time_split
 from churn_core.events.staging import EngineSettings, PreparedLog, prepare_log
+from churn_core.events.types import FREQUENCIES, ROLES, ChurnDefinition, EventMapping
 
 __all__ = [
     "FREQUENCIES", "ROLES", "BuildResult", "ChurnDefinition", "CutoffPlan", "EngineSettings",

@@ -16,7 +16,7 @@ Three scans of the lines, each one hash aggregate, all in DuckDB, in this order:
    counts, copies included, also those without an id or a readable timestamp
    (their rows give the quality counts), so no scan is spent on counting them.
 
-When some hash repeats, a fourth scan (:func:`stage_copies`) groups exactly
+When some hash repeats, a fourth scan (:func:`stage_repeated_lines`) groups exactly
 the few lines with a repeated hash and sums what their extra copies add per
 customer and day; :func:`stage_daily` takes that off. Every per-day value is
 a count or a sum, so this equals aggregating the unique lines (a property
@@ -36,7 +36,7 @@ import re
 import duckdb
 
 from churn_core.events.cleaning import clean_id_sql
-from churn_core.events.mapping import EventMapping
+from churn_core.events.types import EventMapping
 
 
 def line_hash(m: EventMapping) -> str:
@@ -111,7 +111,7 @@ def stage_days(con: duckdb.DuckDBPyConnection, lines: str, m: EventMapping,
     ``cid, day, n_events`` (lines, copies included), ``ts_given`` (lines with
     a timestamp value, read or not), ``return_lines, revenue, rating_sum,
     rating_n, et<i>, s<i>``. Exact copies are taken off in :func:`stage_daily`
-    from table ``copies`` (:func:`stage_copies`), so this scan needs no hash
+    from table ``copies`` (:func:`stage_repeated_lines`), so this scan needs no hash
     of the lines (at 100M events with 1 % copies: 31 s -> 15 + 7.5 s).
     """
     # static attributes: one value per customer and day (the largest if a day has several)
@@ -124,7 +124,7 @@ def stage_days(con: duckdb.DuckDBPyConnection, lines: str, m: EventMapping,
         FROM ({lines}) GROUP BY cid, day""")
 
 
-def stage_copies(con: duckdb.DuckDBPyConnection, lines: str, m: EventMapping,
+def stage_repeated_lines(con: duckdb.DuckDBPyConnection, lines: str, m: EventMapping,
                  event_types: list[str]) -> None:
     """Table ``copies``: per customer (``cust``) and day, what the exact extra copies add.
 

@@ -11,16 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from churn_core.events.customer_features import feature_labels, features_sql
 from churn_core.events.cutoffs import CutoffPlan, plan_cutoffs
-from churn_core.events.features import feature_labels, features_sql
-from churn_core.events.labels import (
-    ChurnDefinition,
-    cutoff_summary,
-    ensure_prepared,
-    outcome_known,
-)
-from churn_core.events.mapping import EventMapping
+from churn_core.events.outcomes import cutoff_summary, ensure_prepared, outcome_known
 from churn_core.events.staging import EngineSettings, PreparedLog
+from churn_core.events.types import ChurnDefinition, EventMapping
 from churn_core.events.value_features import VALUE_FEATURE_LABELS, add_value_columns
 from churn_core.outputs import file_sha256, write_file, writer_lock, writing
 from churn_core.problems import ChurnDataError, Problem

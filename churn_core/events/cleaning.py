@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 
 from churn_core.events.source import quote, source_sql
 from churn_core.events.textlog import sql_literal
+from churn_core.events.types import EventMapping
 from churn_core.problems import ChurnDataError, Problem
-
-if TYPE_CHECKING:
-    from churn_core.events.mapping import EventMapping
 
 #: ``timestamp_format`` values for integer Unix times: microseconds per unit.
 EPOCH_FORMATS = {"epoch_s": 1_000_000, "epoch_ms": 1_000, "epoch_us": 1, "epoch_ns": 0.001}

@@ -15,14 +15,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 
+from churn_core.events.types import ChurnDefinition
 from churn_core.problems import ChurnDataError, Problem
 
-if TYPE_CHECKING:
-    from churn_core.events.labels import ChurnDefinition
-
-FREQUENCIES = ("auto", "monthly", "biweekly", "weekly")
 STEP_DAYS = {"biweekly": 14, "weekly": 7}
 AUTO_ORDER = ("monthly", "biweekly", "weekly")     # coarsest first: fewer, cheaper cutoffs
 MIN_TRAIN_CUTOFFS = 3
@@ -156,7 +152,7 @@ def plan_cutoffs(first_day: date, last_day: date, definition: ChurnDefinition) -
     -------
     CutoffPlan
         Never raises; an impossible backtest under ``"auto"`` is an error in
-        ``problems`` (see :func:`churn_core.events.labels.resolve_cutoffs`).
+        ``problems`` (see :func:`churn_core.events.outcomes.resolve_cutoffs`).
     """
     if not isinstance(definition.cutoffs, str):
         inside = [c for c in definition.cutoffs if first_day <= c <= last_day]

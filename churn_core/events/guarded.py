@@ -73,8 +73,7 @@ def propose_mapping_guarded(source: str | Path, *, timeout_s: float = 180,
 
 
 def _mapping_from_json(data: dict[str, Any], problems: list[dict[str, Any]]) -> Any:
-    from churn_core.events.mapping import EventMapping
-    from churn_core.events.source import FileFormat
+    from churn_core.events.types import EventMapping, FileFormat
 
     fmt = data.get("file_format")
     return EventMapping(

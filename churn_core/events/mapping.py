@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -30,7 +29,6 @@ from churn_core.events.detect import (
 )
 from churn_core.events.names import name_score
 from churn_core.events.source import (
-    FileFormat,
     describe_source,
     engine_error,
     open_source,
@@ -39,132 +37,16 @@ from churn_core.events.source import (
     source_sql,
 )
 from churn_core.events.textlog import MAX_EVENT_COLUMNS, too_many_columns
+from churn_core.events.types import ROLE_WORDS, ROLES, EventMapping
 from churn_core.problems import ChurnDataError, Problem
 from churn_core.reading.table import ReadOptions
 
-__all__ = ["ROLES", "EventMapping", "check_mapping", "confirm_roles", "describe_source",
+__all__ = ["check_mapping", "confirm_roles", "describe_source",
            "missing_role_problems", "propose_mapping", "quote", "sample_frame", "source_sql"]
 
 logger = logging.getLogger(__name__)
 
-ROLES = (
-    "customer_id", "timestamp", "event_type", "amount", "quantity", "unit_price",
-    "order_id", "product", "category", "rating", "return_flag",
-)
-"""Single-column roles; ``static`` (many columns) and ``ignore`` are accepted too."""
-
-ROLE_WORDS = {
-    "customer_id": "customer id", "timestamp": "timestamp", "event_type": "event type",
-    "amount": "amount", "quantity": "quantity", "unit_price": "unit price",
-    "order_id": "order id", "product": "product", "category": "category", "rating": "rating",
-    "return_flag": "return flag",
-}
-
 MAX_STATIC_LEVELS = 50
-
-
-@dataclass(frozen=True)
-class EventMapping:
-    """Which column of the event log plays which role.
-
-    Parameters
-    ----------
-    customer_id, timestamp : str or None
-        Required roles; ``None`` only in a proposal that found no candidate
-        (:func:`check_mapping` then raises).
-    event_type, amount, quantity, unit_price, order_id, product, category, rating : str or None
-        Optional roles; features needing a missing role are not produced.
-    return_flag : str or None
-        A yes/no column (``1``, ``true``, ``yes``, ``returned``...) marking a line
-        as a return or cancellation.
-    static : tuple of str
-        Low-cardinality per-customer attributes (country, channel); the last
-        known value at each cutoff becomes a feature.
-    timestamp_format : str or None
-        How the timestamp is read when it is not ISO text: a ``strptime``
-        format, ``"epoch_s"``/``"epoch_ms"``/``"epoch_us"``/``"epoch_ns"``
-        (Unix times) or ``"iso_utc"`` (ISO text with UTC offsets, converted to UTC).
-    decimal_comma : tuple of str or None
-        Text columns written with a decimal comma (``12,50``, ``1.234,50``);
-        None: detected from the file.
-    file_format : FileFormat or None
-        How the file is read (encoding, delimiter, header line, sheets); None:
-        detected from the file.
-    problems : tuple of Problem
-        What the proposal decided (info) or could not find (error).
-    """
-
-    customer_id: str | None = None
-    timestamp: str | None = None
-    event_type: str | None = None
-    amount: str | None = None
-    quantity: str | None = None
-    unit_price: str | None = None
-    order_id: str | None = None
-    product: str | None = None
-    category: str | None = None
-    rating: str | None = None
-    return_flag: str | None = None
-    static: tuple[str, ...] = ()
-    timestamp_format: str | None = None
-    decimal_comma: tuple[str, ...] | None = None
-    file_format: FileFormat | None = None
-    problems: tuple[Problem, ...] = dataclasses.field(default=(), compare=False)
-
-    @classmethod
-    def from_string(cls, text: str) -> EventMapping:
-        """Parse ``"col=role,col=role"`` (roles from :data:`ROLES`, ``static``).
-
-        Raises
-        ------
-        ChurnDataError
-            ``EVENTS_BAD_MAPPING`` for a malformed pair or an unknown role.
-        """
-        return cls().with_overrides(text)
-
-    def with_overrides(self, text: str) -> EventMapping:
-        """Return a copy with ``"col=role,..."`` applied; role ``ignore`` drops a column.
-
-        A column given a new role loses its old one, so ``"Country=ignore"``
-        removes a proposed static attribute.
-        """
-        fields = {r: getattr(self, r) for r in ROLES}
-        static = list(self.static)
-        problems = []
-        for pair in filter(None, (p.strip() for p in text.split(","))):
-            col, sep, role = (s.strip() for s in pair.rpartition("="))
-            if not sep or not col or role not in (*ROLES, "static", "ignore"):
-                problems.append(Problem(
-                    "EVENTS_BAD_MAPPING", "error",
-                    f"Cannot read mapping entry {pair!r}: expected column=role with a role "
-                    f"among {', '.join((*ROLES, 'static', 'ignore'))}.",
-                    values=(pair,)))
-                continue
-            fields = {r: (None if c == col else c) for r, c in fields.items()}
-            static = [c for c in static if c != col]
-            if role in ROLES:
-                fields[role] = col
-            elif role == "static":
-                static.append(col)
-        if problems:
-            raise ChurnDataError(problems)
-        return dataclasses.replace(self, **fields, static=tuple(static))
-
-    def roles(self) -> dict[str, str]:
-        """Return ``{role: column}`` for the single-column roles that are set."""
-        return {r: getattr(self, r) for r in ROLES if getattr(self, r) is not None}
-
-    def to_string(self) -> str:
-        """Return the mapping as ``"col=role,..."`` (the inverse of :meth:`from_string`)."""
-        pairs = [f"{c}={r}" for r, c in self.roles().items()]
-        return ",".join(pairs + [f"{c}=static" for c in self.static])
-
-    def to_dict(self) -> dict:
-        """Return a JSON-ready dict of roles, static columns and how values and file are read."""
-        return {**self.roles(), "static": list(self.static),
-                "timestamp_format": self.timestamp_format,
-                "decimal_comma": None if self.decimal_comma is None else list(self.decimal_comma),
-                "file_format": self.file_format.to_dict() if self.file_format else None}
 
 
 def propose_mapping(source: str | Path, *, overrides: str | None = None,

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from churn_core.events.build import SUMMARY_FILE
-from churn_core.events.labels import ChurnDefinition, time_split
+from churn_core.events.outcomes import time_split
+from churn_core.events.types import ChurnDefinition
 from churn_core.outputs import file_sha256
 from churn_core.problems import ChurnDataError, Problem
 from churn_core.schema import SchemaOverrides

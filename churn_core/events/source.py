@@ -1,7 +1,7 @@
 """Reading an event-log file: what it is, its encoding and layout, and the DuckDB table over it.
 
 DuckDB reads UTF-8 CSV (plain or gzip) and Parquet directly, and fast. Other files
-become a UTF-8 copy made once (:mod:`churn_core.events.copies`): text in another
+become a UTF-8 copy made once (:mod:`churn_core.events.utf8_copies`): text in another
 encoding, whitespace-separated text (CDNOW's ``00001 19970101  1  11.77``) and
 ``.xlsx`` workbooks.
 
@@ -28,20 +28,17 @@ import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 
-from churn_core.events.copies import excel_copy
 from churn_core.events.spill import literal_path
 from churn_core.events.textlog import read_text_log, sql_literal
+from churn_core.events.types import EventMapping, FileFormat
+from churn_core.events.utf8_copies import excel_copy
 from churn_core.problems import ChurnDataError, Problem, example_values
 from churn_core.reading.numbers import uses_decimal_comma
 from churn_core.reading.table import ReadOptions
 from churn_core.reading.text import sniff_format
-
-if TYPE_CHECKING:
-    from churn_core.events.mapping import EventMapping
 
 logger = logging.getLogger(__name__)
 
@@ -56,41 +53,6 @@ _REFUSALS = {
     "binary": ("it is a binary file, not CSV, Excel or Parquet", "export the log as CSV"),
     "gzip": ("it is compressed more than once", "decompress it"),
 }
-
-
-@dataclass(frozen=True)
-class FileFormat:
-    """How an event-log file is read (recorded in the mapping and the build summary).
-
-    Parameters
-    ----------
-    kind : {"csv", "parquet", "excel"}
-    encoding : str or None
-        Text encoding (CSV); files not in UTF-8 are read through a UTF-8 copy.
-    delimiter : str or None
-        Field delimiter (CSV); ``" "`` means runs of spaces or tabs.
-    header_row : int or None
-        0-based line (CSV) or row (Excel) of the header; None when the file has
-        no header line (columns are then named ``column_1``, ``column_2``...).
-    sheets : tuple of str
-        Excel sheets read; several when they share a header (stacked).
-    """
-
-    kind: str = "csv"
-    encoding: str | None = None
-    delimiter: str | None = None
-    header_row: int | None = 0
-    sheets: tuple[str, ...] = ()
-
-    def options(self) -> ReadOptions:
-        """Return the :class:`ReadOptions` that read the file this way again."""
-        return ReadOptions(encoding=self.encoding, delimiter=self.delimiter,
-                           header_row=self.header_row,
-                           sheet=self.sheets[0] if len(self.sheets) == 1 else None)
-
-    def to_dict(self) -> dict:
-        """Return a JSON-ready dict."""
-        return {**dataclasses.asdict(self), "sheets": list(self.sheets)}
 
 
 @dataclass(frozen=True)

@@ -29,15 +29,16 @@ import duckdb
 from churn_core.events.aggregate import (
     map_ids,
     scan_log,
-    stage_copies,
     stage_daily,
     stage_days,
     stage_keyed,
+    stage_repeated_lines,
 )
 from churn_core.events.cleaning import kind_sql, money_sql, text_sql, timestamp_sql, typed_sql
-from churn_core.events.mapping import EventMapping, check_mapping, describe_source, source_sql
+from churn_core.events.mapping import check_mapping, describe_source, source_sql
 from churn_core.events.source import engine_error
 from churn_core.events.spill import spill_directory
+from churn_core.events.types import EventMapping
 from churn_core.problems import Problem, example_values
 from churn_core.progress import Progress
 
@@ -290,7 +291,7 @@ def prepare_log(source: str | Path, mapping: EventMapping, *,
     if copies:
         if progress:
             progress(0.75, "exact duplicate lines")
-        stage_copies(con, lines, mapping, event_types)
+        stage_repeated_lines(con, lines, mapping, event_types)
     if progress:
         progress(0.8, "one row per customer and day")
     stage_daily(con, mapping, len(event_types), copies)

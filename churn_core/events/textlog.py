@@ -4,7 +4,7 @@ The decisions of the customer-table reader (:mod:`churn_core.reading.text`) on t
 first megabyte, plus two shapes of raw logs it does not meet: text separated by
 runs of spaces (CDNOW's ``00001 19970101  1  11.77``) and files without a header
 line (Taobao's ``UserBehavior.csv``). Text that DuckDB cannot read as it is gets
-a UTF-8 copy (:func:`churn_core.events.copies.utf8_copy`).
+a UTF-8 copy (:func:`churn_core.events.utf8_copies.utf8_copy`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from churn_core.events.copies import utf8_copy
+from churn_core.events.utf8_copies import utf8_copy
 from churn_core.problems import ChurnDataError, Problem
 from churn_core.reading.notes import delimiter_problem, encoding_problems, skipped_lines_problem
 from churn_core.reading.table import ReadOptions

@@ -26,8 +26,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from churn_core.events.labels import ChurnDefinition
 from churn_core.events.staging import PreparedLog
+from churn_core.events.types import ChurnDefinition
 from churn_core.problems import ChurnDataError, Problem
 from churn_core.value.bgnbd import expected_purchases, probability_alive
 from churn_core.value.clv import fit_value_models

@@ -31,7 +31,7 @@ import pandas as pd
 from churn_core.features import Preprocessor, transform
 
 if TYPE_CHECKING:
-    from churn_core.pipeline import Analysis
+    from churn_core.analysis import Analysis
 
 PROFILE_FORMAT = "churn-radar-reference"
 PROFILE_VERSION = 1

@@ -16,8 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from churn_core.events.mapping import EventMapping, propose_mapping
+from churn_core.events.mapping import propose_mapping
 from churn_core.events.staging import EngineSettings, PreparedLog, prepare_log
+from churn_core.events.types import EventMapping
 from churn_core.problems import ChurnDataError, Problem
 from churn_core.progress import Progress
 from churn_core.value.clv import ValueModels, customer_value_table, fit_value_models

@@ -24,7 +24,7 @@ import pytest
 
 from churn_core.bundle import load_bundle, load_bundle_bytes, save_bundle
 from churn_core.events import build_tables, prepare_log, propose_mapping
-from churn_core.events.labels import ChurnDefinition
+from churn_core.events.types import ChurnDefinition
 from churn_core.export import FORMULA_START, to_csv_bytes
 from churn_core.model import TrainConfig
 from churn_core.pipeline import export_table, fit_all, load_and_check, make_bundle

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from churn_core.events import build_tables, prepare_log, propose_mapping
-from churn_core.events.labels import ChurnDefinition
+from churn_core.events.types import ChurnDefinition
 from churn_core.problems import ChurnDataError
 
 ROOT = Path(__file__).resolve().parents[2]

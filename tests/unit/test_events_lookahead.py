@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from churn_core.events import ChurnDefinition, EventMapping, prepare_log
-from churn_core.events.features import feature_labels, features_sql
+from churn_core.events.customer_features import feature_labels, features_sql
 
 CUTOFF = date(2023, 6, 30)
 MAPPING = EventMapping.from_string(

@@ -8,7 +8,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from churn_core.reading.cells import TEXT_DTYPE, is_id_name
+from churn_core.names import is_id_name
+from churn_core.reading.cells import TEXT_DTYPE
 from churn_core.reading.table import DEFAULT_NA_TOKENS, ReadOptions, read_table
 from tests.unit.io_helpers import problem
 

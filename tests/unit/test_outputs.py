@@ -204,8 +204,8 @@ def _small_log(path: Path) -> Path:
 
 def test_a_build_killed_before_its_summary_never_leaves_the_old_one(tmp_path, monkeypatch):
     from churn_core.events import build, build_tables, propose_mapping
-    from churn_core.events.labels import ChurnDefinition
     from churn_core.events.modeling import read_summary
+    from churn_core.events.types import ChurnDefinition
 
     log = _small_log(tmp_path / "log.csv")
     out = tmp_path / "built"

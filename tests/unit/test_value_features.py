@@ -12,9 +12,9 @@ from sklearn.metrics import roc_auc_score
 
 from churn_core.__main__ import main
 from churn_core.events.build import SCORING_FILE, TRAINING_FILE, build_tables
-from churn_core.events.labels import ChurnDefinition
 from churn_core.events.mapping import propose_mapping
 from churn_core.events.staging import prepare_log
+from churn_core.events.types import ChurnDefinition
 from churn_core.events.value_features import VALUE_FEATURE_LABELS, value_columns
 
 CDNOW = Path(__file__).resolve().parents[1] / "data" / "cdnow_sample.csv.gz"

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from churn_core.events.labels import ChurnDefinition
 from churn_core.events.mapping import quote
 from churn_core.events.staging import PreparedLog
+from churn_core.events.types import ChurnDefinition
 from churn_core.names import snake_name
 
 WINDOWS = (30, 90, 180, 365)

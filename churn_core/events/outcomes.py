@@ -8,7 +8,6 @@ known only when ``c + lead_days + window_days <= last date in the data``.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,82 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from churn_core.events.cutoffs import (
-    FREQUENCIES,
-    backtest_cutoffs,
-    plan_cutoffs,
-    required_days,
-)
-from churn_core.events.mapping import EventMapping
+from churn_core.events.cutoffs import backtest_cutoffs, plan_cutoffs, required_days
 from churn_core.events.staging import EngineSettings, PreparedLog, prepare_log
+from churn_core.events.types import ChurnDefinition, EventMapping
 from churn_core.problems import ChurnDataError, Problem
-
-
-@dataclass(frozen=True)
-class ChurnDefinition:
-    """What churn means, and at which dates (cutoffs) customers are looked at.
-
-    Parameters
-    ----------
-    window_days : int
-        W: churned = no order in the W days after the cutoff (plus lead).
-    active_days : int
-        L: only customers who ordered in the L days up to the cutoff count.
-    lead_days : int
-        G: gap between the cutoff and the start of the window (time to act).
-    cutoffs : {"auto", "monthly", "biweekly", "weekly"} or sequence of dates
-        ``"monthly"``: every month end from ``first date + min_history_days`` to the
-        last date. ``"biweekly"``/``"weekly"``: every 14/7 days back from the latest
-        date whose outcome is known. ``"auto"`` (default): month ends when they leave
-        enough training cutoffs for a backtest by time, else every 14 or 7 days (see
-        :func:`churn_core.events.cutoffs.plan_cutoffs`). Or explicit dates (ISO
-        strings or ``date``, also one comma-separated string).
-    min_history_days : int
-        Days of history needed before the first cutoff.
-    """
-
-    window_days: int = 90
-    active_days: int = 365
-    lead_days: int = 0
-    cutoffs: str | tuple[date, ...] = "auto"
-    min_history_days: int = 90
-
-    def __post_init__(self) -> None:
-        bad = [f"{k}={getattr(self, k)!r}" for k in ("window_days", "active_days")
-               if not isinstance(getattr(self, k), int) or getattr(self, k) < 1]
-        bad += [f"{k}={getattr(self, k)!r}" for k in ("lead_days", "min_history_days")
-                if not isinstance(getattr(self, k), int) or getattr(self, k) < 0]
-        cutoffs = self.cutoffs
-        if isinstance(cutoffs, str) and cutoffs not in FREQUENCIES:
-            cutoffs = tuple(c for c in cutoffs.split(",") if c.strip())
-        if not isinstance(cutoffs, str):
-            try:
-                cutoffs = tuple(sorted({pd.Timestamp(c).date() for c in cutoffs}))
-            except (ValueError, TypeError):
-                bad.append(f"cutoffs={self.cutoffs!r}")
-                cutoffs = ()
-            if not cutoffs:
-                bad.append("cutoffs=() (give 'auto', 'monthly', 'weekly' or dates)")
-        if bad:
-            raise ChurnDataError([Problem(
-                "EVENTS_BAD_DEFINITION", "error",
-                "Invalid churn definition: " + ", ".join(bad) + " (days must be whole "
-                "numbers, window and active period at least 1; cutoffs "
-                + "/".join(FREQUENCIES) + " or dates).",
-                values=tuple(bad))])
-        object.__setattr__(self, "cutoffs", cutoffs)
-
-    @property
-    def horizon_days(self) -> int:
-        """Days after a cutoff needed to know its outcome (lead + window)."""
-        return self.lead_days + self.window_days
-
-    def to_dict(self) -> dict:
-        """Return a JSON-ready dict (dates as ISO strings)."""
-        d = dataclasses.asdict(self)
-        if not isinstance(self.cutoffs, str):
-            d["cutoffs"] = [c.isoformat() for c in self.cutoffs]
-        return d
 
 
 def resolve_cutoffs(first_day: date, last_day: date, definition: ChurnDefinition) -> list[date]:

@@ -1,0 +1,85 @@
+"""The layout rules a newcomer relies on: imports point one way, pages use the facade."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+LIBRARY = ROOT / "churn_core"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    """Modules a module depends on: its top-level imports, ``if TYPE_CHECKING:`` ones
+    included (a circle of types is still a circle), imports inside functions not."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    body = list(tree.body)
+    body += [n for node in tree.body if isinstance(node, ast.If)
+             and "TYPE_CHECKING" in ast.unparse(node.test) for n in node.body]
+    for node in body:
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    """Module -> library modules it needs. Importing ``a.b.c`` also runs the ``a.b``
+    package's ``__init__`` (counted, unless the importer is inside that package)."""
+    modules = {_module_name(p): p for p in LIBRARY.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        needed = {m for m in _top_level_imports(path) if m in modules}
+        parents = {".".join(m.split(".")[:i]) for m in needed for i in range(2, m.count(".") + 1)}
+        needed |= {pkg for pkg in parents if pkg in modules and not name.startswith(pkg + ".")}
+        graph[name] = needed - {name}
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if nxt.startswith(node + "."):  # a package importing its own submodules
+                continue
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+def test_library_modules_import_each_other_without_a_circle():
+    graph = _graph()
+    assert _cycle(graph) is None, " -> ".join(_cycle(graph) or [])
+
+
+def test_a_circle_is_found_when_there_is_one():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_the_library_never_imports_streamlit():
+    for path in LIBRARY.rglob("*.py"):
+        imported = {m.split(".")[0] for m in _top_level_imports(path)}
+        text = path.read_text(encoding="utf-8")
+        assert "streamlit" not in imported and "import streamlit" not in text, path
