@@ -49,7 +49,13 @@ from churn_core.pipeline import (
     fit_all,
     make_bundle,
 )
-from churn_core.problems import ChurnDataError, Problem, describe_rows
+from churn_core.problems import (
+    ChurnDataError,
+    InvalidSetting,
+    Problem,
+    describe_rows,
+    setting_problem,
+)
 from churn_core.reading.guarded import default_memory_mb, read_table_guarded
 from churn_core.reading.table import ReadOptions, ReadResult, read_table
 from churn_core.schema import SchemaOverrides
@@ -457,6 +463,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except duckdb.OutOfMemoryException as exc:
         _print_problems([Problem("EVENTS_OUT_OF_MEMORY", "error", str(exc).splitlines()[0],
                                  action="raise --memory-limit or use a smaller extract")])
+        return EXIT_USER
+    except InvalidSetting as exc:
+        _print_problems([setting_problem(exc)])
         return EXIT_USER
     except ValueError as exc:
         _print_problems([Problem("INVALID_INPUT", "error", str(exc).splitlines()[0])])

@@ -26,6 +26,7 @@ from churn_core.alerts import AlertView, SortedScores, profit_at, top_n_threshol
 from churn_core.export import at_risk_table
 from churn_core.money import Campaign, ProfitBand, emp_churn, sensitivity_table
 from churn_core.money import profit_band as _band
+from churn_core.problems import InvalidSetting
 from churn_core.threshold import Economics, ThresholdChoice, risk_tiers
 from churn_core.value.clv import alive_disagreement, value_at_risk, value_column
 
@@ -153,7 +154,7 @@ def export_table(analysis: Analysis, threshold: float, *, capacity: int | None =
     at_risk = value_at_risk(scores, values.values) if values is not None else None
     if rank_by not in ("probability", "value_at_risk") or \
             (rank_by == "value_at_risk" and at_risk is None):
-        raise ValueError(f"rank_by {rank_by!r}: use 'probability', or 'value_at_risk' with "
+        raise InvalidSetting(f"rank_by {rank_by!r}: use 'probability', or 'value_at_risk' with "
                          "values")
     order = np.argsort(-(at_risk if rank_by == "value_at_risk" else scores), kind="stable")
     keep = order[scores[order] >= threshold] if at_risk_only else order

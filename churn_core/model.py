@@ -25,6 +25,7 @@ import xgboost as xgb
 from sklearn.metrics import roc_auc_score
 
 from churn_core.features import fit_preprocessor, transform
+from churn_core.problems import InvalidSetting
 from churn_core.progress import Progress
 from churn_core.splits import group_folds
 
@@ -74,8 +75,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         if self.cv_folds < 2:
-            raise ValueError(f"cv_folds must be at least 2, got {self.cv_folds}: every labelled "
-                             "row needs an out-of-fold score")
+            raise InvalidSetting(f"cv_folds must be at least 2, got {self.cv_folds}: every "
+                                 "labelled row needs an out-of-fold score")
 
 
 def _gpu_present() -> bool:
@@ -114,7 +115,7 @@ def detect_device(preference: str = "auto") -> str:
     if choice == "cpu":
         return "cpu"
     if choice not in ("auto", "cuda"):
-        raise ValueError(f"unknown device {preference!r}; use auto, cpu or cuda")
+        raise InvalidSetting(f"unknown device {preference!r}; use auto, cpu or cuda")
     if _cuda_works():
         return "cuda"
     if choice == "cuda":

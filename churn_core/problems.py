@@ -67,6 +67,23 @@ class Problem:
             raise ValueError(f"unknown severity {self.severity!r}")
 
 
+class InvalidSetting(ValueError):
+    """A setting the library refuses (fewer than 2 folds, a success rate above 1, an
+    unknown column type, a two-character delimiter): the one error type for settings.
+
+    The command line prints it as ``BAD_SETTING`` (exit 2), the dashboard next to the
+    widget; a :class:`ValueError` so callers that catch that keep working.
+    """
+
+    code = "BAD_SETTING"
+
+
+def setting_problem(exc: ValueError) -> Problem:
+    """The problem the command line and the dashboard show for a refused setting."""
+    return Problem(InvalidSetting.code, "error", str(exc).splitlines()[0] if str(exc) else
+                   type(exc).__name__, action="change the setting")
+
+
 @dataclass
 class ChurnDataError(Exception):
     """Raised when user data cannot be used; carries every problem found.

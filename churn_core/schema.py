@@ -21,7 +21,7 @@ from churn_core.labels import (
     map_label,
 )
 from churn_core.names import CUSTOMERISH, is_customer_id_name, normalize_name, words
-from churn_core.problems import Problem, example_rows, example_values
+from churn_core.problems import InvalidSetting, Problem, example_rows, example_values
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class SchemaOverrides:
     def __post_init__(self) -> None:
         bad = {c: t for c, t in self.column_types.items() if t not in COLUMN_TYPES}
         if bad:
-            raise ValueError(f"unknown column types {bad}; use one of {COLUMN_TYPES}")
+            raise InvalidSetting(f"unknown column types {bad}; use one of {COLUMN_TYPES}")
         if self.snapshot_date is not None:
             pd.Timestamp(self.snapshot_date)  # raises ValueError on a bad date
 

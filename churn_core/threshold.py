@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from churn_core.problems import InvalidSetting
+
 logger = logging.getLogger(__name__)
 
 
@@ -65,13 +67,13 @@ class Economics:
 
     def __post_init__(self) -> None:
         if min(self.value_retained, self.offer_cost, self.contact_cost) < 0:
-            raise ValueError("value_retained, offer_cost and contact_cost must be >= 0")
+            raise InvalidSetting("value_retained, offer_cost and contact_cost must be >= 0")
         if not 0.0 <= self.success_rate <= 1.0:
-            raise ValueError(f"success_rate must be within 0..1, got {self.success_rate}")
+            raise InvalidSetting(f"success_rate must be within 0..1, got {self.success_rate}")
         if self.capacity is not None and self.capacity < 0:
-            raise ValueError(f"capacity must be >= 0 or None, got {self.capacity}")
+            raise InvalidSetting(f"capacity must be >= 0 or None, got {self.capacity}")
         if self.budget is not None and not self.budget >= 0:
-            raise ValueError(f"budget must be >= 0 or None, got {self.budget}")
+            raise InvalidSetting(f"budget must be >= 0 or None, got {self.budget}")
 
     @property
     def cost_per_contact(self) -> float:

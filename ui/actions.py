@@ -18,7 +18,7 @@ from churn_core.actions import ActionRules
 from churn_core.alerts import SortedScores
 from churn_core.atrisk import CustomerValue
 from churn_core.model import TrainConfig
-from churn_core.problems import ChurnDataError, Problem
+from churn_core.problems import ChurnDataError, Problem, setting_problem
 from churn_core.reading.table import ReadOptions
 from churn_core.schema import SchemaOverrides
 from churn_core.threshold import Economics, ThresholdChoice
@@ -64,7 +64,7 @@ def run_check() -> bool:
         _fail(list(exc.problems))
         return False
     except ValueError as exc:  # a setting the library refuses (bad date, unknown type)
-        _fail([Problem("BAD_SETTING", "error", str(exc), action="change the setting")])
+        _fail([setting_problem(exc)])
         return False
     set_check(check)
     return True

@@ -34,6 +34,7 @@ import pandas as pd
 
 from churn_core.money.campaign import Campaign, Ranked, rank_customers
 from churn_core.money.curve import ProfitCurve, profit_curve
+from churn_core.problems import InvalidSetting
 from churn_core.progress import Progress
 
 logger = logging.getLogger(__name__)
@@ -198,7 +199,7 @@ def profit_band(labels: Any, scores: Any, value: Any = 200.0,
         When ``resamples < 1`` or ``level`` is outside (0, 1).
     """
     if resamples < 1 or not 0.0 < level < 1.0:
-        raise ValueError("resamples must be >= 1 and level within (0, 1)")
+        raise InvalidSetting("resamples must be >= 1 and level within (0, 1)")
     campaign = campaign or Campaign()
     curve = profit_curve(labels, scores, value, campaign, ranking=ranking,
                          population=population, max_points=max_points)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from churn_core.problems import ChurnDataError, Problem, example_rows
+from churn_core.problems import ChurnDataError, InvalidSetting, Problem, example_rows
 
 RANKINGS = ("risk", "value_at_risk")
 
@@ -58,13 +58,13 @@ class Campaign:
 
     def __post_init__(self) -> None:
         if min(self.offer_cost, self.contact_cost) < 0:
-            raise ValueError("offer_cost and contact_cost must be >= 0")
+            raise InvalidSetting("offer_cost and contact_cost must be >= 0")
         if not 0.0 <= self.success_rate <= 1.0:
-            raise ValueError(f"success_rate must be within 0..1, got {self.success_rate}")
+            raise InvalidSetting(f"success_rate must be within 0..1, got {self.success_rate}")
         for name in ("capacity", "budget"):
             v = getattr(self, name)
             if v is not None and v < 0:
-                raise ValueError(f"{name} must be >= 0 or None, got {v}")
+                raise InvalidSetting(f"{name} must be >= 0 or None, got {v}")
 
     @property
     def cost_per_contact(self) -> float:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from churn_core.money.campaign import Campaign, rank_customers
 from churn_core.money.curve import best_point, cumulative_at_ends, profit_at
+from churn_core.problems import InvalidSetting
 
 INPUTS = {
     "value": "customer value",
@@ -57,11 +58,11 @@ def sensitivity_table(labels: Any, scores: Any, value: Any = 200.0,
         For an unknown input in ``ranges`` or a negative ``swing``.
     """
     if swing < 0:
-        raise ValueError("swing must be >= 0")
+        raise InvalidSetting("swing must be >= 0")
     ranges = dict(ranges or {})
     unknown = set(ranges) - set(INPUTS)
     if unknown:
-        raise ValueError(f"unknown inputs {sorted(unknown)}; use {list(INPUTS)}")
+        raise InvalidSetting(f"unknown inputs {sorted(unknown)}; use {list(INPUTS)}")
     campaign = campaign or Campaign()
     # scaling every value by one factor keeps the ranking, so one ranking serves all rows
     ranked = rank_customers(labels, scores, value, ranking=ranking)

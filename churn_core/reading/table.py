@@ -57,7 +57,7 @@ from pathlib import Path
 import pandas as pd
 
 from churn_core.names import is_id_name
-from churn_core.problems import Problem, example_rows, example_values
+from churn_core.problems import InvalidSetting, Problem, example_rows, example_values
 from churn_core.reading.cells import (
     TEXT_DTYPE,
     cell_to_text,
@@ -140,9 +140,9 @@ class ReadOptions:
 
     def __post_init__(self) -> None:
         if self.delimiter is not None and len(self.delimiter) != 1:
-            raise ValueError(f"delimiter must be one character, got {self.delimiter!r}")
+            raise InvalidSetting(f"delimiter must be one character, got {self.delimiter!r}")
         if self.header_row is not None and self.header_row < 0:
-            raise ValueError(f"header_row must be >= 0, got {self.header_row}")
+            raise InvalidSetting(f"header_row must be >= 0, got {self.header_row}")
 
 
 @dataclass(frozen=True)

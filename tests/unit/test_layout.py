@@ -83,3 +83,41 @@ def test_the_library_never_imports_streamlit():
         imported = {m.split(".")[0] for m in _top_level_imports(path)}
         text = path.read_text(encoding="utf-8")
         assert "streamlit" not in imported and "import streamlit" not in text, path
+
+
+def test_a_refused_setting_is_one_error_type_the_command_line_reports(tmp_path, capsys):
+    import pytest
+
+    from churn_core.__main__ import main
+    from churn_core.model import TrainConfig
+    from churn_core.problems import InvalidSetting
+    from churn_core.reading.table import ReadOptions
+    from churn_core.schema import SchemaOverrides
+    from churn_core.threshold import Economics
+
+    for make in (lambda: TrainConfig(cv_folds=1), lambda: Economics(success_rate=2.0),
+                 lambda: ReadOptions(delimiter=";;"),
+                 lambda: SchemaOverrides(column_types={"a": "bogus"})):
+        with pytest.raises(InvalidSetting):
+            make()
+    data = tmp_path / "t.csv"
+    data.write_text("id,x,churn\n1,2,0\n2,3,1\n")
+    assert main(["check", str(data), "--delimiter", ";;"]) == 2
+    assert "BAD_SETTING" in capsys.readouterr().err
+
+
+def test_the_console_script_runs_the_command_line():
+    import importlib
+    import shutil
+    import subprocess
+    import sys
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["build-system"]["build-backend"] == "setuptools.build_meta"
+    module, _, func = project["project"]["scripts"]["churn-radar"].partition(":")
+    assert callable(getattr(importlib.import_module(module), func))
+    script = shutil.which("churn-radar", path=str(Path(sys.executable).parent))
+    if script:  # installed by ./dev.sh setup (pip install -e .)
+        run = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0 and "train" in run.stdout
