@@ -9,7 +9,7 @@ import sys
 
 import streamlit as st
 
-from ui import actions
+from ui.flows import data as data_flow
 from ui.state import StateKeys, get, init_state, put
 
 st.set_page_config(page_title="churn-radar", page_icon=":material/radar:", layout="wide")
@@ -18,7 +18,7 @@ init_state()
 if "--sample" in sys.argv[1:] and not get(StateKeys.SAMPLE_AUTOLOADED):
     put(StateKeys.SAMPLE_AUTOLOADED, True)
     if get(StateKeys.CHECK) is None:
-        actions.load_sample()
+        data_flow.load_sample()
 
 pages = {
     "Start": [

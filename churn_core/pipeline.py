@@ -1,4 +1,8 @@
-"""The facade that the command line and the dashboard call.
+"""The facade: the one front door the command line and the dashboard call.
+
+Pages and ``ui/`` import from ``churn_core`` only this module and the chart builders
+(a test enforces it), so every step a user takes has one function here, whether it is
+defined here or re-exported from the module that owns it (see ``__all__``, by step).
 
 ``load_and_check`` turns a file into a validated :class:`Dataset`;
 ``fit_all`` trains (cross-fitted scores, leaderboard, champion refitted on every
@@ -19,8 +23,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from churn_core import campaigns
+from churn_core.actions import (
+    DIRECTIONS,
+    ActionRules,
+    action_mix,
+    default_rules,
+    defaults_to_frame,
+    load_action_rules,
+    rules_from_frame,
+    rules_to_frame,
+    rules_to_json,
+)
+from churn_core.alerts import SortedScores
 from churn_core.analysis import Analysis, CheckResult
-from churn_core.atrisk import (  # noqa: F401  (the facade re-exports the at-risk list)
+from churn_core.atrisk import (
     CustomerValue,
     alert_view,
     customer_values,
@@ -36,24 +53,114 @@ from churn_core.atrisk import (  # noqa: F401  (the facade re-exports the at-ris
     top_n_threshold,
     value_share,
 )
-from churn_core.bundle import ModelBundle
+from churn_core.bundle import ModelBundle, bundle_to_zip, load_bundle_bytes
+from churn_core.campaigns.uplift import learn_from_campaign, rank_by_uplift
 from churn_core.dataset import Dataset, prepare_dataset
-from churn_core.events.modeling import backtest_splits, definition_from_summary, is_event_table
-from churn_core.explain import explain
+from churn_core.eda import (
+    churn_rate_by,
+    column_summary,
+    distribution_by_label,
+    label_correlation,
+    missingness,
+)
+from churn_core.evaluate import quality_verdict
+from churn_core.events import (
+    FREQUENCIES,
+    ROLES,
+    ChurnDefinition,
+    EventMapping,
+    build_tables,
+    confirm_roles,
+    cutoff_summary,
+    plan_cutoffs,
+    prepare_log,
+)
+from churn_core.events.guarded import propose_mapping_guarded
+from churn_core.events.modeling import (
+    backtest_splits,
+    definition_from_summary,
+    event_overrides,
+    is_event_table,
+)
+from churn_core.events.spill import is_upload_file, upload_file
+from churn_core.explain import explain, global_importance, row_waterfall
+from churn_core.export import id_secret_from_env, pseudonymise, to_csv_bytes
 from churn_core.features import transform
-from churn_core.leaderboard import leaderboard_records
-from churn_core.model import TrainConfig
+from churn_core.leaderboard import SHORT_NAMES, leaderboard_records
+from churn_core.model import TrainConfig, detect_device
+from churn_core.monitor.drift import DriftReport
 from churn_core.monitor.profile import training_reference
+from churn_core.monitor.runs import (
+    ensure_schema,
+    find_run,
+    history_frame,
+    list_retrain,
+    list_runs,
+)
 from churn_core.population import Population, from_scoring_table, from_table
-from churn_core.problems import ChurnDataError, Problem
+from churn_core.problems import (
+    ChurnDataError,
+    InvalidSetting,
+    Problem,
+    has_errors,
+    problems_frame,
+    setting_problem,
+)
 from churn_core.progress import Progress
+from churn_core.reading.guarded import read_table_guarded
 from churn_core.reading.table import ReadOptions, ReadResult, read_table
-from churn_core.schema import SchemaOverrides, infer_schema
-from churn_core.segments import assign_segments, fit_segments
+from churn_core.schema import COLUMN_TYPES, SchemaOverrides, infer_schema
+from churn_core.score import score_frame
+from churn_core.segments import (
+    assign_segments,
+    fit_segments,
+    projection,
+    segment_profile,
+    segment_summary,
+)
 from churn_core.splits import Splits
-from churn_core.threshold import ThresholdChoice, ThresholdCurve
+from churn_core.store import default_store_path, open_store
+from churn_core.threshold import Economics, ThresholdChoice, ThresholdCurve, break_even_probability
 from churn_core.training import TrainResult, train
 from churn_core.validate import ValidationReport, validate
+
+#: The front door, by step. Everything a page, ``ui/`` or the command line needs.
+__all__ = [
+    # problems, settings, progress
+    "ChurnDataError", "Progress", "InvalidSetting", "Problem", "has_errors", "problems_frame",
+    "setting_problem",
+    # read and check a customer table
+    "COLUMN_TYPES", "CheckResult", "ReadOptions", "ReadResult", "SchemaOverrides",
+    "check_frame", "load_and_check", "read_table_guarded",
+    # explore
+    "churn_rate_by", "column_summary", "distribution_by_label", "label_correlation",
+    "missingness",
+    # event logs
+    "FREQUENCIES", "ROLES", "ChurnDefinition", "EventMapping", "build_splits", "build_tables",
+    "confirm_roles", "cutoff_summary", "event_overrides", "is_built_table", "is_upload_file",
+    "plan_cutoffs", "prepare_log", "propose_mapping_guarded", "upload_file",
+    # train, judge, explain
+    "Analysis", "SHORT_NAMES", "TrainConfig", "detect_device", "fit_all", "global_importance",
+    "quality_verdict", "row_waterfall",
+    # segments
+    "projection", "resegment", "segment_profile", "segment_summary",
+    # threshold, money and the at-risk list
+    "CustomerValue", "Economics", "SortedScores", "ThresholdChoice", "alert_view",
+    "break_even_probability",
+    "customer_values", "economics_dict", "emp", "export_table", "profit_at", "profit_band",
+    "profit_sensitivity", "profit_table", "profit_threshold", "sorted_scores",
+    "top_n_threshold", "value_share",
+    # actions
+    "DIRECTIONS", "ActionRules", "action_mix", "default_rules", "defaults_to_frame",
+    "load_action_rules", "rules_from_frame", "rules_to_frame", "rules_to_json",
+    # export, bundle, scoring
+    "bundle_to_zip", "id_secret_from_env", "load_bundle_bytes", "make_bundle", "pseudonymise",
+    "score_frame", "to_csv_bytes",
+    # campaigns and monitoring
+    "DriftReport", "campaigns", "default_store_path", "ensure_schema", "find_run",
+    "history_frame", "learn_from_campaign", "list_retrain", "list_runs", "open_store",
+    "rank_by_uplift",
+]
 
 log = logging.getLogger(__name__)
 

@@ -8,15 +8,22 @@ import pandas as pd
 import streamlit as st
 
 from churn_core import charts, pipeline
-from churn_core.bundle import bundle_to_zip
-from churn_core.export import id_secret_from_env, pseudonymise, to_csv_bytes
 from churn_core.money import charts as money_charts
-from churn_core.problems import ChurnDataError
-from churn_core.threshold import Economics, ThresholdChoice, break_even_probability
-from ui import actions
+from churn_core.pipeline import (
+    ChurnDataError,
+    Economics,
+    ThresholdChoice,
+    break_even_probability,
+    bundle_to_zip,
+    id_secret_from_env,
+    pseudonymise,
+    to_csv_bytes,
+)
 from ui.action_rules import edit_action_rules, show_action_mix
 from ui.campaign_widgets import start_campaign_form_for
-from ui.state import StateKeys, get, put, require_analysis
+from ui.flows import alerts as alerts_flow
+from ui.guards import require_analysis
+from ui.state import StateKeys, get, put
 from ui.widgets import download_csv, metric_row, plain, show_data_error
 
 K = StateKeys
@@ -77,12 +84,12 @@ source = st.selectbox("What each customer is worth", [SAME, *numeric], key=K.W_V
                       help="Pick a column (spend, order value, margin) to give every customer "
                       "their own value: the list then shows their value at risk.")
 try:
-    value = actions.value_choice(analysis, None if source == SAME else source,
+    value = alerts_flow.value_choice(analysis, None if source == SAME else source,
                                  econ.value_retained)
 except ChurnDataError as exc:
     show_data_error(exc, title=f"{source} cannot serve as a value")
-    value = actions.value_choice(analysis, None, econ.value_retained)
-money = actions.profit_view(analysis, econ, value)
+    value = alerts_flow.value_choice(analysis, None, econ.value_retained)
+money = alerts_flow.profit_view(analysis, econ, value)
 cur = plain(econ.currency)
 
 # -- threshold -------------------------------------------------------------------------------
@@ -145,7 +152,7 @@ with st.expander("Suggested actions: the rules", icon=":material/rule:"):
     st.caption("Each customer gets the first rule, top to bottom, that one of their own "
                "risk-raising reasons matches; otherwise their tier's default action.")
     rules = edit_action_rules()
-table = actions.at_risk(analysis, view.listed, rules, value)
+table = alerts_flow.at_risk(analysis, view.listed, rules, value)
 st.dataframe(
     table, hide_index=True, width="stretch",
     column_config={"churn_probability": st.column_config.ProgressColumn(
@@ -201,10 +208,10 @@ with st.expander("How sure is this profit?", icon=":material/query_stats:"):
     st.caption("A bootstrap of the labelled history's out-of-fold scores (200 resamples, 90 % "
                "band): the expected profit by share of customers contacted, and which input "
                "moves the best profit most.")
-    band = actions.stored_reliability(econ, value)
+    band = alerts_flow.stored_reliability(econ, value)
     if band is None and st.button("Compute the band", key="compute_band"):
         with st.spinner("Resampling..."):
-            band = actions.reliability(analysis, econ, value)
+            band = alerts_flow.reliability(analysis, econ, value)
     if band is not None:
         (st.success if band.band.reliable else st.warning)(band.band.verdict)
         left, right = st.columns(2)

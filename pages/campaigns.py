@@ -6,9 +6,8 @@ import json
 
 import streamlit as st
 
-from churn_core import campaigns
 from churn_core import charts_campaigns as charts
-from churn_core.problems import ChurnDataError
+from churn_core.pipeline import ChurnDataError, campaigns
 from ui import campaign_widgets as cw
 from ui.state import StateKeys, get
 from ui.widgets import metric_row, show_data_error, show_problems

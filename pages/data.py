@@ -7,9 +7,9 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from churn_core.reading.table import ReadOptions
-from churn_core.schema import COLUMN_TYPES, SchemaOverrides
-from ui import actions, cache
+from churn_core.pipeline import COLUMN_TYPES, ReadOptions, SchemaOverrides
+from ui import cache
+from ui.flows import data as data_flow
 from ui.state import StateKeys, get, put
 from ui.widgets import head, plain, problems_table, show_problems
 
@@ -29,11 +29,11 @@ with up_col:
 with sample_col:
     st.write("")
     if st.button("Use the sample data", icon=":material/dataset:"):
-        actions.load_sample()
+        data_flow.load_sample()
 if upload is not None and upload.file_id != get(K.UPLOAD_SEEN):
     put(K.UPLOAD_SEEN, upload.file_id)
     with st.spinner("Reading and checking the table..."):
-        actions.load_bytes(upload.getvalue(), upload.name, upload.file_id)
+        data_flow.load_bytes(upload.getvalue(), upload.name, upload.file_id)
 
 if get(K.LOAD_PROBLEMS):
     st.error("The file could not be used. What was found:", icon=":material/error:")
@@ -87,7 +87,7 @@ if read is not None:
             convert = st.checkbox("Convert numbers written as text (1,234 / 12% / ¥99)",
                                   value=(get(K.READ_OPTIONS) or ReadOptions()).convert_numbers)
             if st.form_submit_button("Re-read with these settings"):
-                actions.set_read_options(ReadOptions(
+                data_flow.set_read_options(ReadOptions(
                     encoding=encoding if read.file_format == "csv" else None,
                     delimiter=delimiter if read.file_format == "csv" else None,
                     header_row=int(header_row), sheet=sheet or None, convert_numbers=convert))
@@ -119,7 +119,7 @@ with left, st.form("form_roles"):
     snapshot = st.text_input("Snapshot date for date columns (ISO, empty = latest date)",
                              value=ov.snapshot_date or "")
     if st.form_submit_button("Apply"):
-        actions.set_overrides(dataclasses.replace(
+        data_flow.set_overrides(dataclasses.replace(
             ov, id_column=None if id_col == NONE else id_col,
             label_column=None if label_col == NONE else label_col,
             positive_value=None if positive == "(automatic)" or label_col != schema.label_column
@@ -153,7 +153,7 @@ with st.form("form_types"):
         for col, new, old in zip(editable, edited["use as"], types["use as"], strict=True):
             if new != old:
                 forced[col] = new
-        actions.set_overrides(dataclasses.replace(ov, column_types=forced))
+        data_flow.set_overrides(dataclasses.replace(ov, column_types=forced))
         st.rerun()
 
 # -- leakage --------------------------------------------------------------------------------
@@ -172,7 +172,7 @@ if len(flagged):
                        value=col in get(K.CONFIRMED)):
             chosen.append(col)
     if tuple(chosen) != tuple(get(K.CONFIRMED)):
-        actions.set_confirmed(tuple(chosen))
+        data_flow.set_confirmed(tuple(chosen))
         st.rerun()
 
 # -- all decisions and the table --------------------------------------------------------------

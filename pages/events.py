@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from churn_core import charts
-from churn_core.events import (
+from churn_core.pipeline import (
     FREQUENCIES,
     ROLES,
+    ChurnDataError,
     ChurnDefinition,
     build_tables,
     confirm_roles,
@@ -16,8 +17,8 @@ from churn_core.events import (
     plan_cutoffs,
     prepare_log,
 )
-from churn_core.problems import ChurnDataError
-from ui import actions, uploads
+from ui import uploads
+from ui.flows import events as events_flow
 from ui.state import StateKeys, get, put
 from ui.widgets import metric_row, plain, problems_table, show_data_error, show_problems
 
@@ -47,10 +48,10 @@ if upload is not None and upload.file_id != get(K.EVENTS_ID):
         with st.spinner("Looking at the columns..."):
             put(K.EVENTS_MAPPING, uploads.propose_events(path))
     except ChurnDataError as exc:
-        put(K.EVENTS_PROBLEMS, exc)
+        put(K.EVENTS_PROBLEMS, list(exc.problems))
 
 if get(K.EVENTS_PROBLEMS) is not None:
-    show_data_error(get(K.EVENTS_PROBLEMS), title="The event log cannot be used")
+    show_data_error(ChurnDataError(get(K.EVENTS_PROBLEMS)), title="The event log cannot be used")
 proposal = get(K.EVENTS_MAPPING)
 if proposal is None:
     st.info("Upload an event log to start.")
@@ -159,7 +160,7 @@ if st.button("Build the training table", type="primary", icon=":material/build:"
                                   progress=lambda f, m: bar.progress(min(float(f), 1.0), text=m))
             status.update(label="Tables built", state="complete", expanded=False)
         put(K.EVENTS_BUILD, result)
-        actions.use_training_table(result, f"{upload.name if upload else 'events'} (built)")
+        events_flow.use_training_table(result, f"{upload.name if upload else 'events'} (built)")
     except ChurnDataError as exc:
         show_data_error(exc, title="The tables could not be built")
 

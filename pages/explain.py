@@ -7,9 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from churn_core import charts
-from churn_core.explain import row_waterfall
+from churn_core.pipeline import row_waterfall
 from ui import cache
-from ui.state import StateKeys, get, require_analysis
+from ui.guards import require_analysis
+from ui.state import StateKeys, get
 from ui.widgets import plain
 
 K = StateKeys

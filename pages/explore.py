@@ -6,7 +6,8 @@ import streamlit as st
 
 from churn_core import charts
 from ui import cache
-from ui.state import StateKeys, get, require_dataset, require_label
+from ui.guards import require_dataset, require_label
+from ui.state import StateKeys, get
 
 K = StateKeys
 

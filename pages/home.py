@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import actions
+from ui.flows import data as data_flow
 from ui.state import StateKeys, get
 from ui.widgets import plain
 
@@ -43,7 +43,7 @@ with left, st.container(border=True):
         if not check.usable:
             st.warning("The table has errors; see the Data page.")
     if st.button("Load the sample data", icon=":material/dataset:", type="primary") and \
-            actions.load_sample():
+            data_flow.load_sample():
         st.rerun()
     st.page_link("pages/data.py", label="Upload your own table", icon=":material/upload_file:")
 with right, st.container(border=True):

@@ -5,12 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from churn_core import charts
-from churn_core.evaluate import quality_verdict
-from churn_core.leaderboard import SHORT_NAMES
-from churn_core.model import TrainConfig, detect_device
-from churn_core.threshold import Economics
-from ui import actions, cache
-from ui.state import StateKeys, get, put, require_dataset, require_label
+from churn_core.pipeline import SHORT_NAMES, Economics, TrainConfig, detect_device, quality_verdict
+from ui import cache
+from ui.flows import model as model_flow
+from ui.guards import require_dataset, require_label
+from ui.state import StateKeys, get, put
 from ui.widgets import metric_row, plain, show_problems
 
 K = StateKeys
@@ -47,7 +46,7 @@ if go:
             bar.progress(min(max(float(fraction), 0.0), 1.0), text=message)
             st.write(message)
 
-        ok = actions.train(config, progress)
+        ok = model_flow.train(config, progress)
         put(K.TRAIN_LOG, log)
         status.update(label="Model trained" if ok else "Training failed",
                       state="complete" if ok else "error", expanded=not ok)

@@ -6,10 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from churn_core.monitor.charts import auc_over_time, drift_effects, score_distribution
-from churn_core.monitor.drift import DriftReport
-from churn_core.monitor.runs import ensure_schema, find_run, history_frame, list_retrain, list_runs
-from churn_core.problems import ChurnDataError
-from churn_core.store import default_store_path, open_store
+from churn_core.pipeline import ChurnDataError
+from ui.flows import monitor as flow
 from ui.state import StateKeys
 from ui.widgets import metric_row, plain, show_data_error
 
@@ -21,26 +19,24 @@ st.caption("Runs recorded by the scheduled command line: who entered or left the
            "whether the data still looks like the model's reference, and how well the model "
            "is expected to perform before outcomes are known.")
 
-path = default_store_path()
+path = flow.store_path()
 if not path.exists():
     st.info(f"No monitoring runs yet (no store at {plain(path)}). Schedule this command to record "
             "one per batch of fresh customers:")
     st.code(COMMAND, language="bash")
     st.stop()
 try:
-    conn = open_store(path)
-    ensure_schema(conn)
-    runs = list_runs(conn)
-    decisions = list_retrain(conn)
+    recorded = flow.load_history(path)
 except ChurnDataError as exc:
     show_data_error(exc, title="The monitoring store cannot be read")
     st.stop()
-if not runs:
+if recorded.history.empty:
     st.info("The store holds no monitoring run yet. Record one with:")
     st.code(COMMAND, language="bash")
     st.stop()
 
-history = history_frame(runs)
+history = recorded.history
+decisions = recorded.decisions
 models = list(dict.fromkeys(history["model"]))
 model = st.selectbox("Model", models, index=len(models) - 1, key=K.W_MONITOR_MODEL,
                      help="Runs are grouped by the model's hash.") if len(models) > 1 else models[0]
@@ -64,8 +60,7 @@ st.subheader("One run in detail")
 by_label = {f"{t} ({r})": r for r, t in zip(history["run_id"], history["created_at"],
                                            strict=True)}
 chosen = st.selectbox("Run", list(by_label)[::-1], key=K.W_MONITOR_RUN)
-run = find_run(conn, by_label[chosen])
-summary = run.summary if run is not None else {}
+summary = flow.run_summary(recorded, by_label[chosen])
 for alert in summary.get("alerts") or []:
     st.warning(plain(alert), icon=":material/warning:")
 
@@ -81,8 +76,8 @@ if diff:
 else:
     st.caption("First run of this model: nothing to compare with yet.")
 
-if summary.get("drift"):
-    table = DriftReport.from_dict(summary["drift"]).table
+table = flow.drift_table(summary)
+if table is not None:
     st.caption(f"Drift against the reference ({summary.get('reference_source')}): a column is "
                "flagged only when the test rejects after Holm's correction and the effect "
                "size reaches its minimum.")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from churn_core.bundle import load_bundle_bytes
-from churn_core.export import to_csv_bytes
-from churn_core.problems import ChurnDataError
-from churn_core.reading.table import ReadOptions
-from churn_core.score import score_frame
+from churn_core.pipeline import (
+    ChurnDataError,
+    ReadOptions,
+    load_bundle_bytes,
+    score_frame,
+    to_csv_bytes,
+)
 from ui import cache
 from ui.state import StateKeys, get, put
 from ui.widgets import download_csv, head, metric_row, plain, show_data_error, show_problems
@@ -33,11 +35,11 @@ if bundle_file is not None and bundle_file.file_id != get(K.BUNDLE_ID):
         put(K.SCORE_PROBLEMS, None)
     except ChurnDataError as exc:
         put(K.BUNDLE, None)
-        put(K.SCORE_PROBLEMS, exc)
+        put(K.SCORE_PROBLEMS, list(exc.problems))
 
 failure = get(K.SCORE_PROBLEMS)
 if failure is not None:
-    show_data_error(failure, title="This file cannot be used")
+    show_data_error(ChurnDataError(failure), title="This file cannot be used")
 bundle = get(K.BUNDLE)
 if bundle is None:
     st.info("Upload a model bundle first (download one on the Alerts page after training).")
@@ -69,7 +71,7 @@ if score_id != get(K.SCORE_ID):
         put(K.SCORE_PROBLEMS, None)
     except ChurnDataError as exc:
         put(K.SCORE_RESULT, None)
-        put(K.SCORE_PROBLEMS, exc)
+        put(K.SCORE_PROBLEMS, list(exc.problems))
         st.rerun()
 
 stored = get(K.SCORE_RESULT)

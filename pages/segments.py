@@ -5,8 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from churn_core import charts
-from ui import actions, cache
-from ui.state import StateKeys, get, require_analysis
+from ui import cache
+from ui.flows import segments as segments_flow
+from ui.guards import require_analysis
+from ui.state import StateKeys, get
 
 K = StateKeys
 
@@ -24,7 +26,7 @@ with st.form("form_segments_k"):
                           help="Automatic = the k with the best silhouette score.")
     if st.form_submit_button("Re-segment"):
         with st.spinner("Fitting segments..."):
-            actions.resegment(None if choice == options[0] else int(choice))
+            segments_flow.resegment(None if choice == options[0] else int(choice))
         st.rerun()
 
 summary, profile, points = cache.segment_tables(model_key, analysis)

@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from churn_core.actions import (
+from churn_core.pipeline import (
     DIRECTIONS,
     ActionRules,
+    ChurnDataError,
     action_mix,
     default_rules,
     defaults_to_frame,
@@ -26,7 +27,6 @@ from churn_core.actions import (
     rules_to_frame,
     rules_to_json,
 )
-from churn_core.problems import ChurnDataError
 from ui.state import StateKeys, get, put
 from ui.widgets import show_problems
 

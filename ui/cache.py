@@ -14,9 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from churn_core import charts, eda, explain, segments
-from churn_core.reading.guarded import read_table_guarded
-from churn_core.reading.table import ReadOptions, ReadResult
+from churn_core import charts, pipeline
+from churn_core.pipeline import ReadOptions, ReadResult, read_table_guarded
 
 UPLOAD_MEMORY_MB = 6144
 
@@ -38,36 +37,36 @@ def read_file(file_digest: str, _data: bytes, name: str, options: ReadOptions | 
 # -- exploration (keyed by dataset key) ---------------------------------------------------
 @st.cache_data(max_entries=16)
 def column_summary(key: str, _check: Any) -> pd.DataFrame:
-    return eda.column_summary(_check.dataset.frame, _check.dataset.schema)
+    return pipeline.column_summary(_check.dataset.frame, _check.dataset.schema)
 
 
 @st.cache_data(max_entries=16)
 def missingness(key: str, _check: Any) -> pd.DataFrame:
-    return eda.missingness(_check.dataset.frame)
+    return pipeline.missingness(_check.dataset.frame)
 
 
 @st.cache_data(max_entries=16)
 def label_correlation(key: str, _check: Any) -> pd.DataFrame:
     ds = _check.dataset
-    return eda.label_correlation(ds.frame, ds.y, ds.schema)
+    return pipeline.label_correlation(ds.frame, ds.y, ds.schema)
 
 
 @st.cache_data(max_entries=256)
 def churn_rate_by(key: str, column: str, _check: Any) -> pd.DataFrame:
     ds = _check.dataset
-    return eda.churn_rate_by(ds.frame, ds.y, column)
+    return pipeline.churn_rate_by(ds.frame, ds.y, column)
 
 
 @st.cache_data(max_entries=256)
 def distribution_by_label(key: str, column: str, _check: Any) -> pd.DataFrame:
     ds = _check.dataset
-    return eda.distribution_by_label(ds.frame, ds.y, column, max_points=charts.MAX_POINTS)
+    return pipeline.distribution_by_label(ds.frame, ds.y, column, max_points=charts.MAX_POINTS)
 
 
 # -- model results (keyed by model key) ----------------------------------------------------
 @st.cache_data(max_entries=8)
 def importance(model_key: str, _analysis: Any) -> pd.DataFrame:
-    return explain.global_importance(_analysis.explanation)
+    return pipeline.global_importance(_analysis.explanation)
 
 
 @st.cache_data(max_entries=8)
@@ -87,15 +86,14 @@ def segment_tables(model_key: str, _analysis: Any) -> tuple[pd.DataFrame, pd.Dat
                                                              pd.DataFrame]:
     """Summary, profile and 2-D projection of the analysis' segments."""
     a = _analysis
-    summary = segments.segment_summary(a.segments, a.X, a.segment_labels, a.dataset.y)
-    profile = segments.segment_profile(a.segments, a.X, a.segment_labels)
-    points = segments.projection(a.segments, a.X, a.segment_labels, max_points=charts.MAX_POINTS)
+    summary = pipeline.segment_summary(a.segments, a.X, a.segment_labels, a.dataset.y)
+    profile = pipeline.segment_profile(a.segments, a.X, a.segment_labels)
+    points = pipeline.projection(a.segments, a.X, a.segment_labels, max_points=charts.MAX_POINTS)
     return summary, profile, points
 
 
 @st.cache_data(max_entries=16)
 def emp(model_key: str, econ: Any, _analysis: Any) -> float:
     """Expected Maximum Profit per customer of the out-of-fold scores (Model page)."""
-    from churn_core import pipeline
 
     return pipeline.emp(_analysis, econ)

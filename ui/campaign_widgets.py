@@ -16,11 +16,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from churn_core import campaigns, pipeline
-from churn_core.export import to_csv_bytes
-from churn_core.problems import ChurnDataError
-from churn_core.store import default_store_path
-from churn_core.threshold import Economics
+from churn_core import pipeline
+from churn_core.pipeline import (
+    ChurnDataError,
+    Economics,
+    campaigns,
+    default_store_path,
+    to_csv_bytes,
+)
 from ui import cache
 from ui.state import StateKeys, get, put
 from ui.widgets import download_csv, metric_row, plain, show_problems
@@ -208,6 +211,15 @@ def show_outcome_result() -> None:
                   title="Outcome file", key="outcome_upload_problems")
 
 
+@dataclass(frozen=True)
+class UpliftView:
+    """Uplift learned from one campaign for one model (kept between reruns)."""
+
+    campaign: str
+    model_key: str
+    result: Any  # campaigns.uplift.UpliftComparison
+
+
 def uplift_section(name: str, analysis: Any, threshold: float) -> None:
     """Offer to learn uplift from campaign ``name`` and compare the two rankings' profit.
 
@@ -215,7 +227,7 @@ def uplift_section(name: str, analysis: Any, threshold: float) -> None:
     current customer list with an ``expected_uplift`` column, highest first.
     """
     from churn_core import charts_campaigns
-    from churn_core.campaigns.uplift import learn_from_campaign, rank_by_uplift
+    from churn_core.pipeline import learn_from_campaign, rank_by_uplift
 
     model_key = get(K.MODEL_KEY)
     if st.button("Learn uplift from this campaign", key="learn_uplift",
@@ -227,14 +239,14 @@ def uplift_section(name: str, analysis: Any, threshold: float) -> None:
             put(K.UPLIFT, None)
             put(K.UPLIFT_PROBLEMS, list(exc.problems))
         else:
-            put(K.UPLIFT, (name, model_key, result))
+            put(K.UPLIFT, UpliftView(name, model_key, result))
             put(K.UPLIFT_PROBLEMS, None)
     show_problems(get(K.UPLIFT_PROBLEMS), title="Uplift cannot be learned",
                   key="uplift_problems")
     stored = get(K.UPLIFT)
-    if stored is None or stored[0] != name or stored[1] != model_key:
+    if stored is None or (stored.campaign, stored.model_key) != (name, model_key):
         return
-    result = stored[2]
+    result = stored.result
     risk, uplift = result.best("risk"), result.best("uplift")
     metric_row({
         "Best profit, ranked by risk": f"{risk['profit_by_risk']:,.0f} "

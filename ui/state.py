@@ -1,10 +1,11 @@
-"""Session-state keys, defaults, dataset switching and page guards.
+"""Session-state keys, their defaults, and starting over with a new table.
 
 Every value shared between pages lives in ``st.session_state`` under a key
 named in :class:`StateKeys`; widget keys (prefix ``w_``) are listed there too
 so that no page invents its own string. Derived results are dropped whenever
 the dataset (or its schema) changes, so no page ever shows a model trained on
-other data.
+other data. What the buttons write lives in :mod:`ui.flows`; page guards in
+:mod:`ui.guards`.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ class StateKeys:
     SOURCE_ID = "source_id"                # uploader file id / "sample" / "events:<n>"
     UPLOAD_SEEN = "upload_seen"            # file id of the last upload already loaded
     SOURCE_FRAME = "source_frame"          # in-memory table (event-log builds), else None
-    READ_OPTIONS = "read_options"          # churn_core.reading.table.ReadOptions or None
-    OVERRIDES = "overrides"                # churn_core.schema.SchemaOverrides or None
+    READ_OPTIONS = "read_options"          # pipeline.ReadOptions or None
+    OVERRIDES = "overrides"                # pipeline.SchemaOverrides or None
     CONFIRMED = "confirmed"                # tuple of columns confirmed as not leaking
     CHECK = "check"                        # pipeline.CheckResult of the current table
     LOAD_PROBLEMS = "load_problems"        # problems of a failed load (list of Problem)
@@ -47,11 +48,11 @@ class StateKeys:
     # threshold and money
     THRESHOLD = "threshold"                # threshold.ThresholdChoice in use (value, method)
     ECONOMICS = "economics"                # threshold.Economics
-    PROFIT = "profit"                      # actions.ProfitView (economics, table, best)
-    VALUE_CHOICE = "value_choice"          # actions.ValueChoice (what customers are worth)
-    PROFIT_BAND = "profit_band"            # actions.BandView (bootstrap band, tornado)
-    AT_RISK = "at_risk"                    # actions.ListPreview (model key, riskiest rows)
-    ACTION_RULES = "action_rules"          # actions.ActionRules in force (None = built-in)
+    PROFIT = "profit"                      # flows.alerts.ProfitView (economics, table, best)
+    VALUE_CHOICE = "value_choice"          # flows.alerts.ValueChoice (what customers are worth)
+    PROFIT_BAND = "profit_band"            # flows.alerts.BandView (bootstrap band, tornado)
+    AT_RISK = "at_risk"                    # flows.alerts.ListPreview (model key, riskiest rows)
+    ACTION_RULES = "action_rules"          # pipeline.ActionRules in force (None = built-in)
     ACTION_RULES_BASE = "action_rules_base"  # the rules the rules editors started from
     ACTION_RULES_PROBLEMS = "action_rules_problems"  # problems of a bad rules upload (or None)
     # scoring
@@ -74,7 +75,7 @@ class StateKeys:
     CAMPAIGN_PROBLEMS = "campaign_problems"  # problems of the last failed start
     OUTCOME_RESULT = "outcome_result"      # campaigns.OutcomeUpload of the last upload
     OUTCOME_PROBLEMS = "outcome_problems"  # problems of the last failed upload
-    UPLIFT = "uplift"                      # (campaign name, model key, UpliftComparison)
+    UPLIFT = "uplift"                      # campaign_widgets.UpliftView (campaign, model, result)
     UPLIFT_PROBLEMS = "uplift_problems"    # problems of the last failed uplift learning
     # widget keys
     W_UPLOAD = "w_upload"
@@ -172,16 +173,6 @@ def dataset_key(check: Any) -> str:
     return f"{check.dataset.fingerprint}:{hashlib.sha256(schema.encode()).hexdigest()[:16]}"
 
 
-def set_check(check: Any) -> None:
-    """Make ``check`` the current table; drop derived results when data or schema changed."""
-    key = dataset_key(check)
-    if key != get(StateKeys.DATASET_KEY):
-        clear_dataset_dependents()
-    put(StateKeys.CHECK, check)
-    put(StateKeys.DATASET_KEY, key)
-    put(StateKeys.LOAD_PROBLEMS, None)
-
-
 def new_source(*, data: bytes | None, name: str, source_id: str, frame: Any = None,
                feature_labels: dict[str, str] | None = None) -> None:
     """Start over with a new file (or in-memory table): reset reading and schema choices."""
@@ -196,40 +187,3 @@ def new_source(*, data: bytes | None, name: str, source_id: str, frame: Any = No
     put(StateKeys.CHECK, None)
     put(StateKeys.DATASET_KEY, None)
     clear_dataset_dependents()
-
-
-# -- guards ----------------------------------------------------------------------------------
-_TO_DATA = ("pages/data.py", "Go to Data", ":material/upload_file:")
-
-
-def _stop(message: str, page: str, label: str, icon: str) -> None:
-    """Say what is missing, link to the page that provides it, and stop this page."""
-    st.info(message)
-    st.page_link(page, label=label, icon=icon)
-    st.stop()
-
-
-def require_dataset() -> Any:
-    """Return the current CheckResult, or tell the user to load data and stop the page."""
-    check = get(StateKeys.CHECK)
-    if check is None:
-        _stop("No customer table is loaded yet. Upload one (or open the sample) first.",
-              *_TO_DATA)
-    return check
-
-
-def require_label(check: Any) -> None:
-    """Stop the page when the table has no usable churn label."""
-    if check.dataset.schema.label_column is None or not check.dataset.schema.label_mapping:
-        _stop("This table has no usable churn column. Choose the label column on the "
-              "Data page.", *_TO_DATA)
-
-
-def require_analysis() -> Any:
-    """Return the trained Analysis, or tell the user to train and stop the page."""
-    require_dataset()
-    analysis = get(StateKeys.ANALYSIS)
-    if analysis is None:
-        _stop("No model is trained on this table yet. Train one on the Model page.",
-              "pages/model.py", "Go to Model", ":material/model_training:")
-    return analysis

@@ -5,8 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from churn_core.events.guarded import propose_mapping_guarded
-from churn_core.events.spill import is_upload_file, upload_file
+from churn_core.pipeline import is_upload_file, propose_mapping_guarded, upload_file
 from ui.cache import UPLOAD_MEMORY_MB
 
 PROPOSE_TIMEOUT_S = 180

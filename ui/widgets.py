@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 import pandas as pd
 import streamlit as st
 
-from churn_core.problems import ChurnDataError, Problem, has_errors, problems_frame
+from churn_core.pipeline import ChurnDataError, Problem, has_errors, problems_frame
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 

@@ -10,6 +10,8 @@ from streamlit.testing.v1 import AppTest
 from churn_core import pipeline
 from churn_core.model import TrainConfig
 from ui import state as ui_state
+from ui.flows.data import table_state
+from ui.flows.model import analysis_state
 from ui.state import StateKeys
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,13 +38,11 @@ def _seed(at: AppTest, check=None, analysis=None) -> AppTest:
         at.session_state[StateKeys.SOURCE_BYTES] = SAMPLE.read_bytes()
         at.session_state[StateKeys.SOURCE_NAME] = SAMPLE.name
         at.session_state[StateKeys.SOURCE_ID] = "sample"
-        at.session_state[StateKeys.CHECK] = check
-        at.session_state[StateKeys.DATASET_KEY] = ui_state.dataset_key(check)
-    if analysis is not None:
-        at.session_state[StateKeys.ANALYSIS] = analysis
-        at.session_state[StateKeys.MODEL_KEY] = f"{ui_state.dataset_key(check)}:test"
-        at.session_state[StateKeys.SORTED_SCORES] = pipeline.sorted_scores(analysis)
-        at.session_state[StateKeys.THRESHOLD] = analysis.threshold
+        for key, value in table_state(check).items():  # what loading the table writes
+            at.session_state[key] = value
+    if analysis is not None:  # what training writes
+        for key, value in analysis_state(analysis, f"{ui_state.dataset_key(check)}:test").items():
+            at.session_state[key] = value
     return at
 
 

@@ -80,7 +80,7 @@ def test_a_hostile_wide_log_is_refused_quickly(page):
     at.file_uploader(key=StateKeys.W_EVENTS_UPLOAD).upload(
         "wide.csv", f"{header}\n{row}\n".encode(), "text/csv").run(timeout=60)
     assert_clean(at)
-    problems = at.session_state[StateKeys.EVENTS_PROBLEMS].problems
+    problems = at.session_state[StateKeys.EVENTS_PROBLEMS]  # list[Problem], as every *_PROBLEMS
     assert [p.code for p in problems] == ["EVENTS_TOO_MANY_COLUMNS"]
 
 

@@ -121,3 +121,43 @@ def test_the_console_script_runs_the_command_line():
     if script:  # installed by ./dev.sh setup (pip install -e .)
         run = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=120)
         assert run.returncode == 0 and "train" in run.stdout
+
+
+def _library_imports(path: Path) -> set[str]:
+    """Every ``churn_core`` module or name ``path`` imports, wherever the import is."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("churn_core"))
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("churn_core"):
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+    return found
+
+
+def _allowed(name: str) -> bool:
+    """The facade and the chart builders (``from churn_core import pipeline, charts``)."""
+    parts = name.split(".")
+    if parts[:2] == ["churn_core", "pipeline"]:
+        return True
+    return any(p == "charts" or p.startswith("charts_") for p in parts[1:3])
+
+
+def test_pages_and_ui_import_only_the_facade_and_the_charts():
+    offenders = {str(p.relative_to(ROOT)): sorted(n for n in _library_imports(p)
+                                                   if not _allowed(n))
+                 for p in [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")),
+                           *sorted((ROOT / "ui").rglob("*.py"))]}
+    assert not {k: v for k, v in offenders.items() if v}, offenders
+
+
+def test_the_import_rule_rejects_a_library_module():
+    assert _allowed("churn_core.pipeline") and _allowed("churn_core.pipeline.fit_all")
+    assert _allowed("churn_core.charts") and _allowed("churn_core.money.charts")
+    assert _allowed("churn_core.charts_campaigns")
+    assert not _allowed("churn_core.events.spill") and not _allowed("churn_core.export")
+
+
+def test_every_facade_name_resolves():
+    from churn_core import pipeline
+
+    assert not [n for n in pipeline.__all__ if not hasattr(pipeline, n)]
