@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from churn_core.threshold import Economics
+from churn_core.threshold import Economics, medium_floor
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def alert_view(scores: SortedScores, threshold: float, capacity: int | None = No
                ) -> AlertView:
     """Counts, tiers and expected churners at ``threshold`` with an optional capacity."""
     flagged = scores.at_least(threshold)
-    medium = scores.at_least(threshold / 2) - flagged
+    medium = scores.at_least(medium_floor(threshold)) - flagged
     listed = listed_count(flagged, capacity)
     return AlertView(threshold=float(threshold), population=scores.n, flagged=flagged,
                      listed=listed, capacity=capacity or None, high=flagged, medium=medium,

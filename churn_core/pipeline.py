@@ -120,7 +120,13 @@ from churn_core.segments import (
 )
 from churn_core.splits import Splits
 from churn_core.store import default_store_path, open_store
-from churn_core.threshold import Economics, ThresholdChoice, ThresholdCurve, break_even_probability
+from churn_core.threshold import (
+    Economics,
+    ThresholdChoice,
+    ThresholdCurve,
+    break_even_probability,
+    medium_floor,
+)
 from churn_core.training import TrainResult, train
 from churn_core.validate import ValidationReport, validate
 
@@ -304,7 +310,7 @@ def make_bundle(analysis: Analysis, *, threshold: ThresholdChoice | None = None,
     """Package an analysis as a :class:`ModelBundle` with the threshold actually in use."""
     r = analysis.result
     choice = threshold or analysis.threshold
-    detail = {**choice.detail, "medium_from": choice.value / 2}
+    detail = {**choice.detail, "medium_from": medium_floor(choice.value)}
     if capacity:
         detail["capacity"] = int(capacity)
     info = {"seed": r.params.get("seed"), "params": dict(r.params), "device": r.device,

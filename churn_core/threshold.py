@@ -362,16 +362,11 @@ def profit_at(profit: pd.DataFrame, threshold: float) -> float:
     return float(profit["profit"].iloc[i])
 
 
-def capacity_floor(scores: Any, capacity: int | None) -> float:
-    """Lowest threshold that flags at most ``capacity`` of ``scores`` (0.0 without a limit).
-
-    ``best_profit`` applies capacity to labelled rows scaled to the population;
-    this makes the cap exact on the scored population itself.
-    """
-    s = np.sort(np.asarray(scores, dtype=float))
-    if not capacity or capacity >= s.size:
-        return 0.0
-    return float(np.nextafter(s[s.size - capacity - 1], np.inf))
+def medium_floor(threshold: float, medium_from: float | None = None) -> float:
+    """Lowest score of the "medium" tier: ``medium_from`` (at most the threshold), else
+    half the threshold. The one rule behind :func:`risk_tiers`, the Alerts counts and the
+    bundle's saved tiers."""
+    return threshold / 2 if medium_from is None else min(float(medium_from), threshold)
 
 
 def risk_tiers(scores: Any, threshold: float, *, medium_from: float | None = None) -> np.ndarray:
@@ -394,7 +389,7 @@ def risk_tiers(scores: Any, threshold: float, *, medium_from: float | None = Non
         One tier per score; NaN scores are "low".
     """
     s = np.asarray(scores, dtype=float)
-    medium = threshold / 2 if medium_from is None else min(float(medium_from), threshold)
+    medium = medium_floor(threshold, medium_from)
     return np.select([s >= threshold, s >= medium], ["high", "medium"], default="low")
 
 
