@@ -216,6 +216,10 @@ def _value_columns(log: PreparedLog, training: pd.DataFrame, scoring: pd.DataFra
         scoring, more = add_value_columns(log, scoring, definition, features=choice.kept,
                                           value=value)
         problems += more
+    if VALUE_COLUMN in scoring.columns and scoring[VALUE_COLUMN].isna().all():
+        # no spend model at the last date: one value for everyone is the honest fallback
+        scoring = scoring.drop(columns=VALUE_COLUMN)
+        training = training.drop(columns=VALUE_COLUMN, errors="ignore")
     if value and not log.has_money:
         problems.append(Problem(
             "VALUE_NO_SPEND", "info",
