@@ -158,3 +158,17 @@ def test_train_uses_customer_value_and_records_the_choice(tmp_path, capsys):
                  "2", "--no-search", "--value", "50"]) == 0
     flat = pd.read_csv(tmp_path / "b2" / "at_risk.csv")
     assert (flat["customer_value"] == 50).all()
+
+
+def test_degenerate_purchase_fit_gives_finite_expectations():
+    """A log where nobody seems to drop out fits a -> 0 and huge r, alpha: the expectation
+    falls back to its Poisson limit instead of NaN (so customer_value is not lost)."""
+    from churn_core.value.bgnbd import BgNbdParams, expected_purchases
+
+    params = BgNbdParams(5.27e6, 2.16e8, 1e-9, 3.4e5, 0.0, 0, "day")
+    summary = pd.DataFrame({"frequency": [3.0, 10.0], "recency": [300.0, 500.0],
+                            "T": [520.0, 540.0]})
+    got = expected_purchases(params, summary, 365.0)
+    assert np.isfinite(got).all()
+    rate = (params.r + summary["frequency"]) / (params.alpha + summary["T"])
+    assert np.allclose(got, rate * 365.0, rtol=1e-3)
