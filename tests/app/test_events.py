@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tests.app.conftest import assert_clean
 from ui.state import StateKeys
@@ -136,23 +137,42 @@ def test_value_features_switch_keep_and_off(page):
     assert "customer_value" not in at.session_state[StateKeys.CHECK].dataset.schema.features
 
 
-def test_alerts_value_defaults_to_the_builds_customer_value(page, tmp_path):
+@pytest.fixture(scope="module")
+def event_analysis(tmp_path_factory):
+    """A tiny model trained on an event-log build (customer_value, BG/NBD choice 'auto')."""
     from churn_core import pipeline
     from churn_core.model import TrainConfig
 
-    path = tmp_path / "orders.csv"
+    path = tmp_path_factory.mktemp("events") / "orders.csv"
     path.write_bytes(_log())
     mapping, _ = pipeline.propose_mapping_guarded(path)
-    built = pipeline.build_tables(path, mapping, value=True, value_features="off")
+    built = pipeline.build_tables(path, mapping, value=True, value_features="auto")
     checked = pipeline.check_frame(built.training,
                                    overrides=pipeline.event_overrides(built.training))
     analysis = pipeline.fit_all(checked.dataset, k=2, scoring=built.scoring,
                                 as_of=built.summary["scoring_date"],
                                 config=TrainConfig(cv_folds=2, search=False, n_estimators=40,
                                                    side_models=False))
+    return built, checked, analysis
+
+
+def test_alerts_value_defaults_to_the_builds_customer_value(page, event_analysis):
+    built, checked, analysis = event_analysis
     at = page("alerts.py", check=checked, analysis=analysis)
     assert_clean(at)
     assert at.selectbox(key=StateKeys.W_VALUE_SOURCE).value == "customer_value"
     choice = at.session_state[StateKeys.VALUE_CHOICE]
     assert choice.column == "customer_value"
     assert abs(choice.values.values.sum() - built.scoring["customer_value"].sum()) < 1e-6
+
+
+def test_model_page_captions_the_value_features_decision(page, event_analysis):
+    built, checked, analysis = event_analysis
+    at = page("model.py", check=checked, analysis=analysis, run=False)
+    at.session_state[StateKeys.EVENTS_BUILD] = built
+    at.session_state[StateKeys.SOURCE_FRAME] = built.training
+    at.run()
+    assert_clean(at)
+    reason = built.summary["value_features"]["reason"]
+    assert reason.startswith("BG/NBD features")
+    assert any(reason in c.value for c in at.caption)
