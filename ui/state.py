@@ -64,9 +64,9 @@ class StateKeys:
     # event log
     EVENTS_PATH = "events_path"            # temp file holding the uploaded log
     EVENTS_ID = "events_id"
-    EVENTS_MAPPING = "events_mapping"      # events.EventMapping (proposal, then confirmed)
+    EVENTS_MAPPING = "events_mapping"      # flows.events.MappingProposal
     EVENTS_LOG = "events_log"              # events.PreparedLog (DuckDB staging)
-    EVENTS_SUMMARY = "events_summary"      # (definition, cutoff_summary table)
+    EVENTS_SUMMARY = "events_summary"      # flows.events.CutoffCounts
     EVENTS_BUILD = "events_build"          # events.BuildResult
     EVENTS_PROBLEMS = "events_problems"
     # campaigns
