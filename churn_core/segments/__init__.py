@@ -144,6 +144,13 @@ def fit_segments(
     rows = np.sort(rng.choice(len(X), size=min(len(X), sample), replace=False))
     E = encode(model, X.iloc[rows])
     report(0.05, "Encoding the segment columns")
+    profiles = len(np.unique(E, axis=0))
+    if (k or min(k_range)) > profiles:
+        raise ChurnDataError([Problem(
+            "SEGMENTS_TOO_FEW_PROFILES", "error", f"These columns take only {profiles} "
+            f"different combinations of values, too few for {k or min(k_range)} segments.",
+            values=tuple(map(str, cols)), action="pick more columns, or ask for fewer segments")])
+    k_range = range(min(k_range), min(max(k_range), profiles) + 1)
     table = pd.DataFrame(columns=model.choice.columns)
     order = [k] if k is not None else []
     if k is None:

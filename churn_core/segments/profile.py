@@ -17,6 +17,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from churn_core.eda import wilson_interval
 from churn_core.segments.behaviour import feature_label
 from churn_core.segments.model import encode, numeric_values
 from churn_core.segments.types import SegmentModel
@@ -35,10 +36,12 @@ ACTIONS = {
 
 def segment_summary(model: SegmentModel, X: pd.DataFrame, labels: np.ndarray,
                     y: pd.Series | np.ndarray | None) -> pd.DataFrame:
-    """One row per segment: segment, name, size, share, churners, labelled, churn_rate.
+    """One row per segment: segment, name, size, share, churners, labelled, churn_rate,
+    churn_lo, churn_hi.
 
     ``y`` holds 0/1 with NaN for unlabelled rows (or None); churn_rate is over the
-    labelled rows of the segment (NaN when none). ``X`` is unused but kept for a
+    labelled rows of the segment (NaN when none), churn_lo..churn_hi its 95 % Wilson
+    interval. ``X`` is unused but kept for a
     uniform signature.
     """
     labels = np.asarray(labels, dtype=np.int64)
@@ -49,10 +52,13 @@ def segment_summary(model: SegmentModel, X: pd.DataFrame, labels: np.ndarray,
     churners = np.bincount(labels[known], weights=yv[known], minlength=model.k)
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(labelled > 0, churners / labelled, np.nan)
+        lo, hi = wilson_interval(churners, labelled)
     return pd.DataFrame({
         "segment": np.arange(model.k), "name": list(model.names), "size": size,
         "share": size / max(len(labels), 1), "churners": churners.astype(int),
         "labelled": labelled, "churn_rate": rate,
+        "churn_lo": np.where(labelled > 0, lo, np.nan),
+        "churn_hi": np.where(labelled > 0, hi, np.nan),
     })
 
 

@@ -114,6 +114,9 @@ def test_bad_requests_are_clear_problems(planted):
     with pytest.raises(ChurnDataError) as exc:
         fit_segments(X.head(20), k=4)
     assert exc.value.problems[0].code == "SEGMENTS_TOO_MANY"
+    with pytest.raises(ChurnDataError) as exc:
+        fit_segments(X.assign(flag=np.arange(len(X)) % 2), features=["flag"], k=3)
+    assert exc.value.problems[0].code == "SEGMENTS_TOO_FEW_PROFILES"
     flat = pd.DataFrame({"a": np.ones(100), "b": np.zeros(100)})
     with pytest.raises(ChurnDataError) as exc:
         fit_segments(flat)
