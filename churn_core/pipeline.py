@@ -37,9 +37,11 @@ from churn_core.actions import (
 from churn_core.alerts import SortedScores
 from churn_core.analysis import Analysis, CheckResult
 from churn_core.atrisk import (
+    BUILD_VALUE_COLUMN,
     CustomerValue,
     alert_view,
     customer_values,
+    default_value_column,
     economics_dict,
     emp,
     export_table,
@@ -162,9 +164,10 @@ __all__ = [
     "segment_customers", "segment_profile", "segment_report", "segment_summary",
     "segment_table",
     # threshold, money and the at-risk list
-    "CustomerValue", "Economics", "SortedScores", "ThresholdChoice", "alert_view",
-    "break_even_probability",
-    "customer_values", "economics_dict", "emp", "export_table", "profit_at", "profit_band",
+    "BUILD_VALUE_COLUMN", "CustomerValue", "Economics", "SortedScores", "ThresholdChoice",
+    "alert_view", "break_even_probability",
+    "customer_values", "default_value_column", "economics_dict", "emp", "export_table",
+    "profit_at", "profit_band",
     "profit_sensitivity", "profit_table", "profit_threshold", "sorted_scores",
     "top_n_threshold", "value_share",
     # actions
@@ -237,7 +240,9 @@ def _population(dataset: Dataset, result: TrainResult, scoring: pd.DataFrame | N
     id_col = dataset.schema.id_column
     ids = scoring[id_col] if id_col in scoring.columns else pd.Series(
         [f"row {i + 1}" for i in range(len(scoring))])
-    return from_scoring_table(ids, X, result.predict(X), as_of=as_of)
+    value = scoring[BUILD_VALUE_COLUMN].to_numpy(dtype=float) \
+        if BUILD_VALUE_COLUMN in scoring.columns else None
+    return from_scoring_table(ids, X, result.predict(X), as_of=as_of, value=value)
 
 
 def _segments(X: pd.DataFrame, dataset: Dataset, result: TrainResult, population: Population,
