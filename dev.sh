@@ -5,7 +5,7 @@
 #                   listen on every network interface instead of localhost only, --dry-run to
 #                   print the command instead of running it
 #   ./dev.sh test   set up .venv, test tools and Debian's chromium, then run the whole test suite
-#   ./dev.sh setup  only set up .venv (runtime + test packages)
+#   ./dev.sh setup  only set up .venv (runtime + test packages + the Dask extra)
 # Extra arguments after "test" go to pytest (e.g. ./dev.sh test tests/unit -x).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -29,7 +29,8 @@ find_python() {
 setup_venv() {
   local stamp=.venv/.requirements.sha256
   local want
-  want=$(cat requirements.txt requirements-dev.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+  want=$(cat requirements.txt requirements-dev.txt requirements-dask.txt pyproject.toml \
+    | sha256sum | cut -d' ' -f1)
   if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     return 0
   fi
@@ -39,6 +40,8 @@ setup_venv() {
   "$py" -m venv .venv
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+  # the optional Dask engine: installed here so the test suite runs its tests
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dask.txt
   # the project itself, editable: the `churn-radar` command, and bench/ and scripts/
   # import churn_core without path edits
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
