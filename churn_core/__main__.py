@@ -169,8 +169,26 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if checked.usable else EXIT_USER
 
 
+def _on_dask(args: argparse.Namespace) -> bool:
+    """True for ``--engine dask``; ``--scheduler`` without it is refused."""
+    if args.scheduler and args.engine != "dask":
+        raise InvalidSetting("--scheduler needs --engine dask")
+    return args.engine == "dask"
+
+
+def _dask_command(args: argparse.Namespace) -> int:
+    """Run ``train`` or ``score`` on Dask (``churn_core.distributed``, imported only here)."""
+    from churn_core.distributed.cli import score_command, train_command
+
+    helpers = CommandHelpers(print_problems=_print_problems, read_options=_read_options,
+                             progress=_progress, echo=print)
+    return (train_command if args.command == "train" else score_command)(args, helpers)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Train on a table; write the bundle and the at-risk list of the customers to act on."""
+    if _on_dask(args):
+        return _dask_command(args)
     out = output_path(args.out, inputs=(args.data,), directory=True)
     if args.pseudonymise:
         id_secret_from_env()  # no key, no training: say so before the work
@@ -244,6 +262,8 @@ def _print_training(analysis, checked: CheckResult) -> None:
 
 def cmd_score(args: argparse.Namespace) -> int:
     """Score fresh data with a saved bundle."""
+    if _on_dask(args):
+        return _dask_command(args)
     out = output_path(args.out, inputs=(args.data, args.bundle))
     rules = load_action_rules(args.actions) if args.actions else None
     bundle = load_bundle(args.bundle)
@@ -294,6 +314,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     result = build_tables(args.events, mapping, definition, out_dir=out, engine=engine,
                           drop_duplicates=not args.keep_duplicates,
                           value=not args.no_value, value_features=args.value_features,
+                          partitioned=args.partitioned,
                           progress=_progress)
     for p in result.problems:
         if p.severity != "info":
@@ -320,6 +341,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     print(f"customer value: {worth + ' (expected spend over the next year)' if worth else 'none'}")
     print(f"training rows: {len(result.training):,}; customers to score: "
           f"{len(result.scoring):,}; written to {args.out}")
+    if args.partitioned:
+        print(f"Parquet folders for --engine dask: {Path(args.out) / 'training'}, "
+              f"{Path(args.out) / 'scoring'}")
     return 0
 
 
@@ -347,6 +371,14 @@ def _add_value_args(p: argparse.ArgumentParser, *, default_help: str) -> None:
                    + default_help + "); gives customer_value and value_at_risk in the list")
     g.add_argument("--value-column", metavar="COL",
                    help="a numeric column holding each customer's value (spend, margin)")
+
+
+def _add_engine_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=["local", "dask"], default="local",
+                   help="local (default): this machine; dask: partitioned Parquet (a folder "
+                   "or a glob) on a Dask cluster (needs requirements-dask.txt)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. "
+                   "tcp://host:8786 (default: a local cluster of 2 workers)")
 
 
 def _add_schema_args(p: argparse.ArgumentParser) -> None:
@@ -388,12 +420,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_pseudonymise_arg(p)
     _add_read_args(p)
     _add_schema_args(p)
+    _add_engine_args(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("score", help="score fresh data with a saved bundle")
     p.add_argument("bundle")
     p.add_argument("data")
-    p.add_argument("--out", required=True, help="CSV to write")
+    p.add_argument("--out", required=True, help="CSV to write (with --engine dask: a folder "
+                   "of Parquet files)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--threshold", type=probability,
                    help="probability cut-off between 0 and 1 (default: the saved one)")
@@ -407,6 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "files) or every row")
     _add_pseudonymise_arg(p)
     _add_read_args(p)
+    _add_engine_args(p)
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("simulate", help="write the synthetic sample customer table")
@@ -452,6 +487,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-value", action="store_true",
                    help="skip the customer_value column (expected spend over the next year "
                    "from BG/NBD and Gamma-Gamma; train uses it as each customer's value)")
+    p.add_argument("--partitioned", action="store_true",
+                   help="also write the tables as folders of Parquet files (training/: one "
+                   "per cutoff; scoring/) for train/score --engine dask")
     p.set_defaults(func=cmd_build)
 
     helpers = CommandHelpers(print_problems=_print_problems, read_options=_read_options,

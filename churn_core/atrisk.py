@@ -157,7 +157,8 @@ def export_table(analysis: Analysis, threshold: float, *, capacity: int | None =
     capacity : int, optional
         Keep only the riskiest ``capacity`` at-risk customers.
     at_risk_only : bool
-        False lists every customer to act on (with ``at_risk`` telling them apart).
+        False lists every customer to act on (with ``at_risk`` telling them apart);
+        True lists the at-risk ones only, without the then always-true ``at_risk`` column.
     limit : int, optional
         Keep only the riskiest ``limit`` rows (a preview, same order as the full list).
     rules : ActionRules, optional
@@ -171,8 +172,9 @@ def export_table(analysis: Analysis, threshold: float, *, capacity: int | None =
     -------
     DataFrame
         The id column (the user's name), ``churn_probability``, ``risk_tier``,
-        ``at_risk``, ``segment``, ``reason_1..3``, ``suggested_action``, and ``as_of``
-        for event-log builds; never a customer whose label says churned.
+        ``at_risk`` (only when ``at_risk_only`` is False), ``segment``, ``reason_1..3``,
+        ``suggested_action``, and ``as_of`` for event-log builds; never a customer whose
+        label says churned.
     """
     pop = analysis.population
     scores = pop.scores
@@ -206,6 +208,8 @@ def export_table(analysis: Analysis, threshold: float, *, capacity: int | None =
         table["value_at_risk"] = np.round(at_risk[keep], 2)
     if pop.as_of is not None:
         table["as_of"] = pop.as_of
+    if at_risk_only:  # every row is at risk: an always-true column tells the reader nothing
+        table = table.drop(columns="at_risk")
     return table
 
 

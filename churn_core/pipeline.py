@@ -15,8 +15,7 @@ packages the shipped model.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -116,11 +115,21 @@ from churn_core.reading.table import ReadOptions, ReadResult, read_table
 from churn_core.schema import COLUMN_TYPES, SchemaOverrides, infer_schema
 from churn_core.score import score_frame
 from churn_core.segments import (
+    K_RANGE,
+    SegmentModel,
+    SegmentReport,
     assign_segments,
     fit_segments,
     projection,
     segment_profile,
     segment_summary,
+    segment_table,
+)
+from churn_core.segments.apply import (
+    resegment,
+    segment_columns,
+    segment_customers,
+    segment_report,
 )
 from churn_core.splits import Splits
 from churn_core.store import default_store_path, open_store
@@ -154,7 +163,9 @@ __all__ = [
     "Analysis", "SHORT_NAMES", "TrainConfig", "detect_device", "fit_all", "global_importance",
     "quality_verdict", "row_waterfall",
     # segments
-    "projection", "resegment", "segment_profile", "segment_summary",
+    "K_RANGE", "SegmentModel", "SegmentReport", "projection", "resegment", "segment_columns",
+    "segment_customers", "segment_profile", "segment_report", "segment_summary",
+    "segment_table",
     # threshold, money and the at-risk list
     "BUILD_VALUE_COLUMN", "CustomerValue", "Economics", "SortedScores", "ThresholdChoice",
     "alert_view", "break_even_probability",
@@ -237,11 +248,34 @@ def _population(dataset: Dataset, result: TrainResult, scoring: pd.DataFrame | N
     return from_scoring_table(ids, X, result.predict(X), as_of=as_of, value=value)
 
 
+def _segments(X: pd.DataFrame, dataset: Dataset, result: TrainResult, population: Population,
+              *, k: int | None, features: Sequence[str] | None, seed: int,
+              feature_labels: Mapping[str, str] | None
+              ) -> tuple[SegmentModel | None, np.ndarray, np.ndarray]:
+    """Segments fitted on the training rows; every row and customer to act on assigned.
+    A table where no column varies trains without segments (a user's own pick of
+    columns or k that cannot work is refused)."""
+    try:
+        model = fit_segments(X.iloc[result.rows], features=features, k=k,
+                             y=dataset.y.to_numpy(dtype=float)[result.rows], seed=seed,
+                             labels=feature_labels)
+    except ChurnDataError as exc:
+        if features or k or any(p.code != "SEGMENTS_NO_VARIATION" for p in exc.problems):
+            raise
+        log.warning("no segments: %s", exc.problems[0].message)
+        return None, np.zeros(len(X), dtype=np.int64), np.zeros(len(population), dtype=np.int64)
+    labels = assign_segments(model, X)
+    pop_labels = labels[population.rows] if population.rows is not None else \
+        assign_segments(model, population.X)
+    return model, labels, pop_labels
+
+
 def fit_all(
     dataset: Dataset,
     *,
     config: TrainConfig | None = None,
     k: int | None = None,
+    segment_features: Sequence[str] | None = None,
     feature_labels: Mapping[str, str] | None = None,
     explain_rows: str = "auto",
     splits: Splits | None = None,
@@ -256,7 +290,10 @@ def fit_all(
     dataset : Dataset
     config : TrainConfig, optional
     k : int, optional
-        Number of segments; chosen by silhouette when None.
+        Number of segments; None = chosen (3..8, see ``segments.choice``).
+    segment_features : sequence of str, optional
+        Columns to segment on; default: the behaviour columns (recency, frequency,
+        money, tenure) of ``segments.behaviour``.
     feature_labels : mapping, optional
         Plain-words templates per feature (from the event-log builder).
     explain_rows : {"auto", "all", "top"}
@@ -287,10 +324,9 @@ def fit_all(
     X = result.X
     population = _population(dataset, result, scoring, as_of)
     report(0.82, "Finding customer segments")
-    segments = fit_segments(X.iloc[result.rows], k=k, seed=config.seed)
-    labels = assign_segments(segments, X)
-    pop_labels = labels[population.rows] if population.rows is not None else \
-        assign_segments(segments, population.X)
+    segments, labels, pop_labels = _segments(X, dataset, result, population, k=k,
+                                             features=segment_features, seed=config.seed,
+                                             feature_labels=feature_labels)
     report(0.86, f"Explaining the {len(population):,} customers to act on")
     mode = explain_rows
     if mode == "auto":
@@ -354,12 +390,3 @@ def build_splits(check: CheckResult, summary: Mapping[str, Any] | None, *,
                            labelled=check.dataset.y.notna().to_numpy())
 
 
-def resegment(analysis: Analysis, k: int | None) -> Analysis:
-    """The same analysis with its segments refitted (``k`` segments, None = chosen)."""
-    r = analysis.result
-    model = fit_segments(analysis.X.iloc[r.rows], k=k, seed=int(r.params.get("seed") or 42))
-    labels = assign_segments(model, analysis.X)
-    pop = analysis.population
-    pop_labels = labels[pop.rows] if pop.rows is not None else assign_segments(model, pop.X)
-    return replace(analysis, segments=model, segment_labels=labels,
-                   population_segments=pop_labels)

@@ -81,17 +81,6 @@ def dependence_figure(model_key: str, feature: str, _analysis: Any) -> go.Figure
     return charts.dependence(expl.contributions, expl.values, feature)
 
 
-@st.cache_data(max_entries=8)
-def segment_tables(model_key: str, _analysis: Any) -> tuple[pd.DataFrame, pd.DataFrame,
-                                                             pd.DataFrame]:
-    """Summary, profile and 2-D projection of the analysis' segments."""
-    a = _analysis
-    summary = pipeline.segment_summary(a.segments, a.X, a.segment_labels, a.dataset.y)
-    profile = pipeline.segment_profile(a.segments, a.X, a.segment_labels)
-    points = pipeline.projection(a.segments, a.X, a.segment_labels, max_points=charts.MAX_POINTS)
-    return summary, profile, points
-
-
 @st.cache_data(max_entries=16)
 def emp(model_key: str, econ: Any, _analysis: Any) -> float:
     """Expected Maximum Profit per customer of the out-of-fold scores (Model page)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,7 +24,7 @@ from churn_core.events.value_features import (
     VALUE_HORIZON_DAYS,
     add_value_columns,
 )
-from churn_core.outputs import file_sha256, write_file, writer_lock, writing
+from churn_core.outputs import file_sha256, replace_folder, write_file, writer_lock, writing
 from churn_core.problems import ChurnDataError, Problem
 from churn_core.progress import Progress
 
@@ -32,6 +33,11 @@ logger = logging.getLogger(__name__)
 TRAINING_FILE = "training.parquet"
 SCORING_FILE = "scoring.parquet"
 SUMMARY_FILE = "summary.json"
+# --partitioned: the same tables as folders of Parquet files, for Dask (one training file
+# per cutoff, the scoring table in parts of PART_ROWS rows)
+TRAINING_FOLDER = "training"
+SCORING_FOLDER = "scoring"
+PART_ROWS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -69,8 +75,28 @@ def _fetch(log: PreparedLog, sql: str) -> pd.DataFrame:
     return frame
 
 
-def _write(out_dir: Path, training: pd.DataFrame, scoring: pd.DataFrame, summary: dict) -> None:
+def _write_parts(folder: Path, parts: list[pd.DataFrame]) -> int:
+    """Write ``parts`` as ``part.N.parquet`` files of a folder replaced whole."""
+    ours = [p.name for p in folder.iterdir() if p.name.startswith("part.")] \
+        if folder.is_dir() else []
+    with replace_folder(folder, ours=ours) as tmp:
+        for i, part in enumerate(parts):
+            part.to_parquet(tmp / f"part.{i}.parquet", index=False)
+    return len(parts)
+
+
+def _partitions(training: pd.DataFrame, scoring: pd.DataFrame) -> dict[str, list]:
+    by_cutoff = [g for _, g in training.groupby("cutoff", sort=True)] or [training]
+    chunks = [scoring.iloc[i:i + PART_ROWS] for i in range(0, max(len(scoring), 1), PART_ROWS)]
+    return {TRAINING_FOLDER: by_cutoff, SCORING_FOLDER: chunks}
+
+
+def _write(out_dir: Path, training: pd.DataFrame, scoring: pd.DataFrame, summary: dict,
+           *, partitioned: bool = False) -> None:
     """Write the tables, then the summary naming their hashes; one writer at a time.
+
+    ``partitioned`` also writes them as folders of Parquet files (``training/``, one
+    file per cutoff; ``scoring/``) that ``--engine dask`` reads.
 
     The old summary goes first and the new one comes last, each file renamed into
     place whole: a build killed half way leaves tables without a summary (which
@@ -84,6 +110,15 @@ def _write(out_dir: Path, training: pd.DataFrame, scoring: pd.DataFrame, summary
             with writing(out_dir / name) as tmp:
                 frame.to_parquet(tmp, index=False)
                 hashes[name] = file_sha256(tmp)
+        if partitioned:
+            summary = {**summary, "partitioned": {
+                name: _write_parts(out_dir / name, parts)
+                for name, parts in _partitions(training, scoring).items()}}
+        else:  # folders of an earlier partitioned build would not match the new tables
+            for name in (TRAINING_FOLDER, SCORING_FOLDER):
+                old = out_dir / name
+                if old.is_dir() and all(p.name.startswith("part.") for p in old.iterdir()):
+                    shutil.rmtree(old)
         text = json.dumps({**summary, "tables": hashes}, indent=2, ensure_ascii=False,
                           default=str)
         write_file(out_dir / SUMMARY_FILE, text.encode("utf-8"))
@@ -93,6 +128,7 @@ def build_tables(source: str | Path | PreparedLog, mapping: EventMapping | None 
                  definition: ChurnDefinition | None = None, *, out_dir: str | Path | None = None,
                  engine: EngineSettings | None = None, drop_duplicates: bool = True,
                  value: bool = False, value_features: str | bool = "off",
+                 partitioned: bool = False,
                  progress: Progress | None = None) -> BuildResult:
     """Turn an event log into a labelled training table and a scoring table.
 
@@ -124,6 +160,9 @@ def build_tables(source: str | Path | PreparedLog, mapping: EventMapping | None 
         (``True``/``False``: keep/off). The decision and both ROC-AUC figures are
         in ``summary["value_features"]``. The command line and the app default to
         ``auto``.
+    partitioned : bool, default False
+        With ``out_dir``, also write the tables as folders of Parquet files
+        (``training/``: one file per cutoff; ``scoring/``) for ``--engine dask``.
     progress : callable(fraction, message), optional
 
     Returns
@@ -186,7 +225,7 @@ def build_tables(source: str | Path | PreparedLog, mapping: EventMapping | None 
     problems = (list(log.problems) + list(plan.problems) + _label_problems(training)
                 + value_problems)
     if out_dir is not None:
-        _write(Path(out_dir), training, scoring, summary)
+        _write(Path(out_dir), training, scoring, summary, partitioned=partitioned)
     if progress:
         progress(1.0, "done")
     logger.info("built %d training rows over %d cutoffs and %d scoring rows in %.1f s",

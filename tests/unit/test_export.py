@@ -30,6 +30,7 @@ def test_at_risk_table_sorted_and_filtered():
     only = at_risk_table(["a", "b", "c"], [0.2, 0.9, 0.6], ["low", "high", "medium"], None,
                          None, ["x", "y", "z"], at_risk_only=True, threshold=0.5)
     assert only["customer_id"].tolist() == ["b", "c"]
+    assert "at_risk" not in only.columns  # always true there
     assert only["suggested_action"].tolist() == ["y", "z"]
     kept = at_risk_table(["a", "b"], [0.2, 0.9], ["low", "high"], None, None, None,
                          keep_order=True)

@@ -162,7 +162,9 @@ def test_export_table_lists_flagged_customers(sample_analysis):
     t = analysis.threshold.value
     table = export_table(analysis, t)
     assert len(table) == int((analysis.population.scores >= t).sum())
-    assert list(table.columns)[:4] == ["CustomerID", "churn_probability", "risk_tier", "at_risk"]
+    assert list(table.columns)[:4] == ["CustomerID", "churn_probability", "risk_tier", "segment"]
+    assert "at_risk" not in table.columns  # always true in an at-risk-only list
+    assert "at_risk" in export_table(analysis, t, at_risk_only=False).columns
     assert (table["suggested_action"] != "").all()
     # The first rows alone (what the Alerts page shows) are the head of the whole list.
     top = export_table(analysis, 0.0, limit=25)

@@ -35,13 +35,17 @@ def train(config: TrainConfig, progress: Progress) -> bool:
 
     After an event-log build, the customers to act on are the build's scoring table
     (one row per customer, as of the log's last date) and the backtest by time is
-    reported beside the cross-validation.
+    reported beside the cross-validation. Segments use the columns and number chosen on
+    the Segments page, if any.
     """
     check = get(K.CHECK)
     build = _event_build(check)
+    segments = get(K.SEGMENT_CHOICE)  # flows.segments.SegmentChoice made on the Segments page
     try:
         analysis = pipeline.fit_all(
             check.dataset, config=config, feature_labels=get(K.FEATURE_LABELS) or None,
+            k=segments.k if segments else None,
+            segment_features=segments.features if segments else None,
             splits=pipeline.build_splits(check, build.summary, seed=config.seed) if build
             else None,
             scoring=build.scoring if build else None,
