@@ -201,7 +201,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = TrainConfig(seed=args.seed, cv_folds=args.cv, search=not args.no_search,
                          class_weight=args.class_weight, device=args.device)
     try:
+        columns = [c.strip() for c in args.segment_columns.split(",") if c.strip()] \
+            if args.segment_columns else None
         analysis = fit_all(checked.dataset, config=config, k=args.segments,
+                           segment_features=columns,
                            feature_labels=loaded.feature_labels, splits=loaded.splits,
                            scoring=loaded.scoring, as_of=loaded.as_of, progress=_progress)
     except (ValueError, xgb.core.XGBoostError) as exc:  # e.g. too few churners to split
@@ -254,7 +257,9 @@ def _print_training(analysis, checked: CheckResult) -> None:
     print(f"shipped model: {r.champion}, refitted on all {m['rows_labelled']:,} labelled rows"
           + (f" ({r.trees} trees)" if r.champion == "xgboost" else ""))
     print(f"threshold: {analysis.threshold.value:.4f} ({analysis.threshold.method})")
-    print(f"segments: {analysis.segments.k if analysis.segments else 0}")
+    seg = analysis.segments
+    print(f"segments: {seg.k if seg else 0}" + (f" on {', '.join(seg.features)}: "
+                                                + "; ".join(seg.names) if seg else ""))
     print(f"warnings: {len(warnings)}")
     for p in warnings:
         print("  " + format_problem(p))
@@ -410,7 +415,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="cross-fitting folds (at least 2; every labelled row is scored out of "
                    "fold)")
     p.add_argument("--segments", type=positive_int, default=None,
-                   help="number of segments (default: auto)")
+                   help="number of segments (default: chosen, 3 to 8)")
+    p.add_argument("--segment-columns", default=None, metavar="COL,COL",
+                   help="columns to segment on, comma-separated (default: recency, frequency, "
+                   "money and tenure columns)")
     p.add_argument("--no-search", action="store_true", help="skip the small parameter search")
     p.add_argument("--class-weight", action="store_true", help="weight churners up")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])

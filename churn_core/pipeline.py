@@ -117,6 +117,7 @@ from churn_core.segments import (
     SegmentModel,
     SegmentReport,
     assign_segments,
+    check_k,
     fit_segments,
     projection,
     segment_profile,
@@ -129,6 +130,7 @@ from churn_core.segments.apply import (
     segment_customers,
     segment_report,
 )
+from churn_core.segments.behaviour import check_chosen
 from churn_core.splits import Splits
 from churn_core.store import default_store_path, open_store
 from churn_core.threshold import (
@@ -315,6 +317,9 @@ def fit_all(
     if dataset.schema.label_column is None:
         raise ChurnDataError([Problem(code="NO_LABEL", severity="error",
                                       message="no churn column: choose the label column first")])
+    if segment_features:  # a segmentation request that cannot work fails before training
+        check_chosen(segment_features, dataset.schema.features)
+    check_k(k)
     report = progress or (lambda f, m: None)
     config = config or TrainConfig()
     result = train(dataset, config=config, splits=splits, progress=lambda f, m: report(0.8 * f, m))
