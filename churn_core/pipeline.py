@@ -83,7 +83,13 @@ from churn_core.events.modeling import (
     is_event_table,
 )
 from churn_core.events.spill import is_upload_file, upload_file
-from churn_core.explain import explain, global_importance, row_waterfall
+from churn_core.explain import explain, feature_label, global_importance, row_waterfall
+from churn_core.explain_points import (
+    PointContributions,
+    point_importance,
+    row_points,
+    to_points,
+)
 from churn_core.export import id_secret_from_env, pseudonymise, to_csv_bytes
 from churn_core.features import transform
 from churn_core.leaderboard import SHORT_NAMES, leaderboard_records
@@ -148,6 +154,8 @@ __all__ = [
     # train, judge, explain
     "Analysis", "SHORT_NAMES", "TrainConfig", "detect_device", "fit_all", "global_importance",
     "quality_verdict", "row_waterfall",
+    # explanations in percentage points of churn probability
+    "PointContributions", "feature_label", "point_importance", "row_points", "to_points",
     # segments
     "projection", "resegment", "segment_profile", "segment_summary",
     # threshold, money and the at-risk list
