@@ -261,7 +261,7 @@ def calibration(table: pd.DataFrame) -> go.Figure:
 
 def lift_gain(table: pd.DataFrame) -> go.Figure:
     """Lift per decile (bars) and cumulative gain (line) (``Evaluation.lift``)."""
-    fig = base_figure("Lift and cumulative gain by risk decile", "decile (1 = riskiest 10 %)",
+    fig = base_figure("Lift and cumulative gain by risk decile", "risk decile (1 = riskiest tenth)",
                       "lift",
                yaxis2={**percent_axis(1.0, title="share of churners caught"),
                        "overlaying": "y", "side": "right", "showgrid": False},
