@@ -223,7 +223,8 @@ def load_and_check(
 
 
 
-BALANCED = "Balanced: best F1 on out-of-fold scores"
+# what a manager reads on Alerts and Score ("best F1" is the rule behind it)
+BALANCED = "Balanced (catches churners without too many false alarms)"
 
 
 def _population(dataset: Dataset, result: TrainResult, scoring: pd.DataFrame | None,
