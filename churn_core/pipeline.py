@@ -84,7 +84,13 @@ from churn_core.events.modeling import (
     is_event_table,
 )
 from churn_core.events.spill import is_upload_file, upload_file
-from churn_core.explain import explain, global_importance, row_waterfall
+from churn_core.explain import explain, feature_label, global_importance, row_waterfall
+from churn_core.explain_points import (
+    PointContributions,
+    point_importance,
+    row_points,
+    to_points,
+)
 from churn_core.export import id_secret_from_env, pseudonymise, to_csv_bytes
 from churn_core.features import transform
 from churn_core.leaderboard import SHORT_NAMES, leaderboard_records
@@ -161,6 +167,8 @@ __all__ = [
     # train, judge, explain
     "Analysis", "SHORT_NAMES", "TrainConfig", "detect_device", "fit_all", "global_importance",
     "quality_verdict", "row_waterfall",
+    # explanations in percentage points of churn probability
+    "PointContributions", "feature_label", "point_importance", "row_points", "to_points",
     # segments
     "K_RANGE", "SegmentModel", "SegmentReport", "projection", "resegment", "segment_columns",
     "segment_customers", "segment_profile", "segment_report", "segment_summary",
@@ -231,7 +239,8 @@ def load_and_check(
 
 
 
-BALANCED = "Balanced: best F1 on out-of-fold scores"
+# what a manager reads on Alerts and Score ("best F1" is the rule behind it)
+BALANCED = "Balanced (catches churners without too many false alarms)"
 
 
 def _population(dataset: Dataset, result: TrainResult, scoring: pd.DataFrame | None,
