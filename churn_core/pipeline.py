@@ -84,6 +84,8 @@ from churn_core.events.modeling import (
     is_event_table,
 )
 from churn_core.events.spill import is_upload_file, upload_file
+from churn_core.events.value_choice import MODES as VALUE_FEATURE_MODES
+from churn_core.events.value_choice import describe as value_features_note
 from churn_core.explain import explain, feature_label, global_importance, row_waterfall
 from churn_core.explain_points import (
     PointContributions,
@@ -164,6 +166,7 @@ __all__ = [
     "FREQUENCIES", "ROLES", "ChurnDefinition", "EventMapping", "build_splits", "build_tables",
     "confirm_roles", "cutoff_summary", "event_overrides", "is_built_table", "is_upload_file",
     "plan_cutoffs", "prepare_log", "propose_mapping_guarded", "upload_file",
+    "VALUE_FEATURE_MODES", "value_features_note",
     # train, judge, explain
     "Analysis", "SHORT_NAMES", "TrainConfig", "detect_device", "fit_all", "global_importance",
     "quality_verdict", "row_waterfall",

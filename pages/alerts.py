@@ -78,10 +78,9 @@ econ = Economics(value_retained=value, offer_cost=offer, success_rate=success,
                  budget=float(budget) or None, currency=currency.strip() or "USD", period=period)
 limit = econ.contact_limit  # capacity and budget together
 put(K.ECONOMICS, econ)
-numeric = [c for c in analysis.population.X.columns
-           if not isinstance(analysis.population.X[c].dtype, pd.CategoricalDtype)]
 SAME = "The value of a kept customer (above)"
-source = st.selectbox("What each customer is worth", [SAME, *numeric], key=K.W_VALUE_SOURCE,
+sources, first = alerts_flow.value_sources(analysis, SAME)
+source = st.selectbox("What each customer is worth", sources, index=first, key=K.W_VALUE_SOURCE,
                       help="Pick a column (spend, order value, margin) to give every customer "
                       "their own value: the list then shows their value at risk.")
 try:

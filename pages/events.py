@@ -6,7 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from churn_core import charts
-from churn_core.pipeline import FREQUENCIES, ChurnDataError, ChurnDefinition, plan_cutoffs
+from churn_core.pipeline import (
+    FREQUENCIES,
+    VALUE_FEATURE_MODES,
+    ChurnDataError,
+    ChurnDefinition,
+    plan_cutoffs,
+)
 from ui.flows import events as events_flow
 from ui.state import StateKeys, get
 from ui.widgets import metric_row, plain, problems_table, show_data_error, show_problems
@@ -113,11 +119,19 @@ right.dataframe(summary, hide_index=True, width="stretch",
 
 # -- 3. build -------------------------------------------------------------------------------
 st.subheader("3. Build the customer table")
+value_mode = st.radio(
+    "Purchase-model features (BG/NBD: chance still active, orders expected in the window)",
+    list(VALUE_FEATURE_MODES), format_func=events_flow.VALUE_FEATURE_LABELS.get,
+    horizontal=True, key=K.W_VALUE_FEATURES,
+    help="Automatic: the model is tested by time with and without them, and they stay only "
+         "when they raise the ROC-AUC by 0.002 or more. Each customer's value (expected spend "
+         "over the next year) is added either way when the log has amounts.")
 if st.button("Build the training table", type="primary", icon=":material/build:"):
     try:
         with st.status("Building features...", expanded=True) as status:
             bar = st.progress(0.0)
             events_flow.build(log, definition, f"{upload.name if upload else 'events'} (built)",
+                              value_features=value_mode,
                               progress=lambda f, m: bar.progress(min(float(f), 1.0), text=m))
             status.update(label="Tables built", state="complete", expanded=False)
     except ChurnDataError as exc:
@@ -130,6 +144,8 @@ if result is not None:
                 "Cutoffs": f"{training['cutoff'].nunique():,}",
                 "Churn rate": f"{training['churned'].mean():.1%}",
                 "Customers to score now": f"{len(result.scoring):,}"})
+    if note := events_flow.value_note(result):
+        st.caption(note)
     show_problems(result.problems, key="build_problems")
     st.success("The training table is now the current dataset.", icon=":material/check:")
     st.page_link("pages/model.py", label="Next: train a model on it",

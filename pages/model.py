@@ -83,6 +83,8 @@ st.caption(
        if r.backtest is not None else "")
     + f" EMP: the Expected Maximum Profit of these scores per customer, in {plain(econ.currency)}"
     " (Verbraken et al. 2013), for the money inputs of the Alerts page.")
+if note := model_flow.value_features_note():
+    st.caption(note)
 
 st.subheader("Leaderboard")
 st.dataframe(

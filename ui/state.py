@@ -106,6 +106,7 @@ class StateKeys:
     W_BUNDLE_UPLOAD = "w_bundle_upload"
     W_SCORE_UPLOAD = "w_score_upload"
     W_EVENTS_UPLOAD = "w_events_upload"
+    W_VALUE_FEATURES = "w_value_features"  # Events page: BG/NBD features auto/keep/off
     W_ACTION_RULES = "w_action_rules"      # prefix of the action-rules editors' keys
     W_CAMPAIGN_NAME = "w_campaign_name"
     W_CAMPAIGN_HOLDOUT = "w_campaign_holdout"

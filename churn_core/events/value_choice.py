@@ -86,10 +86,11 @@ class ValueFeatureChoice:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready record (for ``summary.json`` and the bundle's metrics)."""
         gain = self.gain
+        gain = None if gain is None else round(gain, 4)
         return {"mode": self.mode, "kept": self.kept, "columns": list(self.columns),
                 "with_roc_auc": _rounded(self.with_auc),
                 "without_roc_auc": _rounded(self.without_auc),
-                "gain": _rounded(gain), "min_gain": self.min_gain, "method": self.method,
+                "gain": gain, "min_gain": self.min_gain, "method": self.method,
                 "reason": self.reason}
 
 
@@ -249,6 +250,8 @@ def choose_value_features(training: pd.DataFrame, mode: str = "auto", *,
                                   "be fitted).")
     with_auc, without_auc, method = measure(training, list(columns), definition=definition,
                                             seed=seed)
+    # decided on the figures as reported (4 decimals), so the record always agrees with itself
+    with_auc, without_auc = _rounded(with_auc), _rounded(without_auc)
     figures = "" if with_auc is None else (
         f"ROC-AUC {with_auc:.4f} with them, {without_auc:.4f} without ({method})")
     if mode == "keep":
@@ -259,7 +262,7 @@ def choose_value_features(training: pd.DataFrame, mode: str = "auto", *,
         reason = ("BG/NBD features: left out; no backtest was possible (one outcome in every "
                   "test part).")
     else:
-        gain = with_auc - without_auc
+        gain = round(with_auc - without_auc, 4)
         kept = gain >= MIN_GAIN
         verb = "kept" if kept else "left out"
         rule = "at least" if kept else "below"

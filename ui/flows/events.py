@@ -15,6 +15,11 @@ from ui.state import StateKeys, get, put
 
 K = StateKeys
 ROLE_CHOICES = ["ignore", *ROLES, "static"]
+VALUE_FEATURE_LABELS = {
+    "auto": "Keep them when they improve the backtest",
+    "keep": "Always keep them",
+    "off": "Leave them out",
+}
 
 
 @dataclass(frozen=True)
@@ -91,14 +96,6 @@ def cutoff_counts(log: Any, definition: ChurnDefinition) -> pd.DataFrame:
     return stored.summary
 
 
-def build(log: Any, definition: ChurnDefinition, name: str, *,
-          progress: Progress | None = None) -> Any:
-    """Build the training and scoring tables and make the training table the dataset."""
-    result = pipeline.build_tables(log, definition=definition, progress=progress)
-    put(K.EVENTS_BUILD, result)
-    use_training_table(result, name)
-    return result
-
 
 def use_training_table(result: Any, name: str) -> bool:
     """Make an event-log training table the current dataset (id, label, cutoff set)."""
@@ -109,10 +106,30 @@ def use_training_table(result: Any, name: str) -> bool:
 
 def days_covered(first_day: Any, last_day: Any) -> int:
     """Days from the first to the last day of the log, both counted (0 when unknown)."""
-    import pandas as pd
-
     first, last = pd.to_datetime(first_day, errors="coerce"), pd.to_datetime(last_day,
                                                                              errors="coerce")
     if pd.isna(first) or pd.isna(last):
         return 0
     return int((last.normalize() - first.normalize()).days) + 1
+
+
+def build(log: Any, definition: Any, name: str, *, value_features: str = "auto",
+          progress: Progress | None = None) -> Any:
+    """Build the tables (with ``customer_value``; BG/NBD features per ``value_features``),
+    keep the result in state and make its training table the current dataset.
+
+    Raises
+    ------
+    ChurnDataError
+        When the tables cannot be built (see :func:`churn_core.pipeline.build_tables`).
+    """
+    result = pipeline.build_tables(log, definition=definition, value=True,
+                                   value_features=value_features, progress=progress)
+    put(K.EVENTS_BUILD, result)
+    use_training_table(result, name)
+    return result
+
+
+def value_note(result: Any) -> str | None:
+    """What was decided about the BG/NBD features, with both ROC-AUC figures."""
+    return pipeline.value_features_note(result.summary.get("value_features"))

@@ -61,10 +61,17 @@ def train(config: TrainConfig, progress: Progress) -> bool:
     return True
 
 
+def value_features_note() -> str | None:
+    """The event-log build's decision on the BG/NBD features, when the current table is it."""
+    build = _event_build(get(K.CHECK))
+    return None if build is None else pipeline.value_features_note(
+        build.summary.get("value_features"))
+
+
 def _event_build(check: Any) -> Any:
     """The event-log build behind the current table, or None for any other table."""
     build = get(K.EVENTS_BUILD)
-    if build is None or get(K.SOURCE_FRAME) is None or \
+    if build is None or check is None or get(K.SOURCE_FRAME) is None or \
             not pipeline.is_built_table(check.dataset.frame):
         return None
     return build
