@@ -61,6 +61,7 @@ from churn_core.reading.guarded import default_memory_mb, read_table_guarded
 from churn_core.reading.table import ReadOptions, ReadResult, read_table
 from churn_core.schema import SchemaOverrides
 from churn_core.score import score_frame
+from churn_core.score_chunks import score_csv_in_chunks, should_chunk
 from churn_core.splits import Splits
 from churn_core.threshold import Economics
 from churn_core.value.cli import add_clv_parser
@@ -272,6 +273,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     out = output_path(args.out, inputs=(args.data, args.bundle))
     rules = load_action_rules(args.actions) if args.actions else None
     bundle = load_bundle(args.bundle)
+    if should_chunk(args.data, top_n=args.top):
+        return _score_in_chunks(args, bundle, rules, out)
     read = _read(args.data, _read_options(args, bundle.schema.id_column))
     _print_problems([p for p in read.problems if p.severity != "info"])
     try:
@@ -288,6 +291,19 @@ def cmd_score(args: argparse.Namespace) -> int:
     flagged = int(result.table["at_risk"].sum())
     print(f"scored {len(result.table):,} customers; {flagged:,} at risk at threshold "
           f"{result.threshold:.4f}; written to {args.out}")
+    return 0
+
+
+def _score_in_chunks(args: argparse.Namespace, bundle, rules, out: Path) -> int:
+    """``score`` on a file too big to hold at once: read, score and write it in pieces."""
+    done = score_csv_in_chunks(
+        bundle, args.data, out, options=_read_options(args), threshold=args.threshold,
+        at_risk_only=args.at_risk_only, rules=rules, value=args.value_column or args.value,
+        explain_rows="all" if args.explain == "all" else "at_risk",
+        transform_table=pseudonymise if args.pseudonymise else None, progress=_progress)
+    _print_problems([p for p in done.problems if p.severity != "info"])
+    print(f"scored {done.rows:,} customers in {done.pieces} pieces; {done.at_risk:,} at risk "
+          f"at threshold {done.threshold:.4f}; written to {args.out}")
     return 0
 
 
