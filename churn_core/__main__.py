@@ -61,6 +61,7 @@ from churn_core.reading.guarded import default_memory_mb, read_table_guarded
 from churn_core.reading.table import ReadOptions, ReadResult, read_table
 from churn_core.schema import SchemaOverrides
 from churn_core.score import score_frame
+from churn_core.score_chunks import score_csv_in_chunks, should_chunk
 from churn_core.splits import Splits
 from churn_core.threshold import Economics
 from churn_core.value.cli import add_clv_parser
@@ -201,7 +202,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = TrainConfig(seed=args.seed, cv_folds=args.cv, search=not args.no_search,
                          class_weight=args.class_weight, device=args.device)
     try:
+        columns = [c.strip() for c in args.segment_columns.split(",") if c.strip()] \
+            if args.segment_columns else None
         analysis = fit_all(checked.dataset, config=config, k=args.segments,
+                           segment_features=columns,
                            feature_labels=loaded.feature_labels, splits=loaded.splits,
                            scoring=loaded.scoring, as_of=loaded.as_of, progress=_progress)
     except (ValueError, xgb.core.XGBoostError) as exc:  # e.g. too few churners to split
@@ -254,7 +258,9 @@ def _print_training(analysis, checked: CheckResult) -> None:
     print(f"shipped model: {r.champion}, refitted on all {m['rows_labelled']:,} labelled rows"
           + (f" ({r.trees} trees)" if r.champion == "xgboost" else ""))
     print(f"threshold: {analysis.threshold.value:.4f} ({analysis.threshold.method})")
-    print(f"segments: {analysis.segments.k if analysis.segments else 0}")
+    seg = analysis.segments
+    print(f"segments: {seg.k if seg else 0}" + (f" on {', '.join(seg.features)}: "
+                                                + "; ".join(seg.names) if seg else ""))
     print(f"warnings: {len(warnings)}")
     for p in warnings:
         print("  " + format_problem(p))
@@ -267,6 +273,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     out = output_path(args.out, inputs=(args.data, args.bundle))
     rules = load_action_rules(args.actions) if args.actions else None
     bundle = load_bundle(args.bundle)
+    if should_chunk(args.data, top_n=args.top):
+        return _score_in_chunks(args, bundle, rules, out)
     read = _read(args.data, _read_options(args, bundle.schema.id_column))
     _print_problems([p for p in read.problems if p.severity != "info"])
     try:
@@ -283,6 +291,19 @@ def cmd_score(args: argparse.Namespace) -> int:
     flagged = int(result.table["at_risk"].sum())
     print(f"scored {len(result.table):,} customers; {flagged:,} at risk at threshold "
           f"{result.threshold:.4f}; written to {args.out}")
+    return 0
+
+
+def _score_in_chunks(args: argparse.Namespace, bundle, rules, out: Path) -> int:
+    """``score`` on a file too big to hold at once: read, score and write it in pieces."""
+    done = score_csv_in_chunks(
+        bundle, args.data, out, options=_read_options(args), threshold=args.threshold,
+        at_risk_only=args.at_risk_only, rules=rules, value=args.value_column or args.value,
+        explain_rows="all" if args.explain == "all" else "at_risk",
+        transform_table=pseudonymise if args.pseudonymise else None, progress=_progress)
+    _print_problems([p for p in done.problems if p.severity != "info"])
+    print(f"scored {done.rows:,} customers in {done.pieces} pieces; {done.at_risk:,} at risk "
+          f"at threshold {done.threshold:.4f}; written to {args.out}")
     return 0
 
 
@@ -410,7 +431,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="cross-fitting folds (at least 2; every labelled row is scored out of "
                    "fold)")
     p.add_argument("--segments", type=positive_int, default=None,
-                   help="number of segments (default: auto)")
+                   help="number of segments (default: chosen, 3 to 8)")
+    p.add_argument("--segment-columns", default=None, metavar="COL,COL",
+                   help="columns to segment on, comma-separated (default: recency, frequency, "
+                   "money and tenure columns)")
     p.add_argument("--no-search", action="store_true", help="skip the small parameter search")
     p.add_argument("--class-weight", action="store_true", help="weight churners up")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])

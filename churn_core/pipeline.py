@@ -86,7 +86,13 @@ from churn_core.events.modeling import (
 from churn_core.events.spill import is_upload_file, upload_file
 from churn_core.events.value_choice import MODES as VALUE_FEATURE_MODES
 from churn_core.events.value_choice import describe as value_features_note
-from churn_core.explain import explain, global_importance, row_waterfall
+from churn_core.explain import explain, feature_label, global_importance, row_waterfall
+from churn_core.explain_points import (
+    PointContributions,
+    point_importance,
+    row_points,
+    to_points,
+)
 from churn_core.export import id_secret_from_env, pseudonymise, to_csv_bytes
 from churn_core.features import transform
 from churn_core.leaderboard import SHORT_NAMES, leaderboard_records
@@ -119,6 +125,7 @@ from churn_core.segments import (
     SegmentModel,
     SegmentReport,
     assign_segments,
+    check_k,
     fit_segments,
     projection,
     segment_profile,
@@ -131,6 +138,7 @@ from churn_core.segments.apply import (
     segment_customers,
     segment_report,
 )
+from churn_core.segments.behaviour import check_chosen
 from churn_core.splits import Splits
 from churn_core.store import default_store_path, open_store
 from churn_core.threshold import (
@@ -162,6 +170,8 @@ __all__ = [
     # train, judge, explain
     "Analysis", "SHORT_NAMES", "TrainConfig", "detect_device", "fit_all", "global_importance",
     "quality_verdict", "row_waterfall",
+    # explanations in percentage points of churn probability
+    "PointContributions", "feature_label", "point_importance", "row_points", "to_points",
     # segments
     "K_RANGE", "SegmentModel", "SegmentReport", "projection", "resegment", "segment_columns",
     "segment_customers", "segment_profile", "segment_report", "segment_summary",
@@ -232,7 +242,8 @@ def load_and_check(
 
 
 
-BALANCED = "Balanced: best F1 on out-of-fold scores"
+# what a manager reads on Alerts and Score ("best F1" is the rule behind it)
+BALANCED = "Balanced (catches churners without too many false alarms)"
 
 
 def _population(dataset: Dataset, result: TrainResult, scoring: pd.DataFrame | None,
@@ -318,6 +329,9 @@ def fit_all(
     if dataset.schema.label_column is None:
         raise ChurnDataError([Problem(code="NO_LABEL", severity="error",
                                       message="no churn column: choose the label column first")])
+    if segment_features:  # a segmentation request that cannot work fails before training
+        check_chosen(segment_features, dataset.schema.features)
+    check_k(k)
     report = progress or (lambda f, m: None)
     config = config or TrainConfig()
     result = train(dataset, config=config, splits=splits, progress=lambda f, m: report(0.8 * f, m))

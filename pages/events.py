@@ -69,7 +69,9 @@ if log is None:
     st.stop()
 metric_row({"Lines read": f"{log.rows_read:,}", "Lines used": f"{log.rows_used:,}",
             "Returns / cancellations": f"{log.returns:,}",
-            "Period": f"{log.first_day} to {log.last_day}"})
+            "Days covered": f"{events_flow.days_covered(log.first_day, log.last_day):,}"})
+# the dates in a caption: "2010-12-01 to 2011-12-09" does not fit a metric tile at 1024 px
+st.caption(f"Period: {log.first_day} to {log.last_day}.")
 if log.dropped:
     st.dataframe(pd.DataFrame(list(log.dropped)), hide_index=True, width="stretch")
 show_problems([p for p in log.problems if p.severity != "info"], key="log_problems")

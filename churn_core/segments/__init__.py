@@ -42,12 +42,19 @@ from churn_core.segments.types import SegmentModel, SegmentReport
 from churn_core.threads import one_thread
 
 __all__ = ["K_RANGE", "MIN_SHARE", "SegmentModel", "SegmentReport", "assign_segments",
-           "behaviour_columns", "build_report", "fit_segments", "projection", "segment_frame",
-           "segment_profile", "segment_summary", "segment_table"]
+           "behaviour_columns", "build_report", "check_k", "fit_segments", "projection",
+           "segment_frame", "segment_profile", "segment_summary", "segment_table"]
 
 log = logging.getLogger(__name__)
 
 NAME_ROWS = 200_000
+
+
+def check_k(k: int | None) -> None:
+    """Raise ``SEGMENTS_TOO_FEW`` for a number of segments under 2 (None = chosen)."""
+    if k is not None and k < 2:
+        raise ChurnDataError([Problem("SEGMENTS_TOO_FEW", "error", "Ask for 2 segments or more.",
+                                      values=(str(k),), action="choose 2 to 8 segments")])
 
 
 def _too_few(k: int, n: int) -> ChurnDataError:
@@ -132,9 +139,7 @@ def fit_segments(
     X = X.reset_index(drop=True)
     yv = None if y is None else np.asarray(y, dtype=float)
     smallest = k if k is not None else min(k_range)
-    if k is not None and k < 2:
-        raise ChurnDataError([Problem("SEGMENTS_TOO_FEW", "error", "Ask for 2 segments or more.",
-                                      values=(str(k),), action="choose 2 to 8 segments")])
+    check_k(k)
     if len(X) < 10 * smallest:
         raise _too_few(smallest, len(X))
     cols = behaviour_columns(X, chosen=features)

@@ -31,8 +31,8 @@ from churn_core.features import fit_preprocessor, transform
 from churn_core.names import normalize_name
 from churn_core.problems import ChurnDataError, Problem
 
-__all__ = ["MAX_DEFAULT", "ROLES", "behaviour_columns", "feature_label", "feature_role",
-           "segment_frame"]
+__all__ = ["MAX_DEFAULT", "ROLES", "behaviour_columns", "check_chosen", "feature_label",
+           "feature_role", "segment_frame"]
 
 MAX_DEFAULT = 6
 ROLES = ("recency", "frequency", "money", "tenure", "gap", "other")
@@ -110,6 +110,18 @@ def _is_numeric(s: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(s) and not isinstance(s.dtype, pd.CategoricalDtype)
 
 
+def check_chosen(chosen: Sequence[str], features: Sequence[str]) -> None:
+    """Raise ``SEGMENTS_UNKNOWN_FEATURE`` when a picked column is not one of ``features``
+    (checked before training, so a typo does not cost a whole training run)."""
+    known = set(map(str, features))
+    unknown = [c for c in chosen if str(c) not in known]
+    if unknown:
+        raise ChurnDataError([Problem(
+            "SEGMENTS_UNKNOWN_FEATURE", "error",
+            f"{len(unknown)} chosen column(s) are not features of this table.",
+            values=tuple(map(str, unknown[:5])), action="pick columns from the list of features")])
+
+
 def behaviour_columns(X: pd.DataFrame, *, chosen: Sequence[str] | None = None) -> tuple[str, ...]:
     """The columns to segment on.
 
@@ -132,13 +144,7 @@ def behaviour_columns(X: pd.DataFrame, *, chosen: Sequence[str] | None = None) -
         ``SEGMENTS_NO_VARIATION`` when no usable column is left.
     """
     if chosen:
-        unknown = [c for c in chosen if c not in X.columns]
-        if unknown:
-            raise ChurnDataError([Problem(
-                "SEGMENTS_UNKNOWN_FEATURE", "error",
-                f"{len(unknown)} chosen column(s) are not features of this table.",
-                values=tuple(map(str, unknown[:5])),
-                action="pick columns from the list of features")])
+        check_chosen(chosen, X.columns)
         cols = [c for c in X.columns if c in set(chosen) and _varies(X[c])]
     else:
         cols = _default_columns(X)

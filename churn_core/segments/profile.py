@@ -113,10 +113,15 @@ def profile_drivers(profile: pd.DataFrame, k: int, *, top: int = TOP_DRIVERS) ->
     for i in range(k):
         part = profile[profile["segment"] == i]
         part = part.reindex(part["z"].abs().sort_values(ascending=False).index).head(top)
-        out.append(", ".join(f"{'high' if z > 0 else 'low'} {label}"
+        out.append(", ".join(f"{'high' if z > 0 else 'low'} {_lower(label)}"
                              for label, z in zip(part["label"], part["z"], strict=True)
                              if abs(z) >= 0.1) or "close to average")
     return out
+
+
+def _lower(label: str) -> str:
+    """"Day since last order" -> "day since last order" (acronyms such as "VIP" kept)."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
 def model_drivers(contributions: pd.DataFrame, segment_of: np.ndarray, k: int, *,

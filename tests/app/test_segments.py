@@ -76,3 +76,25 @@ def test_impossible_request_is_a_message(page, sample_check):
     problems = at.session_state[K.SEGMENT_PROBLEMS]
     assert problems and problems[0].code.startswith("SEGMENTS_")
     assert at.session_state[K.SEGMENTS] is not None  # the segments that worked stay
+
+
+def test_training_uses_the_columns_chosen_on_the_segments_page(page, sample_check, monkeypatch):
+    from dataclasses import replace
+
+    from churn_core import pipeline
+
+    real, seen = pipeline.fit_all, {}
+
+    def quick(dataset, *, config=None, **kw):
+        seen.update(kw)
+        return real(dataset, config=replace(config, n_estimators=50, cv_folds=2), **kw)
+
+    monkeypatch.setattr(pipeline, "fit_all", quick)
+    at = page("model.py", check=sample_check, run=False)
+    at.session_state[K.SEGMENT_CHOICE] = SegmentChoice(("Tenure", "OrderCount"), 3)
+    at.run()
+    at.checkbox(key=K.W_QUICK).check()
+    next(b for b in at.button if b.label == "Train the model").click().run()
+    assert_clean(at)
+    assert seen["segment_features"] == ("Tenure", "OrderCount") and seen["k"] == 3
+    assert at.session_state[K.ANALYSIS].segments.features == ("Tenure", "OrderCount")

@@ -81,3 +81,11 @@ def test_hash_ids_is_keyed_and_stable():
     with pytest.raises(ValueError):
         hash_ids(ids, "")
     assert np.array_equal(hash_ids(["C1"], b"secret").to_numpy(), a.iloc[:1].to_numpy())
+
+
+def test_probabilities_are_written_with_four_decimals():
+    table = at_risk_table(["a", "b"], [0.123456789, 0.98765432], ["low", "high"], None, None,
+                          None, at_risk_only=True, threshold=0.5)
+    assert table["churn_probability"].tolist() == [0.9877]
+    text = to_csv_bytes(table).decode("utf-8-sig")
+    assert "0.9877" in text and "0.98765" not in text
