@@ -173,3 +173,25 @@ def test_degenerate_purchase_fit_gives_finite_expectations():
     assert np.isfinite(got).all()
     rate = (params.r + summary["frequency"]) / (params.alpha + summary["T"])
     assert np.allclose(got, rate * 365.0, rtol=1e-3)
+
+
+def test_the_comparison_trains_on_a_sample_and_tests_on_the_whole_test_part(monkeypatch):
+    """Large builds: the model trains on about MAX_ROWS rows (whole customers), while the
+    test cutoff is scored whole, so the figures stay precise and the build stays fast."""
+    seen = []
+    real = value_choice._auc
+
+    def spy(frame, drop, train, valid, test, seed):
+        ids = frame["customer_id"].astype(str).to_numpy()
+        seen.append((train.size + valid.size, test.size,
+                     set(ids[train]) & set(ids[valid])))
+        return real(frame, drop, train, valid, test, seed)
+
+    monkeypatch.setattr(value_choice, "_auc", spy)
+    monkeypatch.setattr(value_choice, "MAX_ROWS", 3000)
+    with_auc, without_auc, method = value_choice.measure(
+        _informative(n=3000, cutoffs=6), CANDIDATES, definition=ChurnDefinition(window_days=20))
+    assert method.startswith("backtest by time") and with_auc > without_auc + 0.1
+    assert len(seen) == 2
+    for fit_rows, test_rows, shared in seen:
+        assert 2000 < fit_rows <= 3300 and test_rows == 3000 and not shared
