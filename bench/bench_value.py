@@ -32,15 +32,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     Recorder,
     emit,
     fmt_seconds,

@@ -12,7 +12,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -45,6 +45,7 @@ from churn_core.pipeline import (
     build_splits,
     check_frame,
     customer_values,
+    default_value_column,
     export_table,
     fit_all,
     make_bundle,
@@ -124,6 +125,7 @@ class Loaded:
     feature_labels: dict = field(default_factory=dict)
     scoring: pd.DataFrame | None = None
     as_of: str | None = None
+    value_features: dict | None = None
 
 
 def _load(args: argparse.Namespace) -> Loaded:
@@ -147,7 +149,8 @@ def _load(args: argparse.Namespace) -> Loaded:
     scoring_path = Path(args.data).parent / SCORING_FILE
     scoring = pd.read_parquet(scoring_path) if summary and scoring_path.is_file() else None
     return Loaded(checked, splits, dict((summary or {}).get("feature_labels", {})), scoring,
-                  (summary or {}).get("scoring_date") if scoring is not None else None)
+                  (summary or {}).get("scoring_date") if scoring is not None else None,
+                  (summary or {}).get("value_features"))
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -166,8 +169,26 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if checked.usable else EXIT_USER
 
 
+def _on_dask(args: argparse.Namespace) -> bool:
+    """True for ``--engine dask``; ``--scheduler`` without it is refused."""
+    if args.scheduler and args.engine != "dask":
+        raise InvalidSetting("--scheduler needs --engine dask")
+    return args.engine == "dask"
+
+
+def _dask_command(args: argparse.Namespace) -> int:
+    """Run ``train`` or ``score`` on Dask (``churn_core.distributed``, imported only here)."""
+    from churn_core.distributed.cli import score_command, train_command
+
+    helpers = CommandHelpers(print_problems=_print_problems, read_options=_read_options,
+                             progress=_progress, echo=print)
+    return (train_command if args.command == "train" else score_command)(args, helpers)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Train on a table; write the bundle and the at-risk list of the customers to act on."""
+    if _on_dask(args):
+        return _dask_command(args)
     out = output_path(args.out, inputs=(args.data,), directory=True)
     if args.pseudonymise:
         id_secret_from_env()  # no key, no training: say so before the work
@@ -189,14 +210,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     except (ValueError, xgb.core.XGBoostError) as exc:  # e.g. too few churners to split
         raise ChurnDataError([Problem("TRAINING_FAILED", "error", str(exc).splitlines()[0],
                                       action="load more data or check the label")]) from None
-    values = customer_values(analysis, column=args.value_column, constant=args.value)
+    column = args.value_column or (default_value_column(analysis) if args.value is None
+                                   else None)
+    constant = Economics().value_retained if args.value is None else args.value
+    values = customer_values(analysis, column=column, constant=constant)
     table = export_table(analysis, analysis.threshold.value, rules=rules, values=values)
     if args.pseudonymise:
         table = pseudonymise(table)
+    bundle = make_bundle(analysis)
+    if loaded.value_features:
+        bundle = replace(bundle, metrics={**bundle.metrics,
+                                          "value_features": loaded.value_features})
     # The list lives in the bundle folder, which is swapped in whole: never a new model
     # beside an old list.
-    save_bundle(out, make_bundle(analysis), extra={AT_RISK_FILE: to_csv_bytes(table)})
+    save_bundle(out, bundle, extra={AT_RISK_FILE: to_csv_bytes(table)})
     _print_training(analysis, checked)
+    if loaded.value_features and loaded.value_features.get("reason"):
+        print(loaded.value_features["reason"])
     print(f"bundle written to {args.out}")
     print(f"at-risk list: {len(table):,} of {len(analysis.population):,} customers to act on "
           f"({analysis.population.description}) written to {Path(out) / AT_RISK_FILE}; "
@@ -237,6 +267,8 @@ def _print_training(analysis, checked: CheckResult) -> None:
 
 def cmd_score(args: argparse.Namespace) -> int:
     """Score fresh data with a saved bundle."""
+    if _on_dask(args):
+        return _dask_command(args)
     out = output_path(args.out, inputs=(args.data, args.bundle))
     rules = load_action_rules(args.actions) if args.actions else None
     bundle = load_bundle(args.bundle)
@@ -286,7 +318,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     engine = EngineSettings(memory_limit=args.memory_limit, threads=args.threads)
     result = build_tables(args.events, mapping, definition, out_dir=out, engine=engine,
                           drop_duplicates=not args.keep_duplicates,
-                          value_features=args.value_features, progress=_progress)
+                          value=not args.no_value, value_features=args.value_features,
+                          partitioned=args.partitioned,
+                          progress=_progress)
     for p in result.problems:
         if p.severity != "info":
             log.warning("%s %s", p.code, p.message)
@@ -305,8 +339,16 @@ def cmd_build(args: argparse.Namespace) -> int:
     if train:
         print(f"backtest: test cutoff {plan['test_cutoff']}; training cutoffs {train[0]} to "
               f"{train[-1]} ({len(train)}), whose churn windows end by the test cutoff")
+    choice = result.summary.get("value_features") or {}
+    if choice.get("reason"):
+        print(choice["reason"])
+    worth = (result.summary.get("customer_value") or {}).get("column")
+    print(f"customer value: {worth + ' (expected spend over the next year)' if worth else 'none'}")
     print(f"training rows: {len(result.training):,}; customers to score: "
           f"{len(result.scoring):,}; written to {args.out}")
+    if args.partitioned:
+        print(f"Parquet folders for --engine dask: {Path(args.out) / 'training'}, "
+              f"{Path(args.out) / 'scoring'}")
     return 0
 
 
@@ -327,16 +369,21 @@ def _add_pseudonymise_arg(p: argparse.ArgumentParser) -> None:
                    "(HMAC-SHA256; the key comes from CHURN_RADAR_ID_SECRET, 16+ characters)")
 
 
-def _add_value_args(p: argparse.ArgumentParser, *,
-                    default: float | None = Economics().value_retained) -> None:
+def _add_value_args(p: argparse.ArgumentParser, *, default_help: str) -> None:
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--value", type=amount, default=default,
+    g.add_argument("--value", type=amount, default=None,
                    help="what a kept customer is worth, the same for everyone (default: "
-                   + (f"{default}" if default is not None else "the value saved with the "
-                      "model's threshold, else 200")
-                   + "); gives customer_value and value_at_risk in the list")
+                   + default_help + "); gives customer_value and value_at_risk in the list")
     g.add_argument("--value-column", metavar="COL",
                    help="a numeric column holding each customer's value (spend, margin)")
+
+
+def _add_engine_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", choices=["local", "dask"], default="local",
+                   help="local (default): this machine; dask: partitioned Parquet (a folder "
+                   "or a glob) on a Dask cluster (needs requirements-dask.txt)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler, e.g. "
+                   "tcp://host:8786 (default: a local cluster of 2 workers)")
 
 
 def _add_schema_args(p: argparse.ArgumentParser) -> None:
@@ -376,28 +423,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--class-weight", action="store_true", help="weight churners up")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     _add_actions_arg(p)
-    _add_value_args(p)
+    _add_value_args(p, default_help="an event-log build's customer_value column when it "
+                    f"has one, else {Economics().value_retained:g}")
     _add_pseudonymise_arg(p)
     _add_read_args(p)
     _add_schema_args(p)
+    _add_engine_args(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("score", help="score fresh data with a saved bundle")
     p.add_argument("bundle")
     p.add_argument("data")
-    p.add_argument("--out", required=True, help="CSV to write")
+    p.add_argument("--out", required=True, help="CSV to write (with --engine dask: a folder "
+                   "of Parquet files)")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--threshold", type=probability,
                    help="probability cut-off between 0 and 1 (default: the saved one)")
     g.add_argument("--top", type=positive_int, help="flag the N riskiest customers (N >= 1)")
     p.add_argument("--at-risk-only", action="store_true", help="write flagged rows only")
     _add_actions_arg(p)
-    _add_value_args(p, default=None)
+    _add_value_args(p, default_help="the value saved with the model's threshold, else "
+                    f"{Economics().value_retained:g}")
     p.add_argument("--explain", choices=["at-risk", "all"], default="at-risk",
                    help="which rows get reasons: the at-risk ones (default, fast on large "
                    "files) or every row")
     _add_pseudonymise_arg(p)
     _add_read_args(p)
+    _add_engine_args(p)
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("simulate", help="write the synthetic sample customer table")
@@ -435,9 +487,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-duplicates", action="store_true",
                    help="count lines identical in every mapped column as separate events "
                    "(default: leave them out, with a count; also faster on large logs)")
-    p.add_argument("--value-features", action="store_true",
-                   help="add BG/NBD's probability alive and expected orders in the churn window "
-                   "and the expected spend in it (fitted at each cutoff) to both tables")
+    p.add_argument("--value-features", nargs="?", const="keep", default="auto",
+                   choices=["auto", "keep", "off"],
+                   help="BG/NBD's probability alive, expected orders and spend in the churn "
+                   "window (fitted at each cutoff) as churn features: auto (default) keeps them "
+                   "when they raise the backtest's ROC-AUC by 0.002 or more, keep, or off")
+    p.add_argument("--no-value", action="store_true",
+                   help="skip the customer_value column (expected spend over the next year "
+                   "from BG/NBD and Gamma-Gamma; train uses it as each customer's value)")
+    p.add_argument("--partitioned", action="store_true",
+                   help="also write the tables as folders of Parquet files (training/: one "
+                   "per cutoff; scoring/) for train/score --engine dask")
     p.set_defaults(func=cmd_build)
 
     helpers = CommandHelpers(print_problems=_print_problems, read_options=_read_options,

@@ -37,9 +37,11 @@ from churn_core.actions import (
 from churn_core.alerts import SortedScores
 from churn_core.analysis import Analysis, CheckResult
 from churn_core.atrisk import (
+    BUILD_VALUE_COLUMN,
     CustomerValue,
     alert_view,
     customer_values,
+    default_value_column,
     economics_dict,
     emp,
     export_table,
@@ -82,7 +84,13 @@ from churn_core.events.modeling import (
     is_event_table,
 )
 from churn_core.events.spill import is_upload_file, upload_file
-from churn_core.explain import explain, global_importance, row_waterfall
+from churn_core.explain import explain, feature_label, global_importance, row_waterfall
+from churn_core.explain_points import (
+    PointContributions,
+    point_importance,
+    row_points,
+    to_points,
+)
 from churn_core.export import id_secret_from_env, pseudonymise, to_csv_bytes
 from churn_core.features import transform
 from churn_core.leaderboard import SHORT_NAMES, leaderboard_records
@@ -159,14 +167,17 @@ __all__ = [
     # train, judge, explain
     "Analysis", "SHORT_NAMES", "TrainConfig", "detect_device", "fit_all", "global_importance",
     "quality_verdict", "row_waterfall",
+    # explanations in percentage points of churn probability
+    "PointContributions", "feature_label", "point_importance", "row_points", "to_points",
     # segments
     "K_RANGE", "SegmentModel", "SegmentReport", "projection", "resegment", "segment_columns",
     "segment_customers", "segment_profile", "segment_report", "segment_summary",
     "segment_table",
     # threshold, money and the at-risk list
-    "CustomerValue", "Economics", "SortedScores", "ThresholdChoice", "alert_view",
-    "break_even_probability",
-    "customer_values", "economics_dict", "emp", "export_table", "profit_at", "profit_band",
+    "BUILD_VALUE_COLUMN", "CustomerValue", "Economics", "SortedScores", "ThresholdChoice",
+    "alert_view", "break_even_probability",
+    "customer_values", "default_value_column", "economics_dict", "emp", "export_table",
+    "profit_at", "profit_band",
     "profit_sensitivity", "profit_table", "profit_threshold", "sorted_scores",
     "top_n_threshold", "value_share",
     # actions
@@ -228,7 +239,8 @@ def load_and_check(
 
 
 
-BALANCED = "Balanced: best F1 on out-of-fold scores"
+# what a manager reads on Alerts and Score ("best F1" is the rule behind it)
+BALANCED = "Balanced (catches churners without too many false alarms)"
 
 
 def _population(dataset: Dataset, result: TrainResult, scoring: pd.DataFrame | None,
@@ -239,7 +251,9 @@ def _population(dataset: Dataset, result: TrainResult, scoring: pd.DataFrame | N
     id_col = dataset.schema.id_column
     ids = scoring[id_col] if id_col in scoring.columns else pd.Series(
         [f"row {i + 1}" for i in range(len(scoring))])
-    return from_scoring_table(ids, X, result.predict(X), as_of=as_of)
+    value = scoring[BUILD_VALUE_COLUMN].to_numpy(dtype=float) \
+        if BUILD_VALUE_COLUMN in scoring.columns else None
+    return from_scoring_table(ids, X, result.predict(X), as_of=as_of, value=value)
 
 
 def _segments(X: pd.DataFrame, dataset: Dataset, result: TrainResult, population: Population,

@@ -30,6 +30,7 @@ import xgboost as xgb
 from churn_core.calibration import Calibration, fit_calibration
 from churn_core.crossfit import CrossFitResult, cross_fit
 from churn_core.evaluate import Evaluation, evaluate
+from churn_core.explain_points import with_informative_missing
 from churn_core.features import Preprocessor, fit_preprocessor, transform
 from churn_core.leaderboard import choose_champion, leaderboard_table
 from churn_core.linear import LinearModel, fit_linear
@@ -224,6 +225,8 @@ def train(dataset, *, config: TrainConfig | None = None, splits: Splits | None =
     oof = calibration.apply(cf.scores_of(champion))
     report(0.78, f"Champion: {champion}; refitting on all {rows.size:,} labelled rows")
     pre = fit_preprocessor(dataset.frame.iloc[rows], dataset.schema)
+    # where a missing value itself goes with churn, "X is missing" may be a reason
+    pre = with_informative_missing(pre, dataset.frame.iloc[rows], y[rows])
     X, _ = transform(pre, dataset.frame)
     trees = scaled_trees(float(np.mean(cf.trees)), cf.fit_rows, rows.size)
     booster = _fit(params, X.iloc[rows], y[rows], None, None, rounds=trees, early_stopping=None)

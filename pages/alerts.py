@@ -53,7 +53,8 @@ def _on_slider() -> None:
 base = get(K.ECONOMICS) or Economics()
 with st.container(border=True):
     st.markdown("**What a campaign is worth**")
-    c = st.columns([1, 1, 1, 1, 1, 1, 0.7, 1])
+    # two rows of four: at 1024 px wide eight inputs in one row cut their labels off
+    c = [*st.columns(4), *st.columns(4)]
     value = c[0].number_input("Value of a kept customer", min_value=0.0, step=10.0,
                               value=float(base.value_retained), key=K.W_VALUE)
     offer = c[1].number_input("Cost of the offer", min_value=0.0, step=1.0,
@@ -101,8 +102,8 @@ b[0].button("Most profitable", on_click=_set_threshold, icon=":material/savings:
             args=(money.best.value, money.best.method, money.best.detail),
             help="The threshold with the highest expected profit for these inputs.")
 b[1].button("Balanced", on_click=_set_threshold,
-            help="Catch churners without too many false alarms (best F1 on the out-of-fold "
-            "scores).",
+            help="Catch churners without too many false alarms: the threshold where caught "
+            "churners and correct alarms are best balanced on the labelled history.",
             args=(analysis.threshold.value, analysis.threshold.method, analysis.threshold.detail))
 if limit:
     b[2].button(f"The riskiest {limit:,} (capacity)", on_click=_set_threshold,

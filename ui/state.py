@@ -62,15 +62,16 @@ class StateKeys:
     # scoring
     BUNDLE = "bundle"                      # bundle.ModelBundle loaded on the Score page
     BUNDLE_ID = "bundle_id"
-    SCORE_RESULT = "score_result"
+    SCORE_RESULT = "score_result"          # flows.score.ScoreRun (read problems, scores)
     SCORE_ID = "score_id"
-    SCORE_PROBLEMS = "score_problems"
+    SCORE_PROBLEMS = "score_problems"      # problems of the file that failed (list of Problem)
+    SCORE_FAILURE = "score_failure"        # flows.score.FileFailure: bundle or data, its name
     # event log
     EVENTS_PATH = "events_path"            # temp file holding the uploaded log
     EVENTS_ID = "events_id"
-    EVENTS_MAPPING = "events_mapping"      # events.EventMapping (proposal, then confirmed)
+    EVENTS_MAPPING = "events_mapping"      # flows.events.MappingProposal
     EVENTS_LOG = "events_log"              # events.PreparedLog (DuckDB staging)
-    EVENTS_SUMMARY = "events_summary"      # (definition, cutoff_summary table)
+    EVENTS_SUMMARY = "events_summary"      # flows.events.CutoffCounts
     EVENTS_BUILD = "events_build"          # events.BuildResult
     EVENTS_PROBLEMS = "events_problems"
     # campaigns
@@ -127,7 +128,8 @@ DEFAULTS: dict[str, Any] = {
     StateKeys.ECONOMICS: None, StateKeys.PROFIT: None,
     StateKeys.AT_RISK: None, StateKeys.BUNDLE: None,
     StateKeys.BUNDLE_ID: None, StateKeys.SCORE_RESULT: None, StateKeys.SCORE_ID: None,
-    StateKeys.SCORE_PROBLEMS: None, StateKeys.EVENTS_PATH: None, StateKeys.EVENTS_ID: None,
+    StateKeys.SCORE_PROBLEMS: None, StateKeys.SCORE_FAILURE: None,
+    StateKeys.EVENTS_PATH: None, StateKeys.EVENTS_ID: None,
     StateKeys.EVENTS_MAPPING: None, StateKeys.EVENTS_LOG: None, StateKeys.EVENTS_SUMMARY: None,
     StateKeys.EVENTS_BUILD: None, StateKeys.EVENTS_PROBLEMS: None,
     StateKeys.ACTION_RULES: None, StateKeys.ACTION_RULES_BASE: None,

@@ -1,0 +1,112 @@
+"""``train --engine dask`` and ``score --engine dask``: the command-line side.
+
+``__main__`` hands over the parsed arguments; options the Dask path does not do are
+refused by name (``DASK_OPTION_UNSUPPORTED``) rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from churn_core.bundle import load_bundle, save_bundle
+from churn_core.cli_types import CommandHelpers
+from churn_core.events.build import SUMMARY_FILE
+from churn_core.outputs import output_path
+from churn_core.problems import ChurnDataError, Problem
+from churn_core.schema import SchemaOverrides
+
+from .cluster import dask_client, require_dask
+
+log = logging.getLogger(__name__)
+
+# option -> (argument name, the value meaning "not asked for")
+TRAIN_ONLY_LOCAL = {"--segments": ("segments", None), "--no-search": ("no_search", False),
+                    "--class-weight": ("class_weight", False), "--actions": ("actions", None),
+                    "--pseudonymise": ("pseudonymise", False),
+                    "--value-column": ("value_column", None),
+                    "--encoding": ("encoding", None), "--delimiter": ("delimiter", None),
+                    "--sheet": ("sheet", None)}
+SCORE_ONLY_LOCAL = {"--top": ("top", None), "--at-risk-only": ("at_risk_only", False),
+                    "--actions": ("actions", None), "--value": ("value", None),
+                    "--value-column": ("value_column", None), "--explain": ("explain", "at-risk"),
+                    "--pseudonymise": ("pseudonymise", False),
+                    "--encoding": ("encoding", None), "--delimiter": ("delimiter", None),
+                    "--sheet": ("sheet", None)}
+
+
+def refuse_local_options(args: argparse.Namespace, options: dict[str, tuple[str, Any]]) -> None:
+    """Refuse, by name, the options given that only the single-machine engine does."""
+    given = [opt for opt, (attr, unset) in options.items()
+             if getattr(args, attr, unset) not in (unset, None, False)]
+    if given:
+        raise ChurnDataError([Problem(
+            "DASK_OPTION_UNSUPPORTED", "error",
+            f"--engine dask does not do {', '.join(given)}.", values=tuple(given),
+            action="leave them out, or use the default single-machine engine")])
+
+
+def _feature_labels(data: str) -> dict[str, str]:
+    """Plain-words feature names from the ``summary.json`` of a partitioned build."""
+    path = Path(data)
+    folder = path if path.is_dir() else path.parent
+    summary = folder.parent / SUMMARY_FILE
+    if not summary.is_file():
+        return {}
+    try:
+        labels = json.loads(summary.read_text(encoding="utf-8")).get("feature_labels", {})
+    except (OSError, ValueError, AttributeError):
+        log.warning("could not read %s", summary)
+        return {}
+    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+
+
+def train_command(args: argparse.Namespace, helpers: CommandHelpers) -> int:
+    """``train DATA --engine dask [--scheduler ADDRESS]``: train and save a bundle."""
+    from .train import train_dask
+
+    refuse_local_options(args, TRAIN_ONLY_LOCAL)
+    require_dask()
+    out = output_path(args.out, inputs=(args.data,), directory=True)
+    overrides = SchemaOverrides(id_column=args.id, label_column=args.label,
+                                positive_value=args.positive)
+    with dask_client(args.scheduler) as client:
+        result = train_dask(args.data, client=client, overrides=overrides,
+                            confirmed=args.confirm or (), seed=args.seed,
+                            device="cuda" if args.device == "cuda" else "cpu",
+                            feature_labels=_feature_labels(args.data),
+                            progress=helpers.progress)
+    helpers.print_problems([p for p in result.problems if p.severity == "warning"])
+    save_bundle(out, result.bundle)
+    held = result.held_out
+    info = result.bundle.info
+    helpers.echo(f"engine: dask ({info['workers']} workers, {info['partitions']} partitions); "
+                 f"rows: {result.rows:,}")
+    helpers.echo(f"trained on {result.rows_train:,} rows (early stopping on "
+                 f"{result.rows_valid:,}); {info['trees']} trees")
+    helpers.echo(f"held-out ROC-AUC: {held.roc_auc:.4f}  PR-AUC: {held.pr_auc:.4f}  "
+                 f"({held.rows:,} customers held out, base rate {held.base_rate:.3f})")
+    helpers.echo(f"threshold: {held.threshold:.4f} (best F1 on held-out scores)")
+    helpers.echo(f"bundle written to {args.out} in {result.seconds:.1f} s")
+    return 0
+
+
+def score_command(args: argparse.Namespace, helpers: CommandHelpers) -> int:
+    """``score BUNDLE DATA --engine dask --out FOLDER``: partitioned scores."""
+    from .score import score_dask
+
+    refuse_local_options(args, SCORE_ONLY_LOCAL)
+    require_dask()
+    out = output_path(args.out, inputs=(args.data, args.bundle), directory=True)
+    bundle = load_bundle(args.bundle)
+    with dask_client(args.scheduler):
+        result = score_dask(bundle, args.data, out, threshold=args.threshold)
+    helpers.print_problems([p for p in result.problems if p.severity != "info"])
+    gone = f"; {result.left_out:,} already churned left out" if result.left_out else ""
+    helpers.echo(f"scored {result.rows:,} customers; {result.at_risk:,} at risk at threshold "
+                 f"{result.threshold:.4f}{gone}; {result.files} Parquet file(s) written to "
+                 f"{args.out}")
+    return 0
