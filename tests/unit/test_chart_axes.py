@@ -18,7 +18,7 @@ import pytest
 from churn_core.chart_style import percent_axis, percent_ticks
 
 MODULES = ("churn_core.charts", "churn_core.charts_explain", "churn_core.charts_campaigns",
-           "churn_core.money.charts", "churn_core.monitor.charts")
+           "churn_core.charts_segments", "churn_core.money.charts", "churn_core.monitor.charts")
 RNG = np.random.default_rng(0)
 PERCENT_WORDS = ("%", "rate", "share")
 
@@ -61,8 +61,33 @@ def _segments(k: int = 8) -> pd.DataFrame:
                          "size": RNG.integers(100, 900, k), "churn_rate": RNG.random(k) * 0.3})
 
 
+def _segment_report(k: int = 8) -> dict[str, pd.DataFrame]:
+    """The tables of a ``SegmentReport`` with eight long segment names."""
+    names = [f"Lapsed, one-time, low spend customers {i}" for i in range(k)]
+    rate = RNG.random(k) * 0.4
+    summary = pd.DataFrame({"segment": range(k), "name": names, "size": RNG.integers(50, 900, k),
+                            "labelled": [100] * k, "churn_rate": rate, "churn_lo": rate * 0.8,
+                            "churn_hi": rate * 1.2})
+    summary["share"] = summary["size"] / summary["size"].sum()
+    tiers = pd.DataFrame({"segment": range(k), "name": names, "customers": [10] * k,
+                          "high": [2] * k, "medium": [3] * k, "low": [5] * k,
+                          "high_share": [0.2] * k, "medium_share": [0.3] * k,
+                          "low_share": [0.5] * k})
+    profile = pd.DataFrame([{"feature": f, "label": f, "segment": s, "name": names[s],
+                             "mean": 1.0, "overall": 0.5, "z": RNG.normal()}
+                            for f in ("Tenure", "OrderCount") for s in range(k)])
+    choice = pd.DataFrame({"k": range(3, 9), "silhouette": [0.3] * 6, "separation": [0.2] * 6,
+                           "balance": [0.9] * 6, "smallest_share": [0.1] * 5 + [0.02],
+                           "eligible": [True] * 5 + [False], "score": np.linspace(0.7, 0.8, 6)})
+    points = pd.DataFrame({"x": RNG.normal(size=40), "y": RNG.normal(size=40),
+                           "segment": [i % k for i in range(40)],
+                           "name": [names[i % k] for i in range(40)]})
+    return {"summary": summary, "tiers": tiers, "profile": profile, "choice": choice,
+            "points": points}
+
+
 def _examples() -> dict[str, Callable[[], go.Figure]]:
-    from churn_core import charts, charts_campaigns, charts_explain
+    from churn_core import charts, charts_campaigns, charts_explain, charts_segments
     from churn_core.money import charts as money
     from churn_core.monitor import charts as monitor
 
@@ -80,7 +105,15 @@ def _examples() -> dict[str, Callable[[], go.Figure]]:
                            "uplift_ci_high": [9.0, 7, 5, 3, 4], "n_contact": [50] * 5,
                            "n_control": [10] * 5})
     band, tornado = _money_inputs()
+    seg = _segment_report()
     return {
+        "charts_segments.choice": lambda: charts_segments.choice(seg["choice"], 6),
+        "charts_segments.overview": lambda: charts_segments.overview(seg["summary"], 0.2),
+        "charts_segments.tier_mix": lambda: charts_segments.tier_mix(seg["tiers"]),
+        "charts_segments.profile": lambda: charts_segments.profile(seg["profile"], 0),
+        "charts_segments.segment_map": lambda: charts_segments.segment_map(seg["points"]),
+        "charts_segments.churn_by_segment": lambda: charts_segments.churn_by_segment(
+            seg["summary"], 0.2),
         "charts.churn_rate_by": lambda: charts.churn_rate_by(rates, "Tenure", overall=0.2,
                                                              numeric=True),
         "charts.distribution_by_label": lambda: charts.distribution_by_label(
