@@ -91,8 +91,9 @@ def churn_rate_by(table: pd.DataFrame, column: str, *, overall: float | None = N
                      "arrayminus": (table["rate"] - table["lo"]).to_numpy()},
             hovertext=hover, hoverinfo="text"))
     if overall is not None and np.isfinite(overall):
+        # label at the left end: the "(missing)" marker sits at the right
         fig.add_hline(y=overall, line_dash="dot", line_color=NEUTRAL,
-                      annotation_text=f"overall {overall:.1%}")
+                      annotation_text=f"overall {overall:.1%}", annotation_position="top left")
     fig.update_xaxes(**category_axis(levels))
     return fig
 
@@ -128,26 +129,27 @@ def label_correlation(table: pd.DataFrame, *, top: int = 25) -> go.Figure:
     t = table.head(top)
     num = t[t["method"] != "cramers_v"].iloc[::-1]
     cat = t[t["method"] == "cramers_v"].iloc[::-1]
-    rows = max(len(num), len(cat), 1)
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.25,
-                        subplot_titles=("Numbers: correlation with churn",
-                                        "Categories: Cramér's V"))
+    # one panel above the other, each as tall as its bars: titles and labels never collide
+    heights = [max(len(num), 1), max(len(cat), 1)]
+    fig = make_subplots(rows=2, cols=1, vertical_spacing=0.18,
+                        row_heights=[h / sum(heights) for h in heights],
+                        subplot_titles=("Numbers: correlation with churn (-1 to 1)",
+                                        "Categories: Cramér's V (0 to 1)"))
     fig.add_trace(go.Bar(x=num["correlation"], y=[text(c) for c in num["column"]],
                          orientation="h", name="correlation",
                          marker_color=[CHURNED if v > 0 else RETAINED
                                        for v in num["correlation"]]), row=1, col=1)
     fig.add_trace(go.Bar(x=cat["correlation"], y=[text(c) for c in cat["column"]],
                          orientation="h", name="Cramér's V", marker_color=ACCENT),
-                  row=1, col=2)
-    fig.update_xaxes(title_text="correlation (-1 to 1; red: higher goes with churn)",
-                     range=[-1, 1] if len(num) and num["correlation"].abs().max() > 0.5 else None,
+                  row=2, col=1)
+    fig.update_xaxes(title_text="correlation (red: higher values go with churn)",
                      row=1, col=1, automargin=True)
-    fig.update_xaxes(title_text="Cramér's V (0 to 1)", row=1, col=2, automargin=True,
-                     rangemode="tozero")
-    fig.update_yaxes(title_text="column", row=1, col=1, automargin=True)
-    fig.update_yaxes(title_text="column", row=1, col=2, automargin=True)
+    fig.update_xaxes(title_text="Cramér's V (strength, no direction)", row=2, col=1,
+                     automargin=True, rangemode="tozero")
+    fig.update_yaxes(title_text="number column", row=1, col=1, automargin=True)
+    fig.update_yaxes(title_text="category column", row=2, col=1, automargin=True)
     fig.update_layout(title="Association with churn", showlegend=False,
-                      height=max(250, 22 * rows + 120), **LAYOUT)
+                      height=max(360, 22 * sum(heights) + 220), **LAYOUT)
     return fig
 
 

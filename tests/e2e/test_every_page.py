@@ -34,7 +34,8 @@ PAGES = {
 }
 CUT_OFF = """() => [...document.querySelectorAll(
     "[data-testid='stWidgetLabel'] p, [data-testid='stBaseButton-secondary'] p, "
-    + "[data-testid='stBaseButton-primary'] p")]
+    + "[data-testid='stBaseButton-primary'] p, [data-testid='stMetricLabel'] p, "
+    + "[data-testid='stNumberInput'] input")]
   .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
   .map(e => e.innerText)"""
 
