@@ -172,18 +172,18 @@ def segment_sizes(summary: pd.DataFrame, overall: float | None = None) -> go.Fig
     top = float(np.nanmax(summary["churn_rate"])) if len(summary) else 1.0
     if overall is not None and np.isfinite(overall):
         top = max(top, float(overall))
-    fig = base_figure("Segments: size and churn rate", "segment", "customers",
+    # no legend box to collide with the title: the title says which mark is which
+    fig = base_figure("Segments: size (bars) and churn rate (dots)", "segment", "customers",
                       yaxis2={**percent_axis(top, title="churn rate"), "overlaying": "y",
-                              "side": "right", "showgrid": False},
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1,
-                              "xanchor": "right"})
+                              "side": "right", "showgrid": False}, showlegend=False)
     fig.add_trace(go.Bar(x=names, y=summary["size"], marker_color=RETAINED, name="customers"))
     fig.add_trace(go.Scatter(x=names, y=summary["churn_rate"], yaxis="y2", mode="markers",
                              marker={"color": CHURNED, "size": 12}, name="churn rate"))
     if overall is not None and np.isfinite(overall):
         fig.add_hline(y=overall, yref="y2", line_dash="dot", line_color=CHURNED,
                       annotation_text=f"overall {overall:.1%}")
-    fig.update_xaxes(**category_axis(names))
+    # wrapped names stand upright for a few segments and turn by 45 degrees for many
+    fig.update_xaxes(**{**category_axis(names), "tickangle": 0 if len(names) <= 3 else -45})
     return fig
 
 
