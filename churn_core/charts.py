@@ -168,12 +168,13 @@ def silhouette(table: pd.DataFrame, chosen_k: int | None = None) -> go.Figure:
 
 def segment_sizes(summary: pd.DataFrame, overall: float | None = None) -> go.Figure:
     """Segment size (bars) and churn rate (markers) (``segments.segment_summary`` output)."""
-    names = [wrap(f"{s}: {n}") for s, n in zip(summary["segment"], summary["name"], strict=True)]
+    names = [wrap(f"{s}: {n}", 14)
+             for s, n in zip(summary["segment"], summary["name"], strict=True)]
     top = float(np.nanmax(summary["churn_rate"])) if len(summary) else 1.0
     if overall is not None and np.isfinite(overall):
         top = max(top, float(overall))
     # no legend box to collide with the title: the title says which mark is which
-    fig = base_figure("Segments: size (bars) and churn rate (dots)", "segment", "customers",
+    fig = base_figure("Segment size and churn rate (dots)", "segment", "customers",
                       yaxis2={**percent_axis(top, title="churn rate"), "overlaying": "y",
                               "side": "right", "showgrid": False}, showlegend=False)
     fig.add_trace(go.Bar(x=names, y=summary["size"], marker_color=RETAINED, name="customers"))
@@ -182,8 +183,7 @@ def segment_sizes(summary: pd.DataFrame, overall: float | None = None) -> go.Fig
     if overall is not None and np.isfinite(overall):
         fig.add_hline(y=overall, yref="y2", line_dash="dot", line_color=CHURNED,
                       annotation_text=f"overall {overall:.1%}")
-    # wrapped names stand upright for a few segments and turn by 45 degrees for many
-    fig.update_xaxes(**{**category_axis(names), "tickangle": 0 if len(names) <= 3 else -45})
+    fig.update_xaxes(**category_axis(names))
     return fig
 
 

@@ -63,7 +63,7 @@ def test_every_page_at_two_widths(page: Page, app_url: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     problems = []
     for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
+        page.set_viewport_size({"width": width, "height": 1200})
         for slug, (title, heading) in PAGES.items():
             go_to(page, title, heading)
             _settle(page)
