@@ -37,6 +37,10 @@ __all__ = ["ACCENT", "CHURNED", "LABEL_COLORS", "MAX_POINTS", "NEUTRAL", "RETAIN
 MAX_POINTS = 50_000
 MISSING_LEVEL = "(missing)"
 _fig = base_figure  # the campaign charts' name for it
+# a legend in one row between the title and the plot: beside it, it takes half of a
+# narrow chart's width
+_TOP_LEGEND = {"legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
+               "margin": {"l": 60, "r": 20, "t": 90, "b": 50}}
 
 
 def _sample(n: int, max_points: int, seed: int) -> np.ndarray:
@@ -58,7 +62,7 @@ def churn_rate_by(table: pd.DataFrame, column: str, *, overall: float | None = N
     if overall is not None and np.isfinite(overall):
         top = max(top, float(overall))
     fig = base_figure(f"Churn rate by {column}", column, "",
-                      yaxis=percent_axis(top, title="churn rate"))
+                      yaxis=percent_axis(top, title="churn rate"), **_TOP_LEGEND)
     levels = table["level"].astype(str)
     hover = [f"{lv}: {r:.1%} of {n:,}" for lv, r, n in zip(levels, table["rate"], table["n"],
                                                           strict=True)]
@@ -101,7 +105,7 @@ def churn_rate_by(table: pd.DataFrame, column: str, *, overall: float | None = N
 def distribution_by_label(sample: pd.DataFrame, column: str) -> go.Figure:
     """Histogram of a column split by churned/stayed (``eda.distribution_by_label`` output)."""
     fig = base_figure(f"Distribution of {column}", column, "share of customers (%)",
-                      barmode="overlay", yaxis_tickformat=".0%")
+                      barmode="overlay", yaxis_tickformat=".0%", **_TOP_LEGEND)
     for label, color in LABEL_COLORS.items():
         values = sample.loc[sample["label"] == label, "value"]
         fig.add_trace(go.Histogram(x=values, name=label, marker_color=color, opacity=0.6,
@@ -112,7 +116,7 @@ def distribution_by_label(sample: pd.DataFrame, column: str) -> go.Figure:
 def missingness(table: pd.DataFrame, *, top: int = 30) -> go.Figure:
     """Share of missing values per column (``eda.missingness`` output)."""
     t = table[table["missing"] > 0].head(top).iloc[::-1]
-    fig = base_figure("Missing values per column", "values missing (%)", "column",
+    fig = base_figure("Missing values per column", "missing (%)", "column",
                       height=max(250, 22 * len(t) + 100), xaxis_ticksuffix=" %")
     fig.add_trace(go.Bar(x=t["missing_pct"], y=[text(c) for c in t["column"]], orientation="h",
                          marker_color=NEUTRAL, hovertext=[f"{m:,} missing" for m in t["missing"]]))
@@ -133,18 +137,19 @@ def label_correlation(table: pd.DataFrame, *, top: int = 25) -> go.Figure:
     heights = [max(len(num), 1), max(len(cat), 1)]
     fig = make_subplots(rows=2, cols=1, vertical_spacing=0.18,
                         row_heights=[h / sum(heights) for h in heights],
-                        subplot_titles=("Numbers: correlation with churn (-1 to 1)",
-                                        "Categories: Cramér's V (0 to 1)"))
+                        subplot_titles=("Number columns", "Category columns"))
     fig.add_trace(go.Bar(x=num["correlation"], y=[text(c) for c in num["column"]],
                          orientation="h", name="correlation",
+                         hovertext=["higher values go with churn" if v > 0 else
+                                    "lower values go with churn" for v in num["correlation"]],
                          marker_color=[CHURNED if v > 0 else RETAINED
                                        for v in num["correlation"]]), row=1, col=1)
     fig.add_trace(go.Bar(x=cat["correlation"], y=[text(c) for c in cat["column"]],
                          orientation="h", name="Cramér's V", marker_color=ACCENT),
                   row=2, col=1)
-    fig.update_xaxes(title_text="correlation (red: higher values go with churn)",
+    fig.update_xaxes(title_text="correlation (-1 to 1)",
                      row=1, col=1, automargin=True)
-    fig.update_xaxes(title_text="Cramér's V (strength, no direction)", row=2, col=1,
+    fig.update_xaxes(title_text="Cramér's V (0 to 1)", row=2, col=1,
                      automargin=True, rangemode="tozero")
     fig.update_yaxes(title_text="number column", row=1, col=1, automargin=True)
     fig.update_yaxes(title_text="category column", row=2, col=1, automargin=True)
