@@ -62,7 +62,9 @@ def churn_rate_by(table: pd.DataFrame, column: str, *, overall: float | None = N
     if overall is not None and np.isfinite(overall):
         top = max(top, float(overall))
     fig = base_figure(f"Churn rate by {column}", column, "",
-                      yaxis=percent_axis(top, title="churn rate"), **_TOP_LEGEND)
+                      # no legend: the "(missing)" tick names the marker, and beside or
+                      # above a narrow chart three entries crowd the plot or its title
+                      yaxis=percent_axis(top, title="churn rate"), showlegend=False)
     levels = table["level"].astype(str)
     hover = [f"{lv}: {r:.1%} of {n:,}" for lv, r, n in zip(levels, table["rate"], table["n"],
                                                           strict=True)]
