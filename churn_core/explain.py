@@ -162,7 +162,8 @@ def _phrase(feature: str, contribution: float, pre: Preprocessor,
         if value is None or value is pd.NA or (isinstance(value, float) and value != value):
             if informative:  # missingness itself goes with churn (decided at training)
                 return f"{missing_text(feature, labels)} ({effect})"
-            return f"{label} not known ({effect})"
+            # never a top reason (top_reasons skips it); kept for rules and one-off calls
+            return f"{label} is missing ({effect})"
         if categorical:
             return f"{label} is {value} ({effect})"
         v = float(value)
