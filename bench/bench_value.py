@@ -2,7 +2,7 @@
 
 Run on its own::
 
-    .venv/bin/python bench/bench_value.py --band-sizes 1e5 --value-sizes 1e6
+    .venv/bin/python -m bench.bench_value --band-sizes 1e5 --value-sizes 1e6
 
 Each contender runs in a fresh child process (time and peak RSS of its own).
 
@@ -157,7 +157,8 @@ def comparison(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
              "time = wall clock of the timed steps, CPU beside it):"]
     ours, loop = by.get(("band", "ours")), by.get(("band", "loop"))
     if ours:
-        met = "meets" if ours["seconds"] <= BAND_GOAL_S else "MISSES"
+        met = ("meets" if ours["seconds"] <= BAND_GOAL_S else "MISSES") \
+            if ours["rows"] >= 100_000 else "smaller than the size of"
         lines.append(
             f"  profit band, {ours['rows']:,} customers, {ours.get('resamples', 200)} resamples: "
             f"{fmt_seconds(ours['seconds'])} (CPU {fmt_seconds(ours['cpu_seconds'])}), peak "
@@ -170,7 +171,8 @@ def comparison(results: list[dict[str, Any]], info: dict[str, Any]) -> str:
                 f"{loop['seconds'] / max(ours['seconds'], 1e-9):.1f}x faster")
     ours, plain = by.get(("value", "ours")), by.get(("value", "plain"))
     if ours:
-        met = "meets" if ours["seconds"] <= VALUE_GOAL_S else "MISSES"
+        met = ("meets" if ours["seconds"] <= VALUE_GOAL_S else "MISSES") \
+            if ours["rows"] >= 1_000_000 else "smaller than the size of"
         lines.append(
             f"  value models, {ours['rows']:,} customers (BG/NBD + Gamma-Gamma fit, then "
             f"scoring): {fmt_seconds(ours['seconds'])} (CPU {fmt_seconds(ours['cpu_seconds'])}), "
