@@ -139,8 +139,37 @@ def test_dask_bundle_scores_identically_through_the_ordinary_score(trained, tabl
     assert (merged["churn_probability"] == merged["churn_probability_dask"]).all()
     assert (merged["risk_tier"] == merged["risk_tier_dask"]).all()
     assert (merged["at_risk"] == merged["at_risk_dask"]).all()
+    churned = set(sample.loc[sample["Churn"] == "Yes", "CustomerID"])
+    assert churned and not churned & set(dask_out["CustomerID"])  # customers already gone
     assert f"scored {len(dask_out):,} customers; {int(dask_out['at_risk'].sum()):,} at risk" \
         in out
+
+
+@needs_dask
+def test_categories_are_fitted_on_training_rows_only(table):
+    import dask.dataframe as dd
+
+    from churn_core.distributed.parts import TEST, TRAIN, row_split
+    from churn_core.distributed.stats import fit_preprocessor_dask
+    from churn_core.pipeline import check_frame
+
+    frame = table.iloc[:4000].copy()
+    schema = check_frame(frame).schema
+    assert "PreferedOrderCat" in schema.categorical
+    # the split hashes each row's profile: the rows that are held out once they hold the
+    # odd level get it
+    odd = frame.assign(PreferedOrderCat="Only in test")
+    chosen = np.flatnonzero(row_split(odd, schema, 42, by_id=False) == TEST)[:5]
+    frame.iloc[chosen, frame.columns.get_loc("PreferedOrderCat")] = "Only in test"
+    split = row_split(frame, schema, 42, by_id=False)
+    assert chosen.size == 5 and (split[chosen] == TEST).all()
+    pre, _, counts = fit_preprocessor_dask(dd.from_pandas(frame, npartitions=3), schema,
+                                           seed=42, by_id=False)
+    assert "Only in test" not in pre.seen_levels["PreferedOrderCat"]
+    assert "Only in test" not in pre.categories["PreferedOrderCat"]
+    assert set(pre.categories["PreferedOrderCat"]) == set(
+        frame.loc[split == TRAIN, "PreferedOrderCat"].dropna().str.strip())
+    assert counts.train == int((split == TRAIN).sum())
 
 
 @needs_dask
