@@ -83,12 +83,12 @@ def train_command(args: argparse.Namespace, helpers: CommandHelpers) -> int:
     save_bundle(out, result.bundle)
     held = result.held_out
     info = result.bundle.info
-    helpers.echo(f"engine: dask ({info['workers']} workers, {info['partitions']} partitions); "
+    helpers.echo(f"engine: dask ({info['workers']} workers, {info['partitions']} partition(s)); "
                  f"rows: {result.rows:,}")
     helpers.echo(f"trained on {result.rows_train:,} rows (early stopping on "
                  f"{result.rows_valid:,}); {info['trees']} trees")
     helpers.echo(f"held-out ROC-AUC: {held.roc_auc:.4f}  PR-AUC: {held.pr_auc:.4f}  "
-                 f"({held.rows:,} customers held out, base rate {held.base_rate:.3f})")
+                 f"({held.rows:,} rows held out, base rate {held.base_rate:.3f})")
     helpers.echo(f"threshold: {held.threshold:.4f} (best F1 on held-out scores)")
     helpers.echo(f"bundle written to {args.out} in {result.seconds:.1f} s")
     return 0
