@@ -15,16 +15,20 @@ from typing import Any
 from churn_core.bundle import load_bundle, save_bundle
 from churn_core.cli_types import CommandHelpers
 from churn_core.events.build import SUMMARY_FILE
+from churn_core.model import TrainConfig
 from churn_core.outputs import output_path
 from churn_core.problems import ChurnDataError, Problem
 from churn_core.schema import SchemaOverrides
+from churn_core.threshold import Economics
 
 from .cluster import dask_client, require_dask
 
 log = logging.getLogger(__name__)
 
 # option -> (argument name, the value meaning "not asked for")
-TRAIN_ONLY_LOCAL = {"--segments": ("segments", None), "--no-search": ("no_search", False),
+TRAIN_ONLY_LOCAL = {"--cv": ("cv", TrainConfig().cv_folds), "--segments": ("segments", None),
+                    "--no-search": ("no_search", False),
+                    "--value": ("value", Economics().value_retained),
                     "--class-weight": ("class_weight", False), "--actions": ("actions", None),
                     "--pseudonymise": ("pseudonymise", False),
                     "--value-column": ("value_column", None),
