@@ -26,14 +26,12 @@ from churn_core.chart_style import (
     category_axis,
     percent_axis,
     text,
-    wrap,
 )
 
 __all__ = ["ACCENT", "CHURNED", "LABEL_COLORS", "MAX_POINTS", "NEUTRAL", "RETAINED",
            "TIER_COLORS", "calibration", "churn_rate_by", "confusion", "cutoff_summary",
            "distribution_by_label", "label_correlation", "lift_gain", "missingness",
-           "pr_curve", "profit_curve", "roc_curve", "score_histogram", "segment_profile",
-           "segment_projection", "segment_sizes", "silhouette", "tier_counts"]
+           "pr_curve", "profit_curve", "roc_curve", "score_histogram", "tier_counts"]
 MAX_POINTS = 50_000
 MISSING_LEVEL = "(missing)"
 _fig = base_figure  # the campaign charts' name for it
@@ -161,76 +159,6 @@ def label_correlation(table: pd.DataFrame, *, top: int = 25) -> go.Figure:
 
 
 # -- segments --------------------------------------------------------------------------------
-def silhouette(table: pd.DataFrame, chosen_k: int | None = None) -> go.Figure:
-    """Silhouette score per candidate k (``SegmentModel.silhouette``)."""
-    fig = base_figure("Choosing the number of segments", "k (segments)",
-                      "silhouette (higher = clearer)")
-    fig.add_trace(go.Scatter(x=table["k"], y=table["silhouette"], mode="lines+markers",
-                             line={"color": ACCENT}, name="silhouette"))
-    if chosen_k is not None:
-        fig.add_vline(x=chosen_k, line_dash="dot", line_color=NEUTRAL,
-                      annotation_text=f"k = {chosen_k}")
-    return fig
-
-
-def segment_sizes(summary: pd.DataFrame, overall: float | None = None) -> go.Figure:
-    """Segment size (bars) and churn rate (markers) (``segments.segment_summary`` output)."""
-    names = [wrap(f"{s}: {n}", 14)
-             for s, n in zip(summary["segment"], summary["name"], strict=True)]
-    top = float(np.nanmax(summary["churn_rate"])) if len(summary) else 1.0
-    if overall is not None and np.isfinite(overall):
-        top = max(top, float(overall))
-    # no legend box to collide with the title: the title says which mark is which
-    fig = base_figure("Segment size and churn rate (dots)", "segment", "customers",
-                      yaxis2={**percent_axis(top, title="churn rate"), "overlaying": "y",
-                              "side": "right", "showgrid": False}, showlegend=False)
-    fig.add_trace(go.Bar(x=names, y=summary["size"], marker_color=RETAINED, name="customers"))
-    fig.add_trace(go.Scatter(x=names, y=summary["churn_rate"], yaxis="y2", mode="markers",
-                             marker={"color": CHURNED, "size": 12}, name="churn rate"))
-    if overall is not None and np.isfinite(overall):
-        fig.add_hline(y=overall, yref="y2", line_dash="dot", line_color=CHURNED,
-                      annotation_text=f"overall {overall:.1%}")
-    fig.update_xaxes(**category_axis(names))
-    return fig
-
-
-def segment_profile(profile: pd.DataFrame, *, top: int = 25) -> go.Figure:
-    """Heat map of feature x segment z-scores (``segments.segment_profile`` output).
-
-    Shows the ``top`` features that differ most between segments.
-    """
-    z = profile.pivot_table(index="feature", columns="segment", values="z", sort=False)
-    mean = profile.pivot_table(index="feature", columns="segment", values="mean", sort=False)
-    keep = z.abs().max(axis=1).sort_values(ascending=False).index[:top]
-    z, mean = z.loc[keep], mean.loc[keep]
-    names = profile.drop_duplicates("segment").set_index("segment")["name"]
-    x = [f"{s}: {names.get(s, '')}" for s in z.columns]
-    fig = base_figure("Segment profiles (difference from average, in standard deviations)",
-                      "segment", "feature", height=max(300, 24 * len(z) + 140))
-    x = [wrap(v) for v in x]
-    fig.add_trace(go.Heatmap(z=z.to_numpy(), x=x, y=[text(i) for i in z.index],
-                             zmid=0, colorscale="RdBu_r", zmin=-2, zmax=2,
-                             customdata=mean.to_numpy(),
-                             hovertemplate="%{y}<br>%{x}<br>z %{z:.2f}<br>mean %{customdata:.3g}"
-                             "<extra></extra>"))
-    fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(**category_axis(x))
-    return fig
-
-
-def segment_projection(points: pd.DataFrame, *, max_points: int = MAX_POINTS,
-                       seed: int = 42) -> go.Figure:
-    """2-D map of customers coloured by segment (``segments.projection`` output), WebGL."""
-    pts = points.iloc[_sample(len(points), max_points, seed)]
-    fig = base_figure("Customers on a 2-D map (PCA)", "component 1", "component 2")
-    for seg, part in pts.groupby("segment", sort=True):
-        fig.add_trace(go.Scattergl(x=part["x"], y=part["y"], mode="markers",
-                                   marker={"size": 4, "opacity": 0.6},
-                                   name=f"{seg}: {part['name'].iloc[0]}"))
-    return fig
-
-
-# -- model quality ---------------------------------------------------------------------------
 def roc_curve(roc: pd.DataFrame, *, auc: float, baseline_auc: float | None = None) -> go.Figure:
     """ROC curve (``Evaluation.roc``) with the chance diagonal."""
     fig = base_figure(f"ROC curve (AUC {auc:.3f})", "false positive rate (%)",

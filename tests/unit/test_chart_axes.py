@@ -55,12 +55,6 @@ def _history() -> pd.DataFrame:
     return frame
 
 
-def _segments(k: int = 8) -> pd.DataFrame:
-    return pd.DataFrame({"segment": range(k),
-                         "name": [f"High CashbackAmount, low OrderCount {i}" for i in range(k)],
-                         "size": RNG.integers(100, 900, k), "churn_rate": RNG.random(k) * 0.3})
-
-
 def _segment_report(k: int = 8) -> dict[str, pd.DataFrame]:
     """The tables of a ``SegmentReport`` with eight long segment names."""
     names = [f"Lapsed, one-time, low spend customers {i}" for i in range(k)]
@@ -98,8 +92,6 @@ def _examples() -> dict[str, Callable[[], go.Figure]]:
     values = pd.DataFrame({"Tenure": RNG.integers(0, 30, 300).astype(float),
                            "City": pd.Categorical(RNG.choice(["a", "b"], 300)),
                            "orders_90d": RNG.random(300)})
-    profile = pd.DataFrame([{"feature": f, "segment": s, "z": RNG.normal(), "mean": 1.0,
-                             "name": f"seg {s}"} for f in ("a", "b") for s in range(3)])
     uplift = pd.DataFrame({"decile": range(1, 6), "uplift_pp": [5.0, 3, 1, -1, 0],
                            "uplift_ci_low": [1.0, -1, -3, -5, -4],
                            "uplift_ci_high": [9.0, 7, 5, 3, 4], "n_contact": [50] * 5,
@@ -125,13 +117,6 @@ def _examples() -> dict[str, Callable[[], go.Figure]]:
             {"column": ["a", "b", "c"], "method": ["point-biserial", "cramers_v",
                                                    "point-biserial"],
              "correlation": [0.3, 0.2, -0.1]})),
-        "charts.silhouette": lambda: charts.silhouette(
-            pd.DataFrame({"k": [2, 3, 4], "silhouette": [0.3, 0.25, 0.2]}), chosen_k=3),
-        "charts.segment_sizes": lambda: charts.segment_sizes(_segments(), overall=0.16),
-        "charts.segment_profile": lambda: charts.segment_profile(profile),
-        "charts.segment_projection": lambda: charts.segment_projection(pd.DataFrame(
-            {"x": RNG.normal(size=30), "y": RNG.normal(size=30), "segment": [0, 1, 2] * 10,
-             "name": ["a", "b", "c"] * 10})),
         "charts.roc_curve": lambda: charts.roc_curve(
             pd.DataFrame({"fpr": [0, 0.5, 1], "tpr": [0, 0.8, 1]}), auc=0.8, baseline_auc=0.7),
         "charts.pr_curve": lambda: charts.pr_curve(
@@ -238,7 +223,7 @@ def test_percent_axis_has_round_ticks_and_room_above():
 def test_second_axes_use_round_percent_ticks():
     from churn_core import charts
 
-    for fig in (EXAMPLES["charts.segment_sizes"](), EXAMPLES["charts.cutoff_summary"](),
+    for fig in (EXAMPLES["charts.cutoff_summary"](),
                 EXAMPLES["charts.lift_gain"]()):
         ticks = fig.layout.yaxis2.tickvals
         assert ticks is not None and all(round(t * 100) % 5 == 0 for t in ticks)
@@ -262,8 +247,3 @@ def test_correlation_and_cramers_v_are_on_separate_axes():
     assert set(corr.y) == {"a", "c"} and list(cramer.y) == ["b"]
 
 
-def test_many_long_segment_names_do_not_overlap():
-    fig = EXAMPLES["charts.segment_sizes"]()
-    # wrapped, and plotly may turn them where they would still collide (no fixed angle)
-    assert all("<br>" in str(x) for x in fig.data[0].x)
-    assert fig.layout.xaxis.tickangle is None and fig.layout.xaxis.automargin
