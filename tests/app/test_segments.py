@@ -107,7 +107,7 @@ def test_a_new_table_drops_the_segments_and_the_choice(page, sample_check):
     assert at.session_state[K.SEGMENTS] is not None
     assert at.session_state[K.SEGMENT_CHOICE].k == 4
     at.switch_page("pages/data.py").run()
-    next(b for b in at.button if b.label == "Use the sample data").click().run()
+    next(b for b in at.button if b.label == "Use the sample").click().run()
     assert_clean(at)
     assert at.session_state[K.SEGMENTS] is None and at.session_state[K.SEGMENT_CHOICE] is None
     assert K.W_SEGMENT_K not in at.session_state
