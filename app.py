@@ -6,13 +6,16 @@ Run ``streamlit run app.py`` (add ``-- --sample`` to open the bundled sample dat
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import streamlit as st
 
 from ui.flows import data as data_flow
 from ui.state import StateKeys, get, init_state, put
 
-st.set_page_config(page_title="churn-radar", page_icon=":material/radar:", layout="wide")
+# The icon is a file in the repository: nothing is fetched from the internet (works offline).
+ICON = Path(__file__).resolve().parent / "ui" / "assets" / "icon.png"
+st.set_page_config(page_title="churn-radar", page_icon=str(ICON), layout="wide")
 init_state()
 
 if "--sample" in sys.argv[1:] and not get(StateKeys.SAMPLE_AUTOLOADED):

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # churn-radar developer entry point.
 #   ./dev.sh run    set up .venv (Python 3.12) and open the dashboard on the bundled sample data
+#                   options: --port N (or PORT=N; default 8501), --public (or HOST=0.0.0.0) to
+#                   listen on every network interface instead of localhost only, --dry-run to
+#                   print the command instead of running it
 #   ./dev.sh test   set up .venv, test tools and Debian's chromium, then run the whole test suite
 #   ./dev.sh setup  only set up .venv (runtime + test packages + the Dask extra)
 # Extra arguments after "test" go to pytest (e.g. ./dev.sh test tests/unit -x).
@@ -59,8 +62,36 @@ case "${1:-run}" in
     setup_venv
     ;;
   run)
+    shift || true
+    port="${PORT:-8501}"
+    host="${HOST:-127.0.0.1}"
+    dry=0
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --port) [ $# -ge 2 ] || { echo "--port needs a number" >&2; exit 2; }; port="$2"; shift 2 ;;
+        --port=*) port="${1#--port=}"; shift ;;
+        --public) host=0.0.0.0; shift ;;
+        --dry-run) dry=1; shift ;;
+        *) echo "unknown option for run: $1 (use --port N, --public, --dry-run)" >&2; exit 2 ;;
+      esac
+    done
+    if ! [[ "$port" =~ ^[0-9]+$ ]] || [ "$port" -lt 1 ] || [ "$port" -gt 65535 ]; then
+      echo "the port must be a number from 1 to 65535, not '$port'" >&2
+      exit 2
+    fi
+    cmd=(.venv/bin/streamlit run app.py --server.port "$port" --server.address "$host"
+         --browser.gatherUsageStats false -- --sample)
+    if [ "$dry" -eq 1 ]; then
+      echo "${cmd[*]}"
+      exit 0
+    fi
     setup_venv
-    exec .venv/bin/streamlit run app.py -- --sample
+    if [ "$host" = "127.0.0.1" ]; then
+      echo "Open http://localhost:$port (this computer only; --public shares it on the network)"
+    else
+      echo "Listening on every interface, port $port: others open http://<this computer's address>:$port"
+    fi
+    exec "${cmd[@]}"
     ;;
   test)
     shift || true

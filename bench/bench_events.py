@@ -131,7 +131,6 @@ def generate(n: int, path: Path, *, order: str = "time", events_per_customer: in
 def run_duckdb(path: Path, memory_limit: str, threads: int, *,
                drop_duplicates: bool = True) -> dict:
     """Build training + scoring tables with churn_core.events (DuckDB)."""
-    sys.path.insert(0, str(ROOT))
     from churn_core.events import (
         ChurnDefinition,
         EngineSettings,

@@ -30,15 +30,11 @@ from __future__ import annotations
 import argparse
 import logging
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     Recorder,
     emit,
     fmt_seconds,
@@ -70,8 +66,8 @@ def run(n: int, args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
     import pandas as pd
 
-    from churn_core import charts, pipeline
-    from churn_core.explain import global_importance
+    from churn_core import charts, charts_explain, pipeline
+    from churn_core.explain_points import point_importance, to_points
     from churn_core.model import TrainConfig
     from churn_core.pipeline import check_frame, export_table, fit_all
     from churn_core.segments import projection
@@ -184,7 +180,8 @@ def run(n: int, args: argparse.Namespace) -> dict[str, Any]:
 
         # -- chart payloads ---------------------------------------------------------------
         expl = analysis.explanation
-        importance = global_importance(expl)
+        pts = to_points(expl.contributions, expl.base_value, analysis.result.calibration)
+        importance = point_importance(pts, expl)
         top_features = list(importance["feature"].head(10))
         points = projection(analysis.segments, analysis.X, analysis.segment_labels,
                             max_points=charts.MAX_POINTS) if analysis.segments else None
@@ -197,11 +194,11 @@ def run(n: int, args: argparse.Namespace) -> dict[str, Any]:
             "tier_counts": lambda: charts.tier_counts(tiers_search(0.5)),
             "score_histogram (binned)": lambda: charts.score_histogram(scores,
                                                                             threshold=0.5),
-            "importance": lambda: charts.importance(importance),
-            "beeswarm (top 10 features)": lambda: charts.beeswarm(
-                expl.contributions, expl.values, top_features),
-            "dependence (top feature)": lambda: charts.dependence(
-                expl.contributions, expl.values, top_features[0]),
+            "importance": lambda: charts_explain.importance(importance),
+            "beeswarm (top 10 features)": lambda: charts_explain.beeswarm(
+                pts.points, expl.values, top_features),
+            "dependence (top feature)": lambda: charts_explain.dependence(
+                pts.points, expl.values, top_features[0]),
             "roc_curve": lambda: charts.roc_curve(ev.roc, auc=ev.roc_auc),
             "lift_gain": lambda: charts.lift_gain(ev.lift),
         }

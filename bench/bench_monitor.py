@@ -12,19 +12,15 @@ column plus the score); any flag is a false alarm.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.common import machine, write_results  # noqa: E402
-from churn_core.monitor.drift import compare  # noqa: E402
-from churn_core.monitor.estimate import estimate_performance, realised_performance  # noqa: E402
-from churn_core.monitor.profile import reference_profile  # noqa: E402
-from tests.unit.test_monitor_drift import sample  # noqa: E402
+from bench.common import machine, write_results
+from churn_core.monitor.drift import compare
+from churn_core.monitor.estimate import estimate_performance, realised_performance
+from churn_core.monitor.profile import reference_profile
+from tests.unit.test_monitor_drift import sample
 
 
 def false_alarms(n: int, runs: int) -> dict:

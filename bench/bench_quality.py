@@ -51,9 +51,7 @@ from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     GB,
     ROOT,
     Recorder,
@@ -108,10 +106,9 @@ def reference_spec(dataset: Any) -> dict[str, Any]:
 # -- the product: its command line -----------------------------------------------------------
 def _run_cli(args: list[str], log_path: Path, timeout: float) -> tuple[float, int, int]:
     """Run ``python -m churn_core ARGS``; return (seconds, peak RSS bytes, exit status)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     start = time.perf_counter()
     with open(log_path, "w", encoding="utf-8") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "churn_core", *args], cwd=ROOT, env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "churn_core", *args], cwd=ROOT,
                                 stdout=log, stderr=subprocess.STDOUT)
         deadline = start + timeout
         while True:

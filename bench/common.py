@@ -190,8 +190,13 @@ def run_child(args: Sequence[str], *, timeout: float | None = None, echo: bool =
     when ``echo``. ``threads`` > 0 sets ``OMP_NUM_THREADS`` (XGBoost, scikit-learn
     and BLAS read it). On failure returns ``{"error": ..., "wall_seconds": ...}``.
     """
-    cmd = [sys.executable, *map(str, args)]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    first, *rest = map(str, args)
+    # a benchmark script runs as a module of the ``bench`` package (``python -m bench.x``),
+    # so that it imports ``bench.common`` without editing ``sys.path``
+    script = Path(first)
+    head = ["-m", f"bench.{script.stem}"] if script.suffix == ".py" else [first]
+    cmd = [sys.executable, *head, *rest]
+    env = dict(os.environ)
     if threads > 0:
         env |= {"OMP_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads)}
     start = time.perf_counter()

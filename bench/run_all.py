@@ -21,16 +21,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.common import RESULTS, ROOT, machine, print_table, write_results  # noqa: E402
+from bench.common import RESULTS, ROOT, machine, print_table, write_results
 
 BENCH = ROOT / "bench"
 EVENTS_SMALLEST = "1e6"
 
 
 def _run(script: str, *extra: str) -> int:
-    cmd = [sys.executable, str(BENCH / script), *extra]
+    cmd = [sys.executable, "-m", f"bench.{Path(script).stem}", *extra]
     print(f"\n$ {' '.join(cmd[1:])}", flush=True)
     return subprocess.run(cmd, cwd=ROOT).returncode
 

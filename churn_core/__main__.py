@@ -12,7 +12,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -45,6 +45,7 @@ from churn_core.pipeline import (
     build_splits,
     check_frame,
     customer_values,
+    default_value_column,
     export_table,
     fit_all,
     make_bundle,
@@ -60,6 +61,7 @@ from churn_core.reading.guarded import default_memory_mb, read_table_guarded
 from churn_core.reading.table import ReadOptions, ReadResult, read_table
 from churn_core.schema import SchemaOverrides
 from churn_core.score import score_frame
+from churn_core.score_chunks import score_csv_in_chunks, should_chunk
 from churn_core.splits import Splits
 from churn_core.threshold import Economics
 from churn_core.value.cli import add_clv_parser
@@ -124,6 +126,7 @@ class Loaded:
     feature_labels: dict = field(default_factory=dict)
     scoring: pd.DataFrame | None = None
     as_of: str | None = None
+    value_features: dict | None = None
 
 
 def _load(args: argparse.Namespace) -> Loaded:
@@ -147,7 +150,8 @@ def _load(args: argparse.Namespace) -> Loaded:
     scoring_path = Path(args.data).parent / SCORING_FILE
     scoring = pd.read_parquet(scoring_path) if summary and scoring_path.is_file() else None
     return Loaded(checked, splits, dict((summary or {}).get("feature_labels", {})), scoring,
-                  (summary or {}).get("scoring_date") if scoring is not None else None)
+                  (summary or {}).get("scoring_date") if scoring is not None else None,
+                  (summary or {}).get("value_features"))
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -198,20 +202,32 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = TrainConfig(seed=args.seed, cv_folds=args.cv, search=not args.no_search,
                          class_weight=args.class_weight, device=args.device)
     try:
+        columns = [c.strip() for c in args.segment_columns.split(",") if c.strip()] \
+            if args.segment_columns else None
         analysis = fit_all(checked.dataset, config=config, k=args.segments,
+                           segment_features=columns,
                            feature_labels=loaded.feature_labels, splits=loaded.splits,
                            scoring=loaded.scoring, as_of=loaded.as_of, progress=_progress)
     except (ValueError, xgb.core.XGBoostError) as exc:  # e.g. too few churners to split
         raise ChurnDataError([Problem("TRAINING_FAILED", "error", str(exc).splitlines()[0],
                                       action="load more data or check the label")]) from None
-    values = customer_values(analysis, column=args.value_column, constant=args.value)
+    column = args.value_column or (default_value_column(analysis) if args.value is None
+                                   else None)
+    constant = Economics().value_retained if args.value is None else args.value
+    values = customer_values(analysis, column=column, constant=constant)
     table = export_table(analysis, analysis.threshold.value, rules=rules, values=values)
     if args.pseudonymise:
         table = pseudonymise(table)
+    bundle = make_bundle(analysis)
+    if loaded.value_features:
+        bundle = replace(bundle, metrics={**bundle.metrics,
+                                          "value_features": loaded.value_features})
     # The list lives in the bundle folder, which is swapped in whole: never a new model
     # beside an old list.
-    save_bundle(out, make_bundle(analysis), extra={AT_RISK_FILE: to_csv_bytes(table)})
+    save_bundle(out, bundle, extra={AT_RISK_FILE: to_csv_bytes(table)})
     _print_training(analysis, checked)
+    if loaded.value_features and loaded.value_features.get("reason"):
+        print(loaded.value_features["reason"])
     print(f"bundle written to {args.out}")
     print(f"at-risk list: {len(table):,} of {len(analysis.population):,} customers to act on "
           f"({analysis.population.description}) written to {Path(out) / AT_RISK_FILE}; "
@@ -242,7 +258,9 @@ def _print_training(analysis, checked: CheckResult) -> None:
     print(f"shipped model: {r.champion}, refitted on all {m['rows_labelled']:,} labelled rows"
           + (f" ({r.trees} trees)" if r.champion == "xgboost" else ""))
     print(f"threshold: {analysis.threshold.value:.4f} ({analysis.threshold.method})")
-    print(f"segments: {analysis.segments.k if analysis.segments else 0}")
+    seg = analysis.segments
+    print(f"segments: {seg.k if seg else 0}" + (f" on {', '.join(seg.features)}: "
+                                                + "; ".join(seg.names) if seg else ""))
     print(f"warnings: {len(warnings)}")
     for p in warnings:
         print("  " + format_problem(p))
@@ -255,6 +273,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     out = output_path(args.out, inputs=(args.data, args.bundle))
     rules = load_action_rules(args.actions) if args.actions else None
     bundle = load_bundle(args.bundle)
+    if should_chunk(args.data, top_n=args.top):
+        return _score_in_chunks(args, bundle, rules, out)
     read = _read(args.data, _read_options(args, bundle.schema.id_column))
     _print_problems([p for p in read.problems if p.severity != "info"])
     try:
@@ -268,9 +288,24 @@ def cmd_score(args: argparse.Namespace) -> int:
     _print_problems(result.problems)
     table = pseudonymise(result.table) if args.pseudonymise else result.table
     write_file(out, to_csv_bytes(table))
-    flagged = int(result.table["at_risk"].sum())
+    # an at-risk-only table has no at_risk column (it would be true on every row)
+    flagged = int(result.table["at_risk"].sum()) if "at_risk" in result.table else \
+        len(result.table)
     print(f"scored {len(result.table):,} customers; {flagged:,} at risk at threshold "
           f"{result.threshold:.4f}; written to {args.out}")
+    return 0
+
+
+def _score_in_chunks(args: argparse.Namespace, bundle, rules, out: Path) -> int:
+    """``score`` on a file too big to hold at once: read, score and write it in pieces."""
+    done = score_csv_in_chunks(
+        bundle, args.data, out, options=_read_options(args), threshold=args.threshold,
+        at_risk_only=args.at_risk_only, rules=rules, value=args.value_column or args.value,
+        explain_rows="all" if args.explain == "all" else "at_risk",
+        transform_table=pseudonymise if args.pseudonymise else None, progress=_progress)
+    _print_problems([p for p in done.problems if p.severity != "info"])
+    print(f"scored {done.rows:,} customers in {done.pieces} pieces; {done.at_risk:,} at risk "
+          f"at threshold {done.threshold:.4f}; written to {args.out}")
     return 0
 
 
@@ -301,7 +336,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     engine = EngineSettings(memory_limit=args.memory_limit, threads=args.threads)
     result = build_tables(args.events, mapping, definition, out_dir=out, engine=engine,
                           drop_duplicates=not args.keep_duplicates,
-                          value_features=args.value_features, partitioned=args.partitioned,
+                          value=not args.no_value, value_features=args.value_features,
+                          partitioned=args.partitioned,
                           progress=_progress)
     for p in result.problems:
         if p.severity != "info":
@@ -321,6 +357,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     if train:
         print(f"backtest: test cutoff {plan['test_cutoff']}; training cutoffs {train[0]} to "
               f"{train[-1]} ({len(train)}), whose churn windows end by the test cutoff")
+    choice = result.summary.get("value_features") or {}
+    if choice.get("reason"):
+        print(choice["reason"])
+    worth = (result.summary.get("customer_value") or {}).get("column")
+    print(f"customer value: {worth + ' (expected spend over the next year)' if worth else 'none'}")
     print(f"training rows: {len(result.training):,}; customers to score: "
           f"{len(result.scoring):,}; written to {args.out}")
     if args.partitioned:
@@ -346,14 +387,11 @@ def _add_pseudonymise_arg(p: argparse.ArgumentParser) -> None:
                    "(HMAC-SHA256; the key comes from CHURN_RADAR_ID_SECRET, 16+ characters)")
 
 
-def _add_value_args(p: argparse.ArgumentParser, *,
-                    default: float | None = Economics().value_retained) -> None:
+def _add_value_args(p: argparse.ArgumentParser, *, default_help: str) -> None:
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--value", type=amount, default=default,
+    g.add_argument("--value", type=amount, default=None,
                    help="what a kept customer is worth, the same for everyone (default: "
-                   + (f"{default}" if default is not None else "the value saved with the "
-                      "model's threshold, else 200")
-                   + "); gives customer_value and value_at_risk in the list")
+                   + default_help + "); gives customer_value and value_at_risk in the list")
     g.add_argument("--value-column", metavar="COL",
                    help="a numeric column holding each customer's value (spend, margin)")
 
@@ -395,12 +433,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="cross-fitting folds (at least 2; every labelled row is scored out of "
                    "fold)")
     p.add_argument("--segments", type=positive_int, default=None,
-                   help="number of segments (default: auto)")
+                   help="number of segments (default: chosen, 3 to 8)")
+    p.add_argument("--segment-columns", default=None, metavar="COL,COL",
+                   help="columns to segment on, comma-separated (default: recency, frequency, "
+                   "money and tenure columns)")
     p.add_argument("--no-search", action="store_true", help="skip the small parameter search")
     p.add_argument("--class-weight", action="store_true", help="weight churners up")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     _add_actions_arg(p)
-    _add_value_args(p)
+    _add_value_args(p, default_help="an event-log build's customer_value column when it "
+                    f"has one, else {Economics().value_retained:g}")
     _add_pseudonymise_arg(p)
     _add_read_args(p)
     _add_schema_args(p)
@@ -418,7 +460,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--top", type=positive_int, help="flag the N riskiest customers (N >= 1)")
     p.add_argument("--at-risk-only", action="store_true", help="write flagged rows only")
     _add_actions_arg(p)
-    _add_value_args(p, default=None)
+    _add_value_args(p, default_help="the value saved with the model's threshold, else "
+                    f"{Economics().value_retained:g}")
     p.add_argument("--explain", choices=["at-risk", "all"], default="at-risk",
                    help="which rows get reasons: the at-risk ones (default, fast on large "
                    "files) or every row")
@@ -462,9 +505,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-duplicates", action="store_true",
                    help="count lines identical in every mapped column as separate events "
                    "(default: leave them out, with a count; also faster on large logs)")
-    p.add_argument("--value-features", action="store_true",
-                   help="add BG/NBD's probability alive and expected orders in the churn window "
-                   "and the expected spend in it (fitted at each cutoff) to both tables")
+    p.add_argument("--value-features", nargs="?", const="keep", default="auto",
+                   choices=["auto", "keep", "off"],
+                   help="BG/NBD's probability alive, expected orders and spend in the churn "
+                   "window (fitted at each cutoff) as churn features: auto (default) keeps them "
+                   "when they raise the backtest's ROC-AUC by 0.002 or more, keep, or off")
+    p.add_argument("--no-value", action="store_true",
+                   help="skip the customer_value column (expected spend over the next year "
+                   "from BG/NBD and Gamma-Gamma; train uses it as each customer's value)")
     p.add_argument("--partitioned", action="store_true",
                    help="also write the tables as folders of Parquet files (training/: one "
                    "per cutoff; scoring/) for train/score --engine dask")

@@ -28,14 +28,20 @@ from churn_core.money import Campaign, ProfitBand, emp_churn, sensitivity_table
 from churn_core.money import profit_band as _band
 from churn_core.problems import InvalidSetting
 from churn_core.threshold import Economics, ThresholdChoice, risk_tiers
-from churn_core.value.clv import alive_disagreement, value_at_risk, value_column
+from churn_core.value.clv import (
+    BUILD_VALUE_COLUMN,
+    alive_disagreement,
+    value_at_risk,
+    value_column,
+)
 
 if TYPE_CHECKING:
     from churn_core.analysis import Analysis
 
 REASONS = ("reason_1", "reason_2", "reason_3")
 P_ALIVE = "bgnbd_p_alive"  # from an event-log build with value features
-__all__ = ["CustomerValue", "alert_view", "customer_values", "economics_dict", "emp",
+__all__ = ["BUILD_VALUE_COLUMN", "CustomerValue", "alert_view", "customer_values",
+           "default_value_column", "economics_dict", "emp",
            "export_table", "profit_at", "profit_band", "profit_sensitivity", "profit_table",
            "profit_threshold", "sorted_scores", "top_n_threshold", "value_share"]
 
@@ -48,9 +54,24 @@ class CustomerValue:
     source: str
 
 
+def default_value_column(analysis: Analysis) -> str | None:
+    """``customer_value`` when an event-log build estimated what each customer to act on is
+    worth (BG/NBD x Gamma-Gamma), else None (a constant is the default then)."""
+    pop = analysis.population
+    if pop.value is not None:
+        return BUILD_VALUE_COLUMN
+    if pop.rows is not None and BUILD_VALUE_COLUMN in analysis.dataset.frame.columns \
+            and BUILD_VALUE_COLUMN not in analysis.dataset.schema.features:
+        return BUILD_VALUE_COLUMN
+    return None
+
+
 def customer_values(analysis: Analysis, *, column: str | None = None,
                     constant: float = 200.0) -> CustomerValue:
     """Per-customer value of the customers to act on: a column the user picks, or a constant.
+
+    ``column="customer_value"`` after an event-log build reads the build's estimate
+    (:func:`default_value_column`), though it is not a feature.
 
     Parameters
     ----------
@@ -71,6 +92,10 @@ def customer_values(analysis: Analysis, *, column: str | None = None,
     if column is None:
         return CustomerValue(np.full(len(pop), float(constant)),
                              f"the same value for every customer ({constant:,.2f})")
+    if column == BUILD_VALUE_COLUMN and pop.value is not None:
+        worth = np.nan_to_num(np.clip(pop.value, 0.0, None), nan=0.0)
+        return CustomerValue(worth, "the build's customer_value (expected spend over the "
+                             "next year, BG/NBD x Gamma-Gamma)")
     frame = analysis.dataset.frame.iloc[pop.rows].reset_index(drop=True) \
         if pop.rows is not None and column in analysis.dataset.frame.columns else pop.X
     return CustomerValue(value_column(frame, column, missing=0.0), f"column {column!r}")
@@ -132,7 +157,8 @@ def export_table(analysis: Analysis, threshold: float, *, capacity: int | None =
     capacity : int, optional
         Keep only the riskiest ``capacity`` at-risk customers.
     at_risk_only : bool
-        False lists every customer to act on (with ``at_risk`` telling them apart).
+        False lists every customer to act on (with ``at_risk`` telling them apart);
+        True lists the at-risk ones only, without the then always-true ``at_risk`` column.
     limit : int, optional
         Keep only the riskiest ``limit`` rows (a preview, same order as the full list).
     rules : ActionRules, optional
@@ -146,8 +172,9 @@ def export_table(analysis: Analysis, threshold: float, *, capacity: int | None =
     -------
     DataFrame
         The id column (the user's name), ``churn_probability``, ``risk_tier``,
-        ``at_risk``, ``segment``, ``reason_1..3``, ``suggested_action``, and ``as_of``
-        for event-log builds; never a customer whose label says churned.
+        ``at_risk`` (only when ``at_risk_only`` is False), ``segment``, ``reason_1..3``,
+        ``suggested_action``, and ``as_of`` for event-log builds; never a customer whose
+        label says churned.
     """
     pop = analysis.population
     scores = pop.scores
@@ -181,6 +208,8 @@ def export_table(analysis: Analysis, threshold: float, *, capacity: int | None =
         table["value_at_risk"] = np.round(at_risk[keep], 2)
     if pop.as_of is not None:
         table["as_of"] = pop.as_of
+    if at_risk_only:  # every row is at risk: an always-true column tells the reader nothing
+        table = table.drop(columns="at_risk")
     return table
 
 

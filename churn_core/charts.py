@@ -9,32 +9,38 @@ chart; scatter plots use WebGL (``Scattergl``) and sample down to
 
 from __future__ import annotations
 
-import html
-from collections.abc import Sequence
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
-CHURNED = "#d62728"
-RETAINED = "#1f77b4"
-NEUTRAL = "#7f7f7f"
-ACCENT = "#9467bd"
-TIER_COLORS = {"high": "#d62728", "medium": "#ff7f0e", "low": "#2ca02c"}
-LABEL_COLORS = {"Churned": CHURNED, "Stayed": RETAINED}
+from churn_core.chart_style import (
+    ACCENT,
+    CHURNED,
+    LABEL_COLORS,
+    LAYOUT,
+    NEUTRAL,
+    RETAINED,
+    TIER_COLORS,
+    base_figure,
+    category_axis,
+    percent_axis,
+    text,
+    wrap,
+)
+
+__all__ = ["ACCENT", "CHURNED", "LABEL_COLORS", "MAX_POINTS", "NEUTRAL", "RETAINED",
+           "TIER_COLORS", "calibration", "churn_rate_by", "confusion", "cutoff_summary",
+           "distribution_by_label", "label_correlation", "lift_gain", "missingness",
+           "pr_curve", "profit_curve", "roc_curve", "score_histogram", "segment_profile",
+           "segment_projection", "segment_sizes", "silhouette", "tier_counts"]
 MAX_POINTS = 50_000
-# No explicit template: naming one ("plotly_white") made plotly validate the whole template
-# for every figure, 25 ms each, twice per slider move on the Alerts page. Inside the app the
-# default template is Streamlit's own, which matches the page.
-_LAYOUT = {"margin": {"l": 60, "r": 20, "t": 50, "b": 50}}
-
-
-def _fig(title: str, x: str, y: str, **layout: object) -> go.Figure:
-    # titles carry column names from the user's file; plotly reads <a href>, <b>... in them
-    fig = go.Figure()
-    fig.update_layout(title=html.escape(title, quote=False), xaxis_title=html.escape(
-        x, quote=False), yaxis_title=html.escape(y, quote=False), **{**_LAYOUT, **layout})
-    return fig
+MISSING_LEVEL = "(missing)"
+_fig = base_figure  # the campaign charts' name for it
+# a legend in one row between the title and the plot: beside it, it takes half of a
+# narrow chart's width
+_TOP_LEGEND = {"legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
+               "margin": {"l": 60, "r": 20, "t": 90, "b": 50}}
 
 
 def _sample(n: int, max_points: int, seed: int) -> np.ndarray:
@@ -49,21 +55,40 @@ def churn_rate_by(table: pd.DataFrame, column: str, *, overall: float | None = N
                   numeric: bool = False) -> go.Figure:
     """Churn rate per level with its 95 % interval (``eda.churn_rate_by`` output).
 
-    Categories are bars with error bars; binned numbers a line with a band.
+    Categories are bars with error bars; binned numbers a line with a band, and the
+    "(missing)" bin a separate marker that no line joins to the numbers.
     """
-    fig = _fig(f"Churn rate by {column}", column, "churn rate", yaxis_tickformat=".0%")
+    top = float(np.nanmax(table["hi"])) if len(table) else 1.0
+    if overall is not None and np.isfinite(overall):
+        top = max(top, float(overall))
+    fig = base_figure(f"Churn rate by {column}", column, "",
+                      # no legend: the "(missing)" tick names the marker, and beside or
+                      # above a narrow chart three entries crowd the plot or its title
+                      yaxis=percent_axis(top, title="churn rate"), showlegend=False)
     levels = table["level"].astype(str)
     hover = [f"{lv}: {r:.1%} of {n:,}" for lv, r, n in zip(levels, table["rate"], table["n"],
                                                           strict=True)]
     if numeric:
-        fig.add_trace(go.Scatter(x=levels, y=table["hi"], mode="lines", line={"width": 0},
+        gap = (levels == MISSING_LEVEL).to_numpy()
+        bins, miss = table[~gap], table[gap]
+        x = levels[~gap]
+        fig.add_trace(go.Scatter(x=x, y=bins["hi"], mode="lines", line={"width": 0},
                                  showlegend=False, hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=levels, y=table["lo"], mode="lines", line={"width": 0},
+        fig.add_trace(go.Scatter(x=x, y=bins["lo"], mode="lines", line={"width": 0},
                                  fill="tonexty", fillcolor="rgba(214,39,40,0.15)",
                                  name="95 % interval", hoverinfo="skip"))
-        fig.add_trace(go.Scatter(x=levels, y=table["rate"], mode="lines+markers",
+        fig.add_trace(go.Scatter(x=x, y=bins["rate"], mode="lines+markers",
                                  line={"color": CHURNED}, name="churn rate",
-                                 hovertext=hover, hoverinfo="text"))
+                                 hovertext=[h for h, g in zip(hover, gap, strict=True) if not g],
+                                 hoverinfo="text"))
+        if len(miss):
+            fig.add_trace(go.Scatter(
+                x=[MISSING_LEVEL], y=miss["rate"], mode="markers", name="value missing",
+                marker={"color": NEUTRAL, "size": 11, "symbol": "diamond"},
+                error_y={"type": "data", "symmetric": False,
+                         "array": (miss["hi"] - miss["rate"]).to_numpy(),
+                         "arrayminus": (miss["rate"] - miss["lo"]).to_numpy()},
+                hovertext=[h for h, g in zip(hover, gap, strict=True) if g], hoverinfo="text"))
     else:
         fig.add_trace(go.Bar(
             x=levels, y=table["rate"], marker_color=CHURNED, name="churn rate",
@@ -72,15 +97,17 @@ def churn_rate_by(table: pd.DataFrame, column: str, *, overall: float | None = N
                      "arrayminus": (table["rate"] - table["lo"]).to_numpy()},
             hovertext=hover, hoverinfo="text"))
     if overall is not None and np.isfinite(overall):
+        # label at the left end: the "(missing)" marker sits at the right
         fig.add_hline(y=overall, line_dash="dot", line_color=NEUTRAL,
-                      annotation_text=f"overall {overall:.1%}")
-    fig.update_xaxes(type="category")
+                      annotation_text=f"overall {overall:.1%}", annotation_position="top left")
+    fig.update_xaxes(**category_axis(levels))
     return fig
 
 
 def distribution_by_label(sample: pd.DataFrame, column: str) -> go.Figure:
     """Histogram of a column split by churned/stayed (``eda.distribution_by_label`` output)."""
-    fig = _fig(f"Distribution of {column}", column, "share of customers", barmode="overlay")
+    fig = base_figure(f"Distribution of {column}", column, "share of customers (%)",
+                      barmode="overlay", yaxis_tickformat=".0%", **_TOP_LEGEND)
     for label, color in LABEL_COLORS.items():
         values = sample.loc[sample["label"] == label, "value"]
         fig.add_trace(go.Histogram(x=values, name=label, marker_color=color, opacity=0.6,
@@ -91,27 +118,53 @@ def distribution_by_label(sample: pd.DataFrame, column: str) -> go.Figure:
 def missingness(table: pd.DataFrame, *, top: int = 30) -> go.Figure:
     """Share of missing values per column (``eda.missingness`` output)."""
     t = table[table["missing"] > 0].head(top).iloc[::-1]
-    fig = _fig("Missing values per column", "% missing", "", height=max(250, 22 * len(t) + 100))
-    fig.add_trace(go.Bar(x=t["missing_pct"], y=t["column"].astype(str), orientation="h",
+    fig = base_figure("Missing values per column", "missing (%)", "column",
+                      height=max(250, 22 * len(t) + 100), xaxis_ticksuffix=" %")
+    fig.add_trace(go.Bar(x=t["missing_pct"], y=[text(c) for c in t["column"]], orientation="h",
                          marker_color=NEUTRAL, hovertext=[f"{m:,} missing" for m in t["missing"]]))
     return fig
 
 
 def label_correlation(table: pd.DataFrame, *, top: int = 25) -> go.Figure:
-    """Correlation of each feature with churn (``eda.label_correlation`` output)."""
-    t = table.head(top).iloc[::-1]
-    colors = [CHURNED if v > 0 else RETAINED for v in t["correlation"]]
-    fig = _fig("Association with churn", "correlation (numbers) / Cramér's V (categories)", "",
-               height=max(250, 22 * len(t) + 100))
-    fig.add_trace(go.Bar(x=t["correlation"], y=t["column"].astype(str), orientation="h",
-                         marker_color=colors, hovertext=t["method"]))
+    """Association of each feature with churn (``eda.label_correlation`` output), two panels.
+
+    Numbers: signed point-biserial correlation (-1..1, red = higher goes with churn);
+    categories: Cramér's V (0..1, no sign). They are different scales, so each has its own
+    panel and axis.
+    """
+    t = table.head(top)
+    num = t[t["method"] != "cramers_v"].iloc[::-1]
+    cat = t[t["method"] == "cramers_v"].iloc[::-1]
+    # one panel above the other, each as tall as its bars: titles and labels never collide
+    heights = [max(len(num), 1), max(len(cat), 1)]
+    fig = make_subplots(rows=2, cols=1, vertical_spacing=0.18,
+                        row_heights=[h / sum(heights) for h in heights],
+                        subplot_titles=("Number columns", "Category columns"))
+    fig.add_trace(go.Bar(x=num["correlation"], y=[text(c) for c in num["column"]],
+                         orientation="h", name="correlation",
+                         hovertext=["higher values go with churn" if v > 0 else
+                                    "lower values go with churn" for v in num["correlation"]],
+                         marker_color=[CHURNED if v > 0 else RETAINED
+                                       for v in num["correlation"]]), row=1, col=1)
+    fig.add_trace(go.Bar(x=cat["correlation"], y=[text(c) for c in cat["column"]],
+                         orientation="h", name="Cramér's V", marker_color=ACCENT),
+                  row=2, col=1)
+    fig.update_xaxes(title_text="correlation (-1 to 1)",
+                     row=1, col=1, automargin=True)
+    fig.update_xaxes(title_text="Cramér's V (0 to 1)", row=2, col=1,
+                     automargin=True, rangemode="tozero")
+    fig.update_yaxes(title_text="number column", row=1, col=1, automargin=True)
+    fig.update_yaxes(title_text="category column", row=2, col=1, automargin=True)
+    fig.update_layout(title="Association with churn", showlegend=False,
+                      height=max(360, 22 * sum(heights) + 220), **LAYOUT)
     return fig
 
 
 # -- segments --------------------------------------------------------------------------------
 def silhouette(table: pd.DataFrame, chosen_k: int | None = None) -> go.Figure:
     """Silhouette score per candidate k (``SegmentModel.silhouette``)."""
-    fig = _fig("Choosing the number of segments", "k (segments)", "silhouette (higher = clearer)")
+    fig = base_figure("Choosing the number of segments", "k (segments)",
+                      "silhouette (higher = clearer)")
     fig.add_trace(go.Scatter(x=table["k"], y=table["silhouette"], mode="lines+markers",
                              line={"color": ACCENT}, name="silhouette"))
     if chosen_k is not None:
@@ -122,16 +175,22 @@ def silhouette(table: pd.DataFrame, chosen_k: int | None = None) -> go.Figure:
 
 def segment_sizes(summary: pd.DataFrame, overall: float | None = None) -> go.Figure:
     """Segment size (bars) and churn rate (markers) (``segments.segment_summary`` output)."""
-    names = [f"{s}: {n}" for s, n in zip(summary["segment"], summary["name"], strict=True)]
-    fig = _fig("Segments: size and churn rate", "", "customers",
-               yaxis2={"title": "churn rate", "overlaying": "y", "side": "right",
-                       "tickformat": ".0%", "rangemode": "tozero"})
+    names = [wrap(f"{s}: {n}", 14)
+             for s, n in zip(summary["segment"], summary["name"], strict=True)]
+    top = float(np.nanmax(summary["churn_rate"])) if len(summary) else 1.0
+    if overall is not None and np.isfinite(overall):
+        top = max(top, float(overall))
+    # no legend box to collide with the title: the title says which mark is which
+    fig = base_figure("Segment size and churn rate (dots)", "segment", "customers",
+                      yaxis2={**percent_axis(top, title="churn rate"), "overlaying": "y",
+                              "side": "right", "showgrid": False}, showlegend=False)
     fig.add_trace(go.Bar(x=names, y=summary["size"], marker_color=RETAINED, name="customers"))
     fig.add_trace(go.Scatter(x=names, y=summary["churn_rate"], yaxis="y2", mode="markers",
                              marker={"color": CHURNED, "size": 12}, name="churn rate"))
     if overall is not None and np.isfinite(overall):
         fig.add_hline(y=overall, yref="y2", line_dash="dot", line_color=CHURNED,
                       annotation_text=f"overall {overall:.1%}")
+    fig.update_xaxes(**category_axis(names))
     return fig
 
 
@@ -146,14 +205,16 @@ def segment_profile(profile: pd.DataFrame, *, top: int = 25) -> go.Figure:
     z, mean = z.loc[keep], mean.loc[keep]
     names = profile.drop_duplicates("segment").set_index("segment")["name"]
     x = [f"{s}: {names.get(s, '')}" for s in z.columns]
-    fig = _fig("Segment profiles (difference from average, in standard deviations)", "", "",
-               height=max(300, 24 * len(z) + 140))
-    fig.add_trace(go.Heatmap(z=z.to_numpy(), x=x, y=[str(i) for i in z.index],
+    fig = base_figure("Segment profiles (difference from average, in standard deviations)",
+                      "segment", "feature", height=max(300, 24 * len(z) + 140))
+    x = [wrap(v) for v in x]
+    fig.add_trace(go.Heatmap(z=z.to_numpy(), x=x, y=[text(i) for i in z.index],
                              zmid=0, colorscale="RdBu_r", zmin=-2, zmax=2,
                              customdata=mean.to_numpy(),
                              hovertemplate="%{y}<br>%{x}<br>z %{z:.2f}<br>mean %{customdata:.3g}"
                              "<extra></extra>"))
     fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(**category_axis(x))
     return fig
 
 
@@ -161,7 +222,7 @@ def segment_projection(points: pd.DataFrame, *, max_points: int = MAX_POINTS,
                        seed: int = 42) -> go.Figure:
     """2-D map of customers coloured by segment (``segments.projection`` output), WebGL."""
     pts = points.iloc[_sample(len(points), max_points, seed)]
-    fig = _fig("Customers on a 2-D map (PCA)", "component 1", "component 2")
+    fig = base_figure("Customers on a 2-D map (PCA)", "component 1", "component 2")
     for seg, part in pts.groupby("segment", sort=True):
         fig.add_trace(go.Scattergl(x=part["x"], y=part["y"], mode="markers",
                                    marker={"size": 4, "opacity": 0.6},
@@ -172,7 +233,8 @@ def segment_projection(points: pd.DataFrame, *, max_points: int = MAX_POINTS,
 # -- model quality ---------------------------------------------------------------------------
 def roc_curve(roc: pd.DataFrame, *, auc: float, baseline_auc: float | None = None) -> go.Figure:
     """ROC curve (``Evaluation.roc``) with the chance diagonal."""
-    fig = _fig(f"ROC curve (AUC {auc:.3f})", "false positive rate", "true positive rate")
+    fig = base_figure(f"ROC curve (AUC {auc:.3f})", "false positive rate (%)",
+                      "true positive rate (%)", xaxis_tickformat=".0%", yaxis_tickformat=".0%")
     fig.add_trace(go.Scatter(x=roc["fpr"], y=roc["tpr"], mode="lines", name="model",
                              line={"color": CHURNED}))
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance",
@@ -185,7 +247,8 @@ def roc_curve(roc: pd.DataFrame, *, auc: float, baseline_auc: float | None = Non
 
 def pr_curve(pr: pd.DataFrame, *, pr_auc: float, base_rate: float) -> go.Figure:
     """Precision-recall curve (``Evaluation.pr``) with the base rate."""
-    fig = _fig(f"Precision-recall (AP {pr_auc:.3f})", "recall", "precision")
+    fig = base_figure(f"Precision-recall (AP {pr_auc:.3f})", "recall (%)", "precision (%)",
+                      xaxis_tickformat=".0%", yaxis_tickformat=".0%")
     fig.add_trace(go.Scatter(x=pr["recall"], y=pr["precision"], mode="lines", name="model",
                              line={"color": CHURNED}))
     fig.add_hline(y=base_rate, line_dash="dot", line_color=NEUTRAL,
@@ -195,7 +258,8 @@ def pr_curve(pr: pd.DataFrame, *, pr_auc: float, base_rate: float) -> go.Figure:
 
 def calibration(table: pd.DataFrame) -> go.Figure:
     """Predicted vs observed churn rate per bin (``Evaluation.calibration``)."""
-    fig = _fig("Calibration", "predicted churn probability", "observed churn rate")
+    fig = base_figure("Calibration", "predicted churn probability (%)",
+                      "observed churn rate (%)", xaxis_tickformat=".0%", yaxis_tickformat=".0%")
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfect",
                              line={"color": NEUTRAL, "dash": "dot"}))
     fig.add_trace(go.Scatter(x=table["mean_predicted"], y=table["observed_rate"],
@@ -206,9 +270,11 @@ def calibration(table: pd.DataFrame) -> go.Figure:
 
 def lift_gain(table: pd.DataFrame) -> go.Figure:
     """Lift per decile (bars) and cumulative gain (line) (``Evaluation.lift``)."""
-    fig = _fig("Lift and cumulative gain by risk decile", "decile (1 = riskiest 10 %)", "lift",
-               yaxis2={"title": "share of churners caught", "overlaying": "y", "side": "right",
-                       "tickformat": ".0%", "range": [0, 1.05]})
+    fig = base_figure("Lift and cumulative gain by risk decile", "risk decile (1 = riskiest tenth)",
+                      "lift",
+               yaxis2={**percent_axis(1.0, title="share of churners caught"),
+                       "overlaying": "y", "side": "right", "showgrid": False},
+               legend={"orientation": "h", "y": -0.25})
     fig.add_trace(go.Bar(x=table["decile"], y=table["lift"], name="lift", marker_color=CHURNED))
     fig.add_trace(go.Scatter(x=table["decile"], y=table["cumulative_gain"], yaxis="y2",
                              mode="lines+markers", name="cumulative gain",
@@ -222,99 +288,12 @@ def confusion(tp: int, fp: int, fn: int, tn: int, *, threshold: float) -> go.Fig
     z = [[tp, fn], [fp, tn]]
     text = [[f"caught churners<br>{tp:,}", f"missed churners<br>{fn:,}"],
             [f"false alarms<br>{fp:,}", f"correctly left alone<br>{tn:,}"]]
-    fig = _fig(f"Confusion matrix at threshold {threshold:.2f} (test customers)",
+    fig = base_figure(f"Confusion matrix at threshold {threshold:.2f} (test customers)",
                "predicted", "actual")
     fig.add_trace(go.Heatmap(z=z, x=["flagged", "not flagged"], y=["churned", "stayed"],
                              text=text, texttemplate="%{text}", colorscale="Blues",
                              showscale=False, hoverinfo="skip"))
     fig.update_yaxes(autorange="reversed")
-    return fig
-
-
-# -- explanations ----------------------------------------------------------------------------
-def importance(table: pd.DataFrame, *, top: int = 20) -> go.Figure:
-    """Mean |SHAP| per feature (``explain.global_importance`` output)."""
-    t = table.head(top).iloc[::-1]
-    fig = _fig("What drives churn risk overall", "mean |contribution| (log-odds)", "",
-               height=max(300, 24 * len(t) + 100))
-    fig.add_trace(go.Bar(x=t["mean_abs_shap"], y=t["feature"].astype(str), orientation="h",
-                         marker_color=CHURNED, hovertext=t["direction"],
-                         hovertemplate="%{y}: %{x:.3f}<br>%{hovertext}<extra></extra>"))
-    return fig
-
-
-def _color_values(values: pd.Series) -> np.ndarray:
-    """Feature values scaled to 0..1 by rank within the column (categories by code)."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        v = values.cat.codes.to_numpy(dtype=float)
-        v[v < 0] = np.nan
-    else:
-        v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    ranks = pd.Series(v).rank(pct=True).to_numpy()
-    return np.where(np.isnan(ranks), 0.5, ranks)
-
-
-def beeswarm(contributions: pd.DataFrame, values: pd.DataFrame, features: Sequence[str], *,
-             max_points: int = MAX_POINTS, seed: int = 42) -> go.Figure:
-    """Beeswarm-style SHAP summary: one jittered row of dots per feature, WebGL.
-
-    Dots are coloured by the feature value's rank (blue = low, red = high).
-    At most ``max_points`` dots are drawn in all.
-    """
-    feats = list(features)[::-1]
-    per = max(max_points // max(len(feats), 1), 1)
-    rows = _sample(len(contributions), per, seed)
-    rng = np.random.default_rng(seed)
-    fig = _fig("How each feature moves risk (each dot is a customer)",
-               "contribution to churn risk (log-odds)", "",
-               height=max(350, 28 * len(feats) + 120))
-    for i, f in enumerate(feats):
-        c = contributions[f].to_numpy(dtype=float)[rows]
-        col = _color_values(values[f].iloc[rows])
-        fig.add_trace(go.Scattergl(
-            x=c, y=i + rng.uniform(-0.3, 0.3, size=c.size), mode="markers",
-            marker={"size": 4, "color": col, "colorscale": "RdBu_r", "cmin": 0, "cmax": 1,
-                    "showscale": i == 0,
-                    "colorbar": {"title": "feature value", "tickvals": [0, 1],
-                                 "ticktext": ["low", "high"]}},
-            name=str(f), showlegend=False, hoverinfo="x+name"))
-    fig.update_yaxes(tickvals=list(range(len(feats))), ticktext=[str(f) for f in feats])
-    fig.add_vline(x=0, line_color=NEUTRAL)
-    return fig
-
-
-def dependence(contributions: pd.DataFrame, values: pd.DataFrame, feature: str, *,
-               max_points: int = MAX_POINTS, seed: int = 42) -> go.Figure:
-    """Feature value vs its SHAP contribution for a sample of customers, WebGL."""
-    rows = _sample(len(contributions), max_points, seed)
-    x = values[feature].iloc[rows]
-    if isinstance(x.dtype, pd.CategoricalDtype):
-        x = x.astype("object").where(x.notna(), "(missing)").astype(str)
-    c = contributions[feature].to_numpy(dtype=float)[rows]
-    fig = _fig(f"Effect of {feature} on churn risk", str(feature),
-               "contribution to churn risk (log-odds)")
-    # Two single-colour traces: a colour string per point makes plotly validate each one.
-    for up, colour, name in ((True, CHURNED, "raises risk"), (False, RETAINED, "lowers risk")):
-        pick = (c > 0) == up
-        fig.add_trace(go.Scattergl(x=x[pick], y=c[pick], mode="markers", name=name,
-                                   marker={"size": 5, "opacity": 0.5, "color": colour},
-                                   hoverinfo="x+y"))
-    fig.add_hline(y=0, line_color=NEUTRAL)
-    return fig
-
-
-def waterfall(table: pd.DataFrame, *, base_value: float) -> go.Figure:
-    """One customer's contributions from the base value (``explain.row_waterfall`` output)."""
-    t = table.iloc[::-1]
-    labels = [str(s) for s in t["text"]]
-    fig = _fig("Why this customer got this score", "churn risk (log-odds)", "",
-               height=max(300, 34 * len(t) + 140))
-    fig.add_trace(go.Waterfall(
-        orientation="h", y=["average customer", *labels, "this customer"],
-        x=[base_value, *t["contribution"].to_numpy(dtype=float), 0.0],
-        measure=["absolute", *["relative"] * len(t), "total"],
-        increasing={"marker": {"color": CHURNED}}, decreasing={"marker": {"color": RETAINED}},
-        totals={"marker": {"color": NEUTRAL}}))
     return fig
 
 
@@ -324,7 +303,7 @@ BEST_COLOR = "#2ca02c"
 
 def profit_curve(profit: pd.DataFrame, *, best: float, current: float) -> go.Figure:
     """Expected profit by threshold (``ThresholdCurve.profit`` output) with the optimum marked."""
-    fig = _fig("Expected campaign profit by threshold", "threshold (churn probability)",
+    fig = base_figure("Expected campaign profit by threshold", "threshold (churn probability)",
                "expected profit")
     fig.add_trace(go.Scatter(x=profit["threshold"], y=profit["profit"], mode="lines",
                              line={"color": ACCENT}, name="profit"))
@@ -359,7 +338,7 @@ def profit_curve(profit: pd.DataFrame, *, best: float, current: float) -> go.Fig
 def tier_counts(counts: pd.Series) -> go.Figure:
     """Customers per risk tier (index high/medium/low)."""
     tiers = [t for t in ("high", "medium", "low") if t in counts.index]
-    fig = _fig("Customers per risk tier", "", "customers")
+    fig = base_figure("Customers per risk tier", "risk tier", "customers")
     fig.add_trace(go.Bar(x=tiers, y=[int(counts[t]) for t in tiers],
                          marker_color=[TIER_COLORS[t] for t in tiers],
                          text=[f"{int(counts[t]):,}" for t in tiers], textposition="auto"))
@@ -373,7 +352,8 @@ def score_histogram(scores: np.ndarray, *, threshold: float, bins: int = 50) -> 
     score (12 MB at a million customers).
     """
     counts, edges = np.histogram(np.asarray(scores, dtype=float), bins=bins, range=(0.0, 1.0))
-    fig = _fig("Churn probability of every customer", "churn probability", "customers")
+    fig = base_figure("Churn probability of every customer", "churn probability (%)",
+                      "customers", xaxis_tickformat=".0%")
     fig.add_trace(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, width=1.0 / bins,
                          marker_color=RETAINED, name="customers"))
     fig.update_layout(
@@ -389,9 +369,17 @@ def score_histogram(scores: np.ndarray, *, threshold: float, bins: int = 50) -> 
 # -- event log -------------------------------------------------------------------------------
 def cutoff_summary(table: pd.DataFrame) -> go.Figure:
     """Active customers (bars) and churn rate (line) per cutoff (``events.cutoff_summary``)."""
-    fig = _fig("Customers and churn rate per cutoff", "cutoff", "active customers",
-               yaxis2={"title": "churn rate", "overlaying": "y", "side": "right",
-                       "tickformat": ".0%", "rangemode": "tozero"})
+    rates = pd.to_numeric(table["churn_rate"], errors="coerce")
+    top = float(np.nanmax(rates)) if rates.notna().any() else 1.0
+    counts = pd.to_numeric(table["active_customers"], errors="coerce")
+    most = float(counts.max()) if counts.notna().any() else 1.0
+    fig = base_figure("Customers and churn rate per cutoff", "cutoff", "active customers",
+                      # room above the tallest bar: the top tick label is never clipped
+                      yaxis={"range": [0, 1.12 * max(most, 1.0)], "rangemode": "tozero"},
+                      yaxis2={**percent_axis(top, title="churn rate"), "overlaying": "y",
+                              "side": "right", "showgrid": False},
+                      legend={"orientation": "h", "y": -0.25},
+                      margin={"l": 60, "r": 60, "t": 70, "b": 60})
     x = pd.to_datetime(table["cutoff"])
     known = table["outcome_known"].astype(bool).to_numpy()
     fig.add_trace(go.Bar(x=x, y=table["active_customers"], name="active customers",

@@ -27,7 +27,8 @@ def churn_rates(summary: dict[str, Any]) -> go.Figure:
     summary : dict
         :attr:`CampaignReport.summary` (``churn_rate_contact``, ``churn_rate_contact_ci``, ...).
     """
-    fig = _fig("Churn rate: contacted vs control", "", "churn rate", yaxis_tickformat=".0%")
+    fig = _fig("Churn rate: contacted vs control", "group", "churn rate (%)",
+               yaxis_tickformat=".0%")
     for grp, color in (("contact", CONTACT_COLOR), ("control", CONTROL_COLOR)):
         rate = summary.get(f"churn_rate_{grp}")
         if rate is None or not np.isfinite(rate):

@@ -35,11 +35,6 @@ from churn_core.splits import group_folds
 
 log = logging.getLogger(__name__)
 
-# Rows each fold's boosted model learns from, at most. Past it the learning curve of the
-# simulated benchmark table is nearly flat (200k held-out rows: ROC-AUC 0.8071 / 0.8075 /
-# 0.8083 at 100k / 200k / 400k training rows) while time grows linearly; the shipped model
-# still learns from every row.
-CROSSFIT_MAX_TRAIN = 200_000
 # The logistic regression's learning curve is flat far earlier (simulate_large, 200k
 # held-out rows: ROC-AUC 0.8010 / 0.8018 / 0.8020 / 0.8024 at 50k / 100k / 200k / 400k
 # training rows); 100k rows halve its time at 1M.
@@ -76,8 +71,10 @@ class CrossFitResult:
         return next(c.scores for c in self.contenders if c.name == name)
 
 
-def _cap(idx: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:
-    return idx if idx.size <= limit else np.sort(rng.choice(idx, size=limit, replace=False))
+def _cap(idx: np.ndarray, limit: int | None, rng: np.random.Generator) -> np.ndarray:
+    if limit is None or idx.size <= limit:
+        return idx
+    return np.sort(rng.choice(idx, size=limit, replace=False))
 
 
 def cross_fit(
@@ -88,6 +85,7 @@ def cross_fit(
     seed: int,
     fit_xgb: Callable[..., tuple[np.ndarray, int]],
     side_models: bool = True,
+    max_train: int | None = None,
     progress: Progress | None = None,
 ) -> CrossFitResult:
     """Score every labelled row out of fold with each contender.
@@ -106,6 +104,9 @@ def cross_fit(
         on all the fold's training rows with the tree count scaled to them.
     side_models : bool
         Also evaluate the random forest and the neural network (shown, never shipped).
+    max_train : int, optional
+        Rows each fold's XGBoost and logistic regression learn from, at most (the size
+        :func:`churn_core.sizing.size_by_curve` measured); None: every training row.
     progress : callable, optional
 
     Returns
@@ -127,8 +128,8 @@ def cross_fit(
         tr_pos, te_pos = np.flatnonzero(folds != k), np.flatnonzero(folds == k)
         inner = group_folds(y[tr_pos], dataset.groups[rows[tr_pos]], 5, seed=seed + 11 + k)
         watch_pos = _cap(tr_pos[inner == 0], EARLY_STOP_MAX_ROWS, rng)
-        fit_pos = _cap(tr_pos[inner != 0], CROSSFIT_MAX_TRAIN, rng)
-        full_pos = _cap(tr_pos, CROSSFIT_MAX_TRAIN, rng)
+        fit_pos = _cap(tr_pos[inner != 0], max_train, rng)
+        full_pos = _cap(tr_pos, max_train, rng)
         frame = dataset.frame
         pre = fit_preprocessor(frame.iloc[rows[tr_pos]], dataset.schema)
         X_fit, _ = transform(pre, frame.iloc[rows[fit_pos]])
@@ -146,7 +147,7 @@ def cross_fit(
         seconds["xgboost"] += time.perf_counter() - t0
         train_rows["xgboost"] = full_pos.size if refit else fit_pos.size
         # The logistic model needs no early stopping: it learns from every training row.
-        lin_pos = _cap(tr_pos, LINEAR_MAX_TRAIN, rng)
+        lin_pos = _cap(tr_pos, min(LINEAR_MAX_TRAIN, max_train or LINEAR_MAX_TRAIN), rng)
         X_lin, _ = transform(pre, frame.iloc[rows[lin_pos]])
         t0 = time.perf_counter()
         scores["logistic"][te_pos] = fit_linear(X_lin, y[lin_pos], seed=seed).predict(X_te)

@@ -22,6 +22,7 @@ from churn_core.features import Preprocessor, transform
 from churn_core.linear import LinearModel
 from churn_core.model import to_dmatrix
 from churn_core.progress import Progress
+from churn_core.threads import compute_threads
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def shap_contributions(
     contributions : ndarray, shape (n_rows, n_features), float32
     base_value : float
     """
-    booster.set_param({"device": device})
+    booster.set_param({"device": device, "nthread": compute_threads()})
     n = len(X)
     out = np.empty((n, X.shape[1]), dtype=np.float32)
     base = 0.0
@@ -96,6 +97,43 @@ def humanize(name: str) -> str:
     return out[0].upper() + out[1:]
 
 
+def feature_label(feature: str, labels: Mapping[str, str] | None = None) -> str:
+    """A feature's name for people: its label (when not a ``{value}`` template) or its
+    column name in words (``DaySinceLastOrder`` -> "Day since last order")."""
+    template = (labels or {}).get(feature) or ""
+    return template if template and "{" not in template else humanize(feature)
+
+
+_WINDOW = re.compile(r"\b(?:last |past )?(\d+)\s*(d|days?|w|weeks?|m|months?)\b")
+_SINCE = re.compile(r"^(?:days?|weeks?|months?|time|hours?)?\s*since (?:the )?"
+                    r"(?:last |first )?(.+)$")
+_STAT = re.compile(r"^(?:avg|average|mean|median|total|sum|count|number of|num|n|min|max|"
+                   r"share of|pct|percent)\s+(?:of\s+)?")
+_UNITS = {"d": "days", "w": "weeks", "m": "months"}
+
+
+def missing_text(feature: str, labels: Mapping[str, str] | None = None) -> str:
+    """A missing value in words, from the feature's name.
+
+    ``DaySinceLastOrder`` -> "No order on record"; ``orders_90d`` -> "No orders in the last
+    90 days"; ``avg_basket_value`` -> "No basket value on record".
+    """
+    words = feature_label(feature, labels).lower()
+    window = ""
+    found = _WINDOW.search(words)
+    if found:
+        unit = found.group(2)
+        unit = _UNITS.get(unit, unit if unit.endswith("s") else unit + "s")
+        window = f" in the last {found.group(1)} {unit}"
+        words = (words[: found.start()] + words[found.end():]).strip()
+    since = _SINCE.match(words)
+    if since:
+        words = since.group(1)
+    words = _STAT.sub("", words).strip() or feature_label(feature, labels).lower()
+    text = f"no {words}{window}" if window else f"no {words} on record"
+    return text[0].upper() + text[1:]
+
+
 def _fmt(v: float) -> str:
     if not np.isfinite(v):
         return "missing"
@@ -118,10 +156,14 @@ def _phrase(feature: str, contribution: float, pre: Preprocessor,
     typical = _fmt(med) if np.isfinite(med) else ""
     categorical, binary, dated = (feature in pre.categorical, feature in pre.binary,
                                   feature in pre.datetime)
+    informative = feature in pre.informative_missing
 
     def say(value: object) -> str:
         # value != value: NaN, without the cost of np.isnan on a scalar
         if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+            if informative:  # missingness itself goes with churn (decided at training)
+                return f"{missing_text(feature, labels)} ({effect})"
+            # never a top reason (top_reasons skips it); kept for rules and one-off calls
             return f"{label} is missing ({effect})"
         if categorical:
             return f"{label} is {value} ({effect})"
@@ -174,6 +216,14 @@ def top_reasons(
     """
     n, f = contributions.shape
     k = min(top, f)
+    # A missing value is a reason only where missingness itself goes with churn (decided at
+    # training, Preprocessor.informative_missing); elsewhere it is never listed.
+    silent = [j for j, col in enumerate(X.columns)
+              if col not in pre.informative_missing and X[col].hasnans]
+    if silent and n:
+        contributions = np.array(contributions, dtype=np.float32, copy=True)
+        for j in silent:
+            contributions[X.iloc[:, j].isna().to_numpy(), j] = -np.inf
     cols = [f"reason_{i + 1}" for i in range(top)]
     if n == 0 or k == 0:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in cols}, index=X.index)

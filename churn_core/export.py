@@ -81,7 +81,8 @@ def at_risk_table(
     id_name : str, default "customer_id"
         Name of the id column (use the user's own id column name).
     at_risk_only : bool, default False
-        Keep only customers marked at risk.
+        Keep only customers marked at risk (and leave out the then always-true
+        ``at_risk`` column).
     threshold : float, optional
         At risk means ``score >= threshold``; None = tier "high".
     keep_order : bool, default False
@@ -126,7 +127,8 @@ def at_risk_table(
         "suggested_action": list(actions),
     })
     if at_risk_only:
-        table = table[table["at_risk"]]
+        # every row would say True: a column that is always true tells the reader nothing
+        table = table[table["at_risk"]].drop(columns="at_risk")
     if keep_order:
         return table.reset_index(drop=True)
     return table.sort_values("churn_probability", ascending=False, kind="stable"

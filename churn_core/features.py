@@ -46,6 +46,9 @@ class Preprocessor:
         Numeric features that only took the values 0 and 1 in training.
     feature_names : tuple of str
         Output column order.
+    informative_missing : tuple of str
+        Features whose missingness itself goes with a different churn rate in training
+        (``explain_points.informative_missing``): only there is "missing" a reason.
     """
 
     numeric: tuple[str, ...]
@@ -57,6 +60,7 @@ class Preprocessor:
     quantiles: Mapping[str, tuple[float, float, float]] = field(default_factory=dict)
     binary: tuple[str, ...] = ()
     feature_names: tuple[str, ...] = ()
+    informative_missing: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dictionary."""
@@ -64,7 +68,8 @@ class Preprocessor:
         d["categories"] = {k: list(v) for k, v in self.categories.items()}
         d["seen_levels"] = {k: list(v) for k, v in self.seen_levels.items()}
         d["quantiles"] = {k: [_json_float(x) for x in v] for k, v in self.quantiles.items()}
-        for key in ("numeric", "categorical", "datetime", "binary", "feature_names"):
+        for key in ("numeric", "categorical", "datetime", "binary", "feature_names",
+                    "informative_missing"):
             d[key] = list(d[key])
         return d
 
@@ -84,6 +89,7 @@ class Preprocessor:
             },
             binary=tuple(d.get("binary", ())),
             feature_names=tuple(d["feature_names"]),
+            informative_missing=tuple(str(c) for c in d.get("informative_missing", ())),
         )
 
 

@@ -15,8 +15,7 @@ packages the shipped model.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +37,11 @@ from churn_core.actions import (
 from churn_core.alerts import SortedScores
 from churn_core.analysis import Analysis, CheckResult
 from churn_core.atrisk import (
+    BUILD_VALUE_COLUMN,
     CustomerValue,
     alert_view,
     customer_values,
+    default_value_column,
     economics_dict,
     emp,
     export_table,
@@ -83,7 +84,15 @@ from churn_core.events.modeling import (
     is_event_table,
 )
 from churn_core.events.spill import is_upload_file, upload_file
-from churn_core.explain import explain, global_importance, row_waterfall
+from churn_core.events.value_choice import MODES as VALUE_FEATURE_MODES
+from churn_core.events.value_choice import describe as value_features_note
+from churn_core.explain import explain, feature_label, global_importance, row_waterfall
+from churn_core.explain_points import (
+    PointContributions,
+    point_importance,
+    row_points,
+    to_points,
+)
 from churn_core.export import id_secret_from_env, pseudonymise, to_csv_bytes
 from churn_core.features import transform
 from churn_core.leaderboard import SHORT_NAMES, leaderboard_records
@@ -112,12 +121,24 @@ from churn_core.reading.table import ReadOptions, ReadResult, read_table
 from churn_core.schema import COLUMN_TYPES, SchemaOverrides, infer_schema
 from churn_core.score import score_frame
 from churn_core.segments import (
+    K_RANGE,
+    SegmentModel,
+    SegmentReport,
     assign_segments,
+    check_k,
     fit_segments,
     projection,
     segment_profile,
     segment_summary,
+    segment_table,
 )
+from churn_core.segments.apply import (
+    resegment,
+    segment_columns,
+    segment_customers,
+    segment_report,
+)
+from churn_core.segments.behaviour import check_chosen
 from churn_core.splits import Splits
 from churn_core.store import default_store_path, open_store
 from churn_core.threshold import (
@@ -145,15 +166,21 @@ __all__ = [
     "FREQUENCIES", "ROLES", "ChurnDefinition", "EventMapping", "build_splits", "build_tables",
     "confirm_roles", "cutoff_summary", "event_overrides", "is_built_table", "is_upload_file",
     "plan_cutoffs", "prepare_log", "propose_mapping_guarded", "upload_file",
+    "VALUE_FEATURE_MODES", "value_features_note",
     # train, judge, explain
     "Analysis", "SHORT_NAMES", "TrainConfig", "detect_device", "fit_all", "global_importance",
     "quality_verdict", "row_waterfall",
+    # explanations in percentage points of churn probability
+    "PointContributions", "feature_label", "point_importance", "row_points", "to_points",
     # segments
-    "projection", "resegment", "segment_profile", "segment_summary",
+    "K_RANGE", "SegmentModel", "SegmentReport", "projection", "resegment", "segment_columns",
+    "segment_customers", "segment_profile", "segment_report", "segment_summary",
+    "segment_table",
     # threshold, money and the at-risk list
-    "CustomerValue", "Economics", "SortedScores", "ThresholdChoice", "alert_view",
-    "break_even_probability",
-    "customer_values", "economics_dict", "emp", "export_table", "profit_at", "profit_band",
+    "BUILD_VALUE_COLUMN", "CustomerValue", "Economics", "SortedScores", "ThresholdChoice",
+    "alert_view", "break_even_probability",
+    "customer_values", "default_value_column", "economics_dict", "emp", "export_table",
+    "profit_at", "profit_band",
     "profit_sensitivity", "profit_table", "profit_threshold", "sorted_scores",
     "top_n_threshold", "value_share",
     # actions
@@ -215,7 +242,8 @@ def load_and_check(
 
 
 
-BALANCED = "Balanced: best F1 on out-of-fold scores"
+# what a manager reads on Alerts and Score ("best F1" is the rule behind it)
+BALANCED = "Balanced (catches churners without too many false alarms)"
 
 
 def _population(dataset: Dataset, result: TrainResult, scoring: pd.DataFrame | None,
@@ -226,7 +254,31 @@ def _population(dataset: Dataset, result: TrainResult, scoring: pd.DataFrame | N
     id_col = dataset.schema.id_column
     ids = scoring[id_col] if id_col in scoring.columns else pd.Series(
         [f"row {i + 1}" for i in range(len(scoring))])
-    return from_scoring_table(ids, X, result.predict(X), as_of=as_of)
+    value = scoring[BUILD_VALUE_COLUMN].to_numpy(dtype=float) \
+        if BUILD_VALUE_COLUMN in scoring.columns else None
+    return from_scoring_table(ids, X, result.predict(X), as_of=as_of, value=value)
+
+
+def _segments(X: pd.DataFrame, dataset: Dataset, result: TrainResult, population: Population,
+              *, k: int | None, features: Sequence[str] | None, seed: int,
+              feature_labels: Mapping[str, str] | None
+              ) -> tuple[SegmentModel | None, np.ndarray, np.ndarray]:
+    """Segments fitted on the training rows; every row and customer to act on assigned.
+    A table where no column varies trains without segments (a user's own pick of
+    columns or k that cannot work is refused)."""
+    try:
+        model = fit_segments(X.iloc[result.rows], features=features, k=k,
+                             y=dataset.y.to_numpy(dtype=float)[result.rows], seed=seed,
+                             labels=feature_labels)
+    except ChurnDataError as exc:
+        if features or k or any(p.code != "SEGMENTS_NO_VARIATION" for p in exc.problems):
+            raise
+        log.warning("no segments: %s", exc.problems[0].message)
+        return None, np.zeros(len(X), dtype=np.int64), np.zeros(len(population), dtype=np.int64)
+    labels = assign_segments(model, X)
+    pop_labels = labels[population.rows] if population.rows is not None else \
+        assign_segments(model, population.X)
+    return model, labels, pop_labels
 
 
 def fit_all(
@@ -234,6 +286,7 @@ def fit_all(
     *,
     config: TrainConfig | None = None,
     k: int | None = None,
+    segment_features: Sequence[str] | None = None,
     feature_labels: Mapping[str, str] | None = None,
     explain_rows: str = "auto",
     splits: Splits | None = None,
@@ -248,7 +301,10 @@ def fit_all(
     dataset : Dataset
     config : TrainConfig, optional
     k : int, optional
-        Number of segments; chosen by silhouette when None.
+        Number of segments; None = chosen (3..8, see ``segments.choice``).
+    segment_features : sequence of str, optional
+        Columns to segment on; default: the behaviour columns (recency, frequency,
+        money, tenure) of ``segments.behaviour``.
     feature_labels : mapping, optional
         Plain-words templates per feature (from the event-log builder).
     explain_rows : {"auto", "all", "top"}
@@ -273,16 +329,18 @@ def fit_all(
     if dataset.schema.label_column is None:
         raise ChurnDataError([Problem(code="NO_LABEL", severity="error",
                                       message="no churn column: choose the label column first")])
+    if segment_features:  # a segmentation request that cannot work fails before training
+        check_chosen(segment_features, dataset.schema.features)
+    check_k(k)
     report = progress or (lambda f, m: None)
     config = config or TrainConfig()
     result = train(dataset, config=config, splits=splits, progress=lambda f, m: report(0.8 * f, m))
     X = result.X
     population = _population(dataset, result, scoring, as_of)
     report(0.82, "Finding customer segments")
-    segments = fit_segments(X.iloc[result.rows], k=k, seed=config.seed)
-    labels = assign_segments(segments, X)
-    pop_labels = labels[population.rows] if population.rows is not None else \
-        assign_segments(segments, population.X)
+    segments, labels, pop_labels = _segments(X, dataset, result, population, k=k,
+                                             features=segment_features, seed=config.seed,
+                                             feature_labels=feature_labels)
     report(0.86, f"Explaining the {len(population):,} customers to act on")
     mode = explain_rows
     if mode == "auto":
@@ -346,12 +404,3 @@ def build_splits(check: CheckResult, summary: Mapping[str, Any] | None, *,
                            labelled=check.dataset.y.notna().to_numpy())
 
 
-def resegment(analysis: Analysis, k: int | None) -> Analysis:
-    """The same analysis with its segments refitted (``k`` segments, None = chosen)."""
-    r = analysis.result
-    model = fit_segments(analysis.X.iloc[r.rows], k=k, seed=int(r.params.get("seed") or 42))
-    labels = assign_segments(model, analysis.X)
-    pop = analysis.population
-    pop_labels = labels[pop.rows] if pop.rows is not None else assign_segments(model, pop.X)
-    return replace(analysis, segments=model, segment_labels=labels,
-                   population_segments=pop_labels)

@@ -41,6 +41,9 @@ class Population:
         Who these customers are, in words, for captions and notes.
     rows : ndarray of int or None
         Positions in the training table when the customers are rows of it.
+    value : ndarray of float or None
+        What each customer is worth as estimated by an event-log build
+        (its ``customer_value`` column, not a feature); None without one.
     """
 
     ids: np.ndarray
@@ -49,6 +52,7 @@ class Population:
     as_of: str | None
     description: str
     rows: np.ndarray | None = None
+    value: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.scores.size)
@@ -86,10 +90,12 @@ def from_table(dataset, X: pd.DataFrame, scores: np.ndarray) -> Population:
 
 
 def from_scoring_table(ids: pd.Series, X: pd.DataFrame, scores: np.ndarray, *,
-                       as_of: str | None) -> Population:
-    """The customers of an event-log build's scoring table (one row per customer)."""
+                       as_of: str | None, value: np.ndarray | None = None) -> Population:
+    """The customers of an event-log build's scoring table (one row per customer);
+    ``value``: the build's ``customer_value`` of each, when it has one."""
     text = pd.Series(ids).astype(str).to_numpy()
     return Population(ids=text, scores=np.asarray(scores, dtype=float),
+                      value=None if value is None else np.asarray(value, dtype=float),
                       X=X.reset_index(drop=True), as_of=as_of,
                       description=f"active customers as of {as_of}" if as_of
                       else "customers of the scoring table")

@@ -229,7 +229,7 @@ def score_frame(
     top_n : int, optional
         Flag exactly the ``top_n`` highest scores instead of a threshold.
     at_risk_only : bool
-        Keep only flagged rows in the table.
+        Keep only flagged rows in the table (without the then always-true ``at_risk``).
     explain_rows : {"all", "at_risk"}
         Which rows get reasons (``at_risk`` is faster on very large files).
     progress : callable, optional
@@ -308,6 +308,8 @@ def score_frame(
     table["value_at_risk"] = np.round(value_at_risk(scores, worth), 2)
     keep = ~churned & (table["at_risk"].to_numpy() if at_risk_only else True)
     table = table[keep].reset_index(drop=True)
+    if at_risk_only:  # every row is at risk: an always-true column tells the reader nothing
+        table = table.drop(columns="at_risk")
     kept = np.flatnonzero(keep)
     report(1.0, "Scoring done")
     return ScoreResult(table=table, problems=tuple(problems), threshold=cut, rows=kept)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from churn_core.money.campaign import contacts_paid
 from churn_core.problems import InvalidSetting
 
 logger = logging.getLogger(__name__)
@@ -85,7 +86,10 @@ class Economics:
         """Most customers the capacity and the budget allow together (None = no limit)."""
         limits = [self.capacity] if self.capacity else []
         if self.budget is not None and self.cost_per_contact > 0:
-            limits.append(int(self.budget // self.cost_per_contact))
+            # in cents: a budget of 0.30 pays 3 contacts at 0.10 (0.30 // 0.10 is 2.0)
+            paid = contacts_paid(self.budget, self.cost_per_contact)
+            if np.isfinite(paid):
+                limits.append(int(paid))
         return min(limits) if limits else None
 
 

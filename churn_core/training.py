@@ -30,10 +30,12 @@ import xgboost as xgb
 from churn_core.calibration import Calibration, fit_calibration
 from churn_core.crossfit import CrossFitResult, cross_fit
 from churn_core.evaluate import Evaluation, evaluate
+from churn_core.explain_points import with_informative_missing
 from churn_core.features import Preprocessor, fit_preprocessor, transform
 from churn_core.leaderboard import choose_champion, leaderboard_table
 from churn_core.linear import LinearModel, fit_linear
 from churn_core.model import (
+    SEARCH_SPACE,
     TrainConfig,
     _fit,
     _params,
@@ -43,6 +45,7 @@ from churn_core.model import (
     predict_X,
 )
 from churn_core.progress import Progress
+from churn_core.sizing import Sizing, size_by_curve
 from churn_core.splits import Splits
 
 log = logging.getLogger(__name__)
@@ -86,6 +89,8 @@ class TrainResult:
         Mean and spread of the champion's fold ROC-AUC.
     baseline_auc : float
         The logistic regression's cross-validated ROC-AUC (the yardstick).
+    sizing : Sizing
+        The learning curve that bounded the search and the fold models (large tables).
     X : DataFrame
         Every row of the dataset through the shipped preprocessor.
     scores : ndarray
@@ -112,6 +117,7 @@ class TrainResult:
     baseline_auc: float
     fold_trees: tuple[int, ...] = ()
     search_table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sizing: Sizing = field(default_factory=lambda: Sizing(rows=None))
     X: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     scores: np.ndarray | None = field(default=None, repr=False, compare=False)
 
@@ -200,8 +206,13 @@ def train(dataset, *, config: TrainConfig | None = None, splits: Splits | None =
     rows = _labelled_rows(dataset)
     _check_classes(y[rows], config.cv_folds)
     fit_share = (config.cv_folds - 1) / config.cv_folds * 0.8
-    best, table = _search(config, device, dataset, rows, y,
-                          train_rows=int(rows.size * fit_share), report=report)
+    sizing = size_by_curve(config, device, dataset, rows, y,
+                           train_rows=int(rows.size * fit_share), progress=report)
+    if sizing.rows is None:
+        best, table = _search(config, device, dataset, rows, y,
+                              train_rows=int(rows.size * fit_share), report=report)
+    else:  # large table: settings compared at the measured size on the held-out part
+        best, table = (sizing.search or SEARCH_SPACE[1]), sizing.search_table
     params = _params(config, device, y[rows], best, train_rows=int(rows.size * fit_share))
     patience = _patience(config.early_stopping_rounds, params)
 
@@ -215,8 +226,12 @@ def train(dataset, *, config: TrainConfig | None = None, splits: Splits | None =
         return predict_X(bst, X_test), trees
 
     report(0.25, f"Cross-fitting {config.cv_folds} folds")
+    # The forest and the network never ship; on sized (large) tables they are left out.
+    side = config.side_models and sizing.rows is None
+    if config.side_models and not side:
+        log.info("random forest and neural network left out at %d labelled rows", rows.size)
     cf: CrossFitResult = cross_fit(dataset, rows, n_folds=config.cv_folds, seed=config.seed,
-                                   fit_xgb=fit_xgb, side_models=config.side_models,
+                                   fit_xgb=fit_xgb, side_models=side, max_train=sizing.rows,
                                    progress=lambda f, m: report(0.25 + 0.5 * f, m))
     champion = choose_champion(cf.contenders)
     board = leaderboard_table(cf.contenders, y[rows].astype(int), champion)
@@ -224,6 +239,8 @@ def train(dataset, *, config: TrainConfig | None = None, splits: Splits | None =
     oof = calibration.apply(cf.scores_of(champion))
     report(0.78, f"Champion: {champion}; refitting on all {rows.size:,} labelled rows")
     pre = fit_preprocessor(dataset.frame.iloc[rows], dataset.schema)
+    # where a missing value itself goes with churn, "X is missing" may be a reason
+    pre = with_informative_missing(pre, dataset.frame.iloc[rows], y[rows])
     X, _ = transform(pre, dataset.frame)
     trees = scaled_trees(float(np.mean(cf.trees)), cf.fit_rows, rows.size)
     booster = _fit(params, X.iloc[rows], y[rows], None, None, rounds=trees, early_stopping=None)
@@ -242,4 +259,4 @@ def train(dataset, *, config: TrainConfig | None = None, splits: Splits | None =
         folds=cf.folds, oof=oof, evaluation=evaluation, backtest=backtest, leaderboard=board,
         cv_auc=float(np.mean(aucs)), cv_auc_std=float(np.std(aucs)),
         baseline_auc=float(np.mean(base)) if base else float("nan"),
-        fold_trees=cf.trees, search_table=table, X=X, scores=scores)
+        fold_trees=cf.trees, search_table=table, sizing=sizing, X=X, scores=scores)

@@ -53,8 +53,10 @@ def _on_slider() -> None:
 base = get(K.ECONOMICS) or Economics()
 with st.container(border=True):
     st.markdown("**What a campaign is worth**")
-    c = st.columns([1, 1, 1, 1, 1, 1, 0.7, 1])
+    # two rows of four: at 1024 px wide eight inputs in one row cut their labels off
+    c = [*st.columns(4), *st.columns(4)]
     value = c[0].number_input("Value of a kept customer", min_value=0.0, step=10.0,
+                              format="%.0f",
                               value=float(base.value_retained), key=K.W_VALUE)
     offer = c[1].number_input("Cost of the offer", min_value=0.0, step=1.0,
                               value=float(base.offer_cost), key=K.W_OFFER)
@@ -66,6 +68,7 @@ with st.container(border=True):
                                  value=int(base.capacity or 0), key=K.W_CAPACITY,
                                  help="The list keeps the riskiest customers up to this number.")
     budget = c[5].number_input("Budget (0 = no limit)", min_value=0.0, step=100.0,
+                               format="%.0f",
                                value=float(base.budget or 0.0), key=K.W_BUDGET,
                                help="Most money for offers and contacts: the list keeps the "
                                "riskiest customers the budget pays for.")
@@ -77,10 +80,9 @@ econ = Economics(value_retained=value, offer_cost=offer, success_rate=success,
                  budget=float(budget) or None, currency=currency.strip() or "USD", period=period)
 limit = econ.contact_limit  # capacity and budget together
 put(K.ECONOMICS, econ)
-numeric = [c for c in analysis.population.X.columns
-           if not isinstance(analysis.population.X[c].dtype, pd.CategoricalDtype)]
 SAME = "The value of a kept customer (above)"
-source = st.selectbox("What each customer is worth", [SAME, *numeric], key=K.W_VALUE_SOURCE,
+sources, first = alerts_flow.value_sources(analysis, SAME)
+source = st.selectbox("What each customer is worth", sources, index=first, key=K.W_VALUE_SOURCE,
                       help="Pick a column (spend, order value, margin) to give every customer "
                       "their own value: the list then shows their value at risk.")
 try:
@@ -101,8 +103,8 @@ b[0].button("Most profitable", on_click=_set_threshold, icon=":material/savings:
             args=(money.best.value, money.best.method, money.best.detail),
             help="The threshold with the highest expected profit for these inputs.")
 b[1].button("Balanced", on_click=_set_threshold,
-            help="Catch churners without too many false alarms (best F1 on the out-of-fold "
-            "scores).",
+            help="Catch churners without too many false alarms: the threshold where caught "
+            "churners and correct alarms are best balanced on the labelled history.",
             args=(analysis.threshold.value, analysis.threshold.method, analysis.threshold.detail))
 if limit:
     b[2].button(f"The riskiest {limit:,} (capacity)", on_click=_set_threshold,

@@ -8,22 +8,16 @@ import streamlit as st
 from churn_core import charts
 from churn_core.pipeline import (
     FREQUENCIES,
-    ROLES,
+    VALUE_FEATURE_MODES,
     ChurnDataError,
     ChurnDefinition,
-    build_tables,
-    confirm_roles,
-    cutoff_summary,
     plan_cutoffs,
-    prepare_log,
 )
-from ui import uploads
 from ui.flows import events as events_flow
-from ui.state import StateKeys, get, put
+from ui.state import StateKeys, get
 from ui.widgets import metric_row, plain, problems_table, show_data_error, show_problems
 
 K = StateKeys
-ROLE_CHOICES = ["ignore", *ROLES, "static"]
 CUTOFF_LABELS = {"auto": "automatic", "monthly": "month ends", "biweekly": "every 14 days",
                  "weekly": "every 7 days"}
 SHOW = {"info": st.info, "warning": st.warning, "error": st.error}
@@ -37,18 +31,8 @@ upload = st.file_uploader("Event log (CSV/TSV/TXT in any encoding, .gz, Excel or
                           key=K.W_EVENTS_UPLOAD,
                           type=["csv", "gz", "parquet", "tsv", "txt", "dat", "xlsx", "xlsm"])
 if upload is not None and upload.file_id != get(K.EVENTS_ID):
-    put(K.EVENTS_ID, upload.file_id)
-    for key in (K.EVENTS_MAPPING, K.EVENTS_LOG, K.EVENTS_SUMMARY, K.EVENTS_BUILD,
-                K.EVENTS_PROBLEMS):
-        put(key, None)
-    path = uploads.save_events_upload(upload.getvalue(), upload.name,
-                                      replaces=get(K.EVENTS_PATH))
-    put(K.EVENTS_PATH, path)
-    try:
-        with st.spinner("Looking at the columns..."):
-            put(K.EVENTS_MAPPING, uploads.propose_events(path))
-    except ChurnDataError as exc:
-        put(K.EVENTS_PROBLEMS, list(exc.problems))
+    with st.spinner("Looking at the columns..."):
+        events_flow.new_upload(upload.getvalue(), upload.name, upload.file_id)
 
 if get(K.EVENTS_PROBLEMS) is not None:
     show_data_error(ChurnDataError(get(K.EVENTS_PROBLEMS)), title="The event log cannot be used")
@@ -58,40 +42,25 @@ if proposal is None:
     st.stop()
 
 # -- 1. mapping ------------------------------------------------------------------------------
-mapping, columns = proposal
 st.subheader("1. Which column is what")
-role_of = {col: role for role, col in mapping.roles().items()}
-role_of |= dict.fromkeys(mapping.static, "static")
-table = pd.DataFrame({"column": columns, "role": [role_of.get(c, "ignore") for c in columns]})
 with st.form("form_events_mapping"):
-    edited = st.data_editor(table, hide_index=True, width="stretch", disabled=["column"],
+    edited = st.data_editor(proposal.role_table(), hide_index=True, width="stretch",
+                            disabled=["column"],
                             column_config={"role": st.column_config.SelectboxColumn(
-                                options=ROLE_CHOICES, required=True)})
+                                options=events_flow.ROLE_CHOICES, required=True)})
     drop_duplicates = st.checkbox(
         "Leave out exact duplicate lines", value=True,
         help="Lines identical in every mapped column are usually exported twice; untick "
         "when identical lines are real repeat events (e.g. two equal items, no order id).")
     confirmed = st.form_submit_button("Confirm the mapping", type="primary")
-problems_table(mapping.problems, key="mapping_problems")
+problems_table(proposal.mapping.problems, key="mapping_problems")
 if confirmed:
-    roles = dict.fromkeys(ROLES)
-    static = []
-    for col, role in zip(edited["column"], edited["role"], strict=True):
-        if role == "static":
-            static.append(col)
-        elif role in roles:
-            roles[role] = col
-    put(K.EVENTS_SUMMARY, None)
-    put(K.EVENTS_BUILD, None)
     try:
-        chosen = confirm_roles(get(K.EVENTS_PATH), mapping, roles, static)
         with st.status("Staging the log...", expanded=True) as status:
-            log = prepare_log(get(K.EVENTS_PATH), chosen, drop_duplicates=drop_duplicates,
+            events_flow.stage(proposal, edited, drop_duplicates=drop_duplicates,
                               progress=lambda f, m: st.write(m))
             status.update(label="Log staged", state="complete", expanded=False)
-        put(K.EVENTS_LOG, log)
     except ChurnDataError as exc:
-        put(K.EVENTS_LOG, None)
         show_data_error(exc, title="The mapping does not work")
 
 log = get(K.EVENTS_LOG)
@@ -100,7 +69,9 @@ if log is None:
     st.stop()
 metric_row({"Lines read": f"{log.rows_read:,}", "Lines used": f"{log.rows_used:,}",
             "Returns / cancellations": f"{log.returns:,}",
-            "Period": f"{log.first_day} to {log.last_day}"})
+            "Days covered": f"{events_flow.days_covered(log.first_day, log.last_day):,}"})
+# the dates in a caption: "2010-12-01 to 2011-12-09" does not fit a metric tile at 1024 px
+st.caption(f"Period: {log.first_day} to {log.last_day}.")
 if log.dropped:
     st.dataframe(pd.DataFrame(list(log.dropped)), hide_index=True, width="stretch")
 show_problems([p for p in log.problems if p.severity != "info"], key="log_problems")
@@ -136,12 +107,8 @@ elif plan.test_cutoff is not None:
     st.warning("No earlier cutoff's churn window ends by the latest outcome-known cutoff, so "
                "a model cannot be tested by time: look at customers automatically or every "
                "7 days, or shorten the churn window.")
-stored = get(K.EVENTS_SUMMARY)
-if stored is None or stored[0] != definition:
-    with st.spinner("Counting customers per cutoff..."):
-        stored = (definition, cutoff_summary(log, definition=definition))
-    put(K.EVENTS_SUMMARY, stored)
-summary = stored[1]
+with st.spinner("Counting customers per cutoff..."):
+    summary = events_flow.cutoff_counts(log, definition)
 if summary.empty:
     st.warning("No cutoff falls inside the log with this much history; use less history.")
     st.stop()
@@ -152,15 +119,21 @@ right.dataframe(summary, hide_index=True, width="stretch",
 
 # -- 3. build -------------------------------------------------------------------------------
 st.subheader("3. Build the customer table")
+value_mode = st.radio(
+    "Purchase-model features (BG/NBD: chance still active, orders expected in the window)",
+    list(VALUE_FEATURE_MODES), format_func=events_flow.VALUE_FEATURE_LABELS.get,
+    horizontal=True, key=K.W_VALUE_FEATURES,
+    help="Automatic: the model is tested by time with and without them, and they stay only "
+         "when they raise the ROC-AUC by 0.002 or more. Each customer's value (expected spend "
+         "over the next year) is added either way when the log has amounts.")
 if st.button("Build the training table", type="primary", icon=":material/build:"):
     try:
         with st.status("Building features...", expanded=True) as status:
             bar = st.progress(0.0)
-            result = build_tables(log, definition=definition,
-                                  progress=lambda f, m: bar.progress(min(float(f), 1.0), text=m))
+            events_flow.build(log, definition, f"{upload.name if upload else 'events'} (built)",
+                              value_features=value_mode,
+                              progress=lambda f, m: bar.progress(min(float(f), 1.0), text=m))
             status.update(label="Tables built", state="complete", expanded=False)
-        put(K.EVENTS_BUILD, result)
-        events_flow.use_training_table(result, f"{upload.name if upload else 'events'} (built)")
     except ChurnDataError as exc:
         show_data_error(exc, title="The tables could not be built")
 
@@ -171,6 +144,8 @@ if result is not None:
                 "Cutoffs": f"{training['cutoff'].nunique():,}",
                 "Churn rate": f"{training['churned'].mean():.1%}",
                 "Customers to score now": f"{len(result.scoring):,}"})
+    if note := events_flow.value_note(result):
+        st.caption(note)
     show_problems(result.problems, key="build_problems")
     st.success("The training table is now the current dataset.", icon=":material/check:")
     st.page_link("pages/model.py", label="Next: train a model on it",

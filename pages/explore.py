@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from churn_core import charts
+from churn_core import charts, charts_segments
 from ui import cache
+from ui.flows import explore as explore_flow
 from ui.guards import require_dataset, require_label
 from ui.state import StateKeys, get
+from ui.widgets import show_problems
 
 K = StateKeys
 
@@ -56,3 +58,16 @@ with right:
         st.plotly_chart(charts.missingness(miss), width="stretch")
 st.caption(f"{len(ds.frame):,} customers, {int(ds.labelled.sum()):,} with a label; "
            f"overall churn rate {overall:.1%}.")
+
+if st.toggle("Break churn down by segment", key=K.W_EXPLORE_SEGMENTS,
+             help="The segments of the Segments page: customer groups by behaviour."):
+    with st.spinner("Forming segments..."):
+        segments = explore_flow.segment_breakdown()
+    if segments is None:
+        show_problems(get(K.SEGMENT_PROBLEMS), title="The segments could not be formed",
+                      key="explore_segment_problems")
+    else:
+        st.plotly_chart(charts_segments.churn_by_segment(segments.summary, overall),
+                        width="stretch", key="chart_explore_segments")
+        st.page_link("pages/segments.py", label="Segment profiles and suggested actions",
+                     icon=":material/scatter_plot:")

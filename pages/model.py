@@ -29,7 +29,8 @@ with st.form("form_train"):
     quick = c1.checkbox("Quick training", key=K.W_QUICK,
                         help="No parameter search, 3 folds, and only XGBoost and logistic "
                         "regression on the leaderboard.")
-    balance = c2.checkbox("Weight churners up (rare churn)", value=False)
+    balance = c2.checkbox("Weight churners up", value=False,
+                          help="For rare churn: count each churner more while training.")
     device = c3.selectbox("Device", ["auto", "cpu", "cuda"],
                           help=f"auto uses the GPU when one works (here: {detect_device()}).")
     go = st.form_submit_button("Train the model", type="primary", icon=":material/play_arrow:")
@@ -83,6 +84,8 @@ st.caption(
        if r.backtest is not None else "")
     + f" EMP: the Expected Maximum Profit of these scores per customer, in {plain(econ.currency)}"
     " (Verbraken et al. 2013), for the money inputs of the Alerts page.")
+if note := model_flow.value_features_note():
+    st.caption(note)
 
 st.subheader("Leaderboard")
 st.dataframe(

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from churn_core.pipeline import (
-    ChurnDataError,
-    ReadOptions,
-    load_bundle_bytes,
-    score_frame,
-    to_csv_bytes,
-)
-from ui import cache
-from ui.state import StateKeys, get, put
-from ui.widgets import download_csv, head, metric_row, plain, show_data_error, show_problems
+from churn_core.pipeline import to_csv_bytes
+from ui.flows import score as score_flow
+from ui.state import StateKeys, get
+from ui.widgets import download_csv, head, metric_row, plain, show_problems
 
 K = StateKeys
 
@@ -26,20 +20,14 @@ bundle_file = left.file_uploader("Model bundle (.zip)", type=["zip"], key=K.W_BU
 data_file = right.file_uploader("Customers to score", key=K.W_SCORE_UPLOAD,
                                 type=["csv", "tsv", "txt", "gz", "xlsx", "parquet"])
 
-if bundle_file is not None and bundle_file.file_id != get(K.BUNDLE_ID):
-    put(K.BUNDLE_ID, bundle_file.file_id)
-    put(K.SCORE_RESULT, None)
-    put(K.SCORE_ID, None)
-    try:
-        put(K.BUNDLE, load_bundle_bytes(bundle_file.getvalue(), name=bundle_file.name))
-        put(K.SCORE_PROBLEMS, None)
-    except ChurnDataError as exc:
-        put(K.BUNDLE, None)
-        put(K.SCORE_PROBLEMS, list(exc.problems))
+if bundle_file is not None:
+    score_flow.load_bundle(bundle_file.file_id, bundle_file.name, bundle_file.getvalue())
 
-failure = get(K.SCORE_PROBLEMS)
-if failure is not None:
-    show_data_error(ChurnDataError(failure), title="This file cannot be used")
+failed = score_flow.failure()
+if failed is not None:
+    which, problems = failed
+    show_problems(problems, title=which.headline, key="score_failure")
+    st.caption(which.fix)
 bundle = get(K.BUNDLE)
 if bundle is None:
     st.info("Upload a model bundle first (download one on the Alerts page after training).")
@@ -57,35 +45,22 @@ st.caption(f"Threshold chosen by: {plain(bundle.threshold.get('method', ''))}")
 if data_file is None:
     st.info("Now upload the customers to score.")
     st.stop()
-score_id = f"{get(K.BUNDLE_ID)}:{data_file.file_id}"
-if score_id != get(K.SCORE_ID):
-    put(K.SCORE_ID, score_id)
-    data = data_file.getvalue()
-    try:
-        with st.spinner("Scoring..."):
-            # the model's id column is read exactly as written (no trimming, no "NA" -> blank)
-            read = cache.read_file(cache.digest(data), data, data_file.name,
-                                   ReadOptions().with_id(bundle.schema.id_column))
-            result = score_frame(bundle, read.frame)
-        put(K.SCORE_RESULT, (read.problems, result))
-        put(K.SCORE_PROBLEMS, None)
-    except ChurnDataError as exc:
-        put(K.SCORE_RESULT, None)
-        put(K.SCORE_PROBLEMS, list(exc.problems))
+with st.spinner("Scoring..."):
+    if score_flow.score(data_file.file_id, data_file.name, data_file.getvalue()):
         st.rerun()
 
-stored = get(K.SCORE_RESULT)
-if stored is None:
+run = get(K.SCORE_RESULT)
+if run is None:
     st.stop()
-read_problems, result = stored
+result = run.result
 table = result.table
 flagged = int(table["at_risk"].sum()) if "at_risk" in table else 0
 metric_row({"Customers scored": f"{len(table):,}", "Flagged at risk": f"{flagged:,}",
             "Threshold": f"{result.threshold:.2f}"})
-show_problems([*read_problems, *result.problems], title="Check the fresh data",
+show_problems([*run.read_problems, *result.problems], title="Check the fresh data",
               key="score_problems")
 st.dataframe(head(table, 1000), hide_index=True, width="stretch",
              column_config={"churn_probability": st.column_config.ProgressColumn(
                  "churn probability", min_value=0.0, max_value=1.0, format="percent")})
 download_csv(f"Download scores ({len(table):,} customers)", lambda: to_csv_bytes(table),
-             file_name="churn_scores.csv", key="download_scores")
+             file_name=score_flow.scores_file_name(result.threshold), key="download_scores")

@@ -22,7 +22,6 @@ from pathlib import Path
 import atheris
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 with atheris.instrument_imports(include=["churn_core"]):
     from churn_core.problems import ChurnDataError

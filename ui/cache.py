@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from churn_core import charts, pipeline
+from churn_core import charts, charts_explain, pipeline
 from churn_core.pipeline import ReadOptions, ReadResult, read_table_guarded
 
 UPLOAD_MEMORY_MB = 6144
@@ -64,32 +64,38 @@ def distribution_by_label(key: str, column: str, _check: Any) -> pd.DataFrame:
 
 
 # -- model results (keyed by model key) ----------------------------------------------------
+@st.cache_resource(max_entries=4)
+def point_contributions(model_key: str, _analysis: Any) -> Any:
+    """The explanation in percentage points of calibrated churn probability."""
+    expl = _analysis.explanation
+    return pipeline.to_points(expl.contributions, expl.base_value,
+                              _analysis.result.calibration)
+
+
+def _labels(analysis: Any) -> dict[str, str]:
+    return {str(f): pipeline.feature_label(str(f), analysis.feature_labels or None)
+            for f in analysis.explanation.contributions.columns}
+
+
 @st.cache_data(max_entries=8)
 def importance(model_key: str, _analysis: Any) -> pd.DataFrame:
-    return pipeline.global_importance(_analysis.explanation)
+    pts = point_contributions(model_key, _analysis)
+    return pipeline.point_importance(pts, _analysis.explanation,
+                                     _analysis.feature_labels or None)
 
 
 @st.cache_data(max_entries=8)
 def beeswarm_figure(model_key: str, features: tuple[str, ...], _analysis: Any) -> go.Figure:
-    expl = _analysis.explanation
-    return charts.beeswarm(expl.contributions, expl.values, features)
+    return charts_explain.beeswarm(point_contributions(model_key, _analysis).points,
+                                   _analysis.explanation.values, features,
+                                   labels=_labels(_analysis))
 
 
 @st.cache_data(max_entries=32)
 def dependence_figure(model_key: str, feature: str, _analysis: Any) -> go.Figure:
-    expl = _analysis.explanation
-    return charts.dependence(expl.contributions, expl.values, feature)
-
-
-@st.cache_data(max_entries=8)
-def segment_tables(model_key: str, _analysis: Any) -> tuple[pd.DataFrame, pd.DataFrame,
-                                                             pd.DataFrame]:
-    """Summary, profile and 2-D projection of the analysis' segments."""
-    a = _analysis
-    summary = pipeline.segment_summary(a.segments, a.X, a.segment_labels, a.dataset.y)
-    profile = pipeline.segment_profile(a.segments, a.X, a.segment_labels)
-    points = pipeline.projection(a.segments, a.X, a.segment_labels, max_points=charts.MAX_POINTS)
-    return summary, profile, points
+    return charts_explain.dependence(point_contributions(model_key, _analysis).points,
+                                     _analysis.explanation.values, feature,
+                                     label=_labels(_analysis)[feature])
 
 
 @st.cache_data(max_entries=16)

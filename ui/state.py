@@ -45,6 +45,10 @@ class StateKeys:
     TRAIN_LOG = "train_log"                # progress messages of the last training
     TRAIN_PROBLEMS = "train_problems"
     SORTED_SCORES = "sorted_scores"        # alerts.SortedScores of the customers to act on
+    # segments (before and after training)
+    SEGMENT_CHOICE = "segment_choice"      # flows.segments.SegmentChoice (columns, k) or None
+    SEGMENTS = "segments"                  # flows.segments.SegmentsView shown on the page
+    SEGMENT_PROBLEMS = "segment_problems"  # problems of the last failed segmentation
     # threshold and money
     THRESHOLD = "threshold"                # threshold.ThresholdChoice in use (value, method)
     ECONOMICS = "economics"                # threshold.Economics
@@ -58,15 +62,16 @@ class StateKeys:
     # scoring
     BUNDLE = "bundle"                      # bundle.ModelBundle loaded on the Score page
     BUNDLE_ID = "bundle_id"
-    SCORE_RESULT = "score_result"
+    SCORE_RESULT = "score_result"          # flows.score.ScoreRun (read problems, scores)
     SCORE_ID = "score_id"
-    SCORE_PROBLEMS = "score_problems"
+    SCORE_PROBLEMS = "score_problems"      # problems of the file that failed (list of Problem)
+    SCORE_FAILURE = "score_failure"        # flows.score.FileFailure: bundle or data, its name
     # event log
     EVENTS_PATH = "events_path"            # temp file holding the uploaded log
     EVENTS_ID = "events_id"
-    EVENTS_MAPPING = "events_mapping"      # events.EventMapping (proposal, then confirmed)
+    EVENTS_MAPPING = "events_mapping"      # flows.events.MappingProposal
     EVENTS_LOG = "events_log"              # events.PreparedLog (DuckDB staging)
-    EVENTS_SUMMARY = "events_summary"      # (definition, cutoff_summary table)
+    EVENTS_SUMMARY = "events_summary"      # flows.events.CutoffCounts
     EVENTS_BUILD = "events_build"          # events.BuildResult
     EVENTS_PROBLEMS = "events_problems"
     # campaigns
@@ -93,12 +98,15 @@ class StateKeys:
     W_PERIOD = "w_period"
     W_QUICK = "w_quick_training"
     W_SEGMENT_K = "w_segment_k"
+    W_SEGMENT_FEATURES = "w_segment_features"
+    W_EXPLORE_SEGMENTS = "w_explore_segments"  # Explore page: break churn down by segment
     W_EXPLORE_COLUMN = "w_explore_column"
     W_DEPENDENCE = "w_dependence_feature"
     W_CUSTOMER = "w_customer"
     W_BUNDLE_UPLOAD = "w_bundle_upload"
     W_SCORE_UPLOAD = "w_score_upload"
     W_EVENTS_UPLOAD = "w_events_upload"
+    W_VALUE_FEATURES = "w_value_features"  # Events page: BG/NBD features auto/keep/off
     W_ACTION_RULES = "w_action_rules"      # prefix of the action-rules editors' keys
     W_CAMPAIGN_NAME = "w_campaign_name"
     W_CAMPAIGN_HOLDOUT = "w_campaign_holdout"
@@ -115,12 +123,14 @@ DEFAULTS: dict[str, Any] = {
     StateKeys.LOAD_PROBLEMS: None, StateKeys.FEATURE_LABELS: {}, StateKeys.DATASET_KEY: None,
     StateKeys.SAMPLE_AUTOLOADED: False, StateKeys.ANALYSIS: None, StateKeys.MODEL_KEY: None,
     StateKeys.MODEL_COUNTER: 0, StateKeys.TRAIN_LOG: [], StateKeys.TRAIN_PROBLEMS: None,
-    StateKeys.SORTED_SCORES: None, StateKeys.THRESHOLD: None, StateKeys.VALUE_CHOICE: None,
+    StateKeys.SORTED_SCORES: None, StateKeys.SEGMENT_CHOICE: None, StateKeys.SEGMENTS: None,
+    StateKeys.SEGMENT_PROBLEMS: None, StateKeys.THRESHOLD: None, StateKeys.VALUE_CHOICE: None,
     StateKeys.PROFIT_BAND: None,
     StateKeys.ECONOMICS: None, StateKeys.PROFIT: None,
     StateKeys.AT_RISK: None, StateKeys.BUNDLE: None,
     StateKeys.BUNDLE_ID: None, StateKeys.SCORE_RESULT: None, StateKeys.SCORE_ID: None,
-    StateKeys.SCORE_PROBLEMS: None, StateKeys.EVENTS_PATH: None, StateKeys.EVENTS_ID: None,
+    StateKeys.SCORE_PROBLEMS: None, StateKeys.SCORE_FAILURE: None,
+    StateKeys.EVENTS_PATH: None, StateKeys.EVENTS_ID: None,
     StateKeys.EVENTS_MAPPING: None, StateKeys.EVENTS_LOG: None, StateKeys.EVENTS_SUMMARY: None,
     StateKeys.EVENTS_BUILD: None, StateKeys.EVENTS_PROBLEMS: None,
     StateKeys.ACTION_RULES: None, StateKeys.ACTION_RULES_BASE: None,
@@ -135,10 +145,11 @@ DATASET_DEPENDENTS = (
     StateKeys.ANALYSIS, StateKeys.MODEL_KEY, StateKeys.TRAIN_LOG, StateKeys.TRAIN_PROBLEMS,
     StateKeys.SORTED_SCORES, StateKeys.THRESHOLD, StateKeys.PROFIT, StateKeys.VALUE_CHOICE,
     StateKeys.PROFIT_BAND,
-    StateKeys.AT_RISK,
+    StateKeys.AT_RISK, StateKeys.SEGMENT_CHOICE, StateKeys.SEGMENTS, StateKeys.SEGMENT_PROBLEMS,
 )
 WIDGET_DEPENDENTS = (StateKeys.W_THRESHOLD, StateKeys.W_CUSTOMER, StateKeys.W_DEPENDENCE,
-                     StateKeys.W_EXPLORE_COLUMN, StateKeys.W_SEGMENT_K)
+                     StateKeys.W_EXPLORE_COLUMN, StateKeys.W_SEGMENT_K,
+                     StateKeys.W_SEGMENT_FEATURES, StateKeys.W_EXPLORE_SEGMENTS)
 
 
 def init_state() -> None:

@@ -258,7 +258,8 @@ def _check_table(table: pd.DataFrame, name: str, holdout: float) -> tuple[str, p
     id_column = str(table.columns[0])
     members = table
     if "at_risk" in table.columns:
-        members = table[table["at_risk"].astype(bool).to_numpy()]
+        # members are the rows at risk: the column would be true on every row of the list
+        members = table[table["at_risk"].astype(bool).to_numpy()].drop(columns="at_risk")
     members = members.reset_index(drop=True)
     if members.empty:
         raise _error("CAMPAIGN_EMPTY", "No customer on the list is flagged at risk, so there "

@@ -17,7 +17,13 @@ from churn_core.events.cutoffs import CutoffPlan, plan_cutoffs
 from churn_core.events.outcomes import cutoff_summary, ensure_prepared, outcome_known
 from churn_core.events.staging import EngineSettings, PreparedLog
 from churn_core.events.types import ChurnDefinition, EventMapping
-from churn_core.events.value_features import VALUE_FEATURE_LABELS, add_value_columns
+from churn_core.events.value_choice import ValueFeatureChoice, check_mode, choose_value_features
+from churn_core.events.value_features import (
+    VALUE_COLUMN,
+    VALUE_FEATURE_LABELS,
+    VALUE_HORIZON_DAYS,
+    add_value_columns,
+)
 from churn_core.outputs import file_sha256, replace_folder, write_file, writer_lock, writing
 from churn_core.problems import ChurnDataError, Problem
 from churn_core.progress import Progress
@@ -121,7 +127,8 @@ def _write(out_dir: Path, training: pd.DataFrame, scoring: pd.DataFrame, summary
 def build_tables(source: str | Path | PreparedLog, mapping: EventMapping | None = None,
                  definition: ChurnDefinition | None = None, *, out_dir: str | Path | None = None,
                  engine: EngineSettings | None = None, drop_duplicates: bool = True,
-                 value_features: bool = False, partitioned: bool = False,
+                 value: bool = False, value_features: str | bool = "off",
+                 partitioned: bool = False,
                  progress: Progress | None = None) -> BuildResult:
     """Turn an event log into a labelled training table and a scoring table.
 
@@ -139,10 +146,20 @@ def build_tables(source: str | Path | PreparedLog, mapping: EventMapping | None 
         DuckDB memory limit, threads, spill directory.
     drop_duplicates : bool
         Drop exact duplicate lines (reported with a count).
-    value_features : bool, default False
-        Add BG/NBD's probability alive and expected orders in the churn window,
-        and the expected spend in it, fitted at each cutoff on data up to it
-        (:mod:`churn_core.events.value_features`), to both tables.
+    value : bool, default False
+        Add ``customer_value`` (expected spend over the next 365 days from BG/NBD
+        and Gamma-Gamma; not a feature) to the scoring table, and to the training
+        table when the value features are computed. The command line and the app
+        turn it on by default.
+    value_features : {"auto", "keep", "off"} or bool, default "off"
+        BG/NBD's probability alive and expected orders in the churn window, and the
+        expected spend in it, fitted at each cutoff on data up to it
+        (:mod:`churn_core.events.value_features`), as candidate features:
+        ``auto`` keeps them when they improve the backtest
+        (:mod:`churn_core.events.value_choice`), ``keep`` always, ``off`` never
+        (``True``/``False``: keep/off). The decision and both ROC-AUC figures are
+        in ``summary["value_features"]``. The command line and the app default to
+        ``auto``.
     partitioned : bool, default False
         With ``out_dir``, also write the tables as folders of Parquet files
         (``training/``: one file per cutoff; ``scoring/``) for ``--engine dask``.
@@ -192,14 +209,15 @@ def build_tables(source: str | Path | PreparedLog, mapping: EventMapping | None 
     if progress:
         progress(0.9, f"features for scoring at {log.last_day}")
     scoring = _fetch(log, features_sql(log, log.last_day, definition, with_label=False))
-    value_problems: list[Problem] = []
-    if value_features:
-        if progress:
-            progress(0.93, "value models (BG/NBD, Gamma-Gamma) at each cutoff")
-        training, value_problems = add_value_columns(log, training, definition)
-        scoring, more = add_value_columns(log, scoring, definition)
-        value_problems += more
+    training, scoring, choice, value_problems = _value_columns(
+        log, training, scoring, definition, value=value, mode=check_mode(value_features),
+        progress=progress)
     summary = _summary(log, definition, plan, known, training, scoring)
+    summary["value_features"] = choice.to_dict()
+    summary["customer_value"] = {
+        "column": VALUE_COLUMN if VALUE_COLUMN in scoring else None,
+        "horizon_days": VALUE_HORIZON_DAYS,
+        "source": "BG/NBD x Gamma-Gamma expected spend" if VALUE_COLUMN in scoring else None}
     summary["seconds"] = round(time.perf_counter() - started, 2)
     labels = feature_labels(log)
     labels |= {k: v for k, v in VALUE_FEATURE_LABELS.items() if k in training}
@@ -214,6 +232,40 @@ def build_tables(source: str | Path | PreparedLog, mapping: EventMapping | None 
                 len(training), len(known), len(scoring), summary["seconds"])
     return BuildResult(training=training, scoring=scoring, summary=summary,
                        feature_labels=labels, problems=problems)
+
+
+def _value_columns(log: PreparedLog, training: pd.DataFrame, scoring: pd.DataFrame,
+                   definition: ChurnDefinition, *, value: bool, mode: str,
+                   progress: Progress | None
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, ValueFeatureChoice, list[Problem]]:
+    """Customer value and the BG/NBD candidate features, kept when the backtest says so."""
+    problems: list[Problem] = []
+    if mode != "off":
+        if progress:
+            progress(0.91, "value models (BG/NBD, Gamma-Gamma) at each cutoff")
+        training, problems = add_value_columns(log, training, definition, value=value)
+        if progress:
+            progress(0.94, "backtest with and without the BG/NBD features")
+        choice = choose_value_features(training, mode, definition=definition)
+        if not choice.kept:
+            training = training.drop(columns=list(choice.columns))
+    else:
+        choice = choose_value_features(training, "off")
+    if value or choice.kept:
+        scoring, more = add_value_columns(log, scoring, definition, features=choice.kept,
+                                          value=value)
+        problems += more
+    if VALUE_COLUMN in scoring.columns and scoring[VALUE_COLUMN].isna().all():
+        # no spend model at the last date: one value for everyone is the honest fallback
+        scoring = scoring.drop(columns=VALUE_COLUMN)
+        training = training.drop(columns=VALUE_COLUMN, errors="ignore")
+    if value and not log.has_money:
+        problems.append(Problem(
+            "VALUE_NO_SPEND", "info",
+            "The log has no amount column, so what each customer is worth cannot be "
+            "estimated: value at risk uses one value for everyone.", column=VALUE_COLUMN,
+            action="map an amount column, or give a value when training"))
+    return training, scoring, choice, problems
 
 
 def _used_for(cutoff: date, known: bool, plan: CutoffPlan) -> str:
@@ -239,7 +291,8 @@ def _summary(log: PreparedLog, definition: ChurnDefinition, plan: CutoffPlan,
              "outcome_known": bool(r.outcome_known),
              "used_for": _used_for(r.cutoff, bool(r.outcome_known), plan)}
             for r in per_cutoff.itertuples()]
-    features = [c for c in training.columns if c not in ("customer_id", "cutoff", "churned")]
+    features = [c for c in training.columns
+                if c not in ("customer_id", "cutoff", "churned", VALUE_COLUMN)]
     return {
         "source": log.source_name, "first_date": log.first_day.isoformat(),
         "last_date": log.last_day.isoformat(), "rows_read": log.rows_read,

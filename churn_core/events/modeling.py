@@ -21,6 +21,7 @@ import pandas as pd
 from churn_core.events.build import SUMMARY_FILE
 from churn_core.events.outcomes import time_split
 from churn_core.events.types import ChurnDefinition
+from churn_core.events.value_features import VALUE_COLUMN
 from churn_core.outputs import file_sha256
 from churn_core.problems import ChurnDataError, Problem
 from churn_core.schema import SchemaOverrides
@@ -34,8 +35,9 @@ CUTOFF_COLUMN = "cutoff"
 
 
 def event_overrides(frame: pd.DataFrame) -> SchemaOverrides:
-    """Schema overrides for a built table: id, label, and ``cutoff`` excluded."""
-    types = {CUTOFF_COLUMN: "exclude"} if CUTOFF_COLUMN in frame.columns else {}
+    """Schema overrides for a built table: id, label; ``cutoff`` and ``customer_value``
+    (what a customer is worth, not a churn feature) excluded."""
+    types = {c: "exclude" for c in (CUTOFF_COLUMN, VALUE_COLUMN) if c in frame.columns}
     label = LABEL_COLUMN if LABEL_COLUMN in frame.columns else None
     return SchemaOverrides(id_column=ID_COLUMN, label_column=label, column_types=types)
 

@@ -13,6 +13,18 @@ feature. For the churn window ``(cutoff + lead, cutoff + lead + window]``:
     expected spend in the churn window (expected purchases x Gamma-Gamma's
     expected spend per purchase); only when the log has money.
 
+and, not a feature (excluded from training by
+:func:`churn_core.events.modeling.event_overrides`):
+
+``customer_value``
+    what the customer is worth: expected spend over the next
+    :data:`VALUE_HORIZON_DAYS` days from BG/NBD and Gamma-Gamma; only when
+    the log has money. ``train`` uses it as the default value of a kept
+    customer (value at risk, profit).
+
+Which candidate features the model keeps is decided by
+:mod:`churn_core.events.value_choice` (a backtest with and without them).
+
 A cutoff where a model cannot be fitted (too few repeat buyers) gets missing
 values and a warning, not an error.
 """
@@ -30,7 +42,7 @@ from churn_core.events.staging import PreparedLog
 from churn_core.events.types import ChurnDefinition
 from churn_core.problems import ChurnDataError, Problem
 from churn_core.value.bgnbd import expected_purchases, probability_alive
-from churn_core.value.clv import fit_value_models
+from churn_core.value.clv import BUILD_VALUE_COLUMN, fit_value_models
 from churn_core.value.gamma_gamma import expected_average_spend
 
 logger = logging.getLogger(__name__)
@@ -40,6 +52,8 @@ VALUE_FEATURE_LABELS = {
     "bgnbd_expected_orders": "{value:.2f} orders expected in the churn window (BG/NBD)",
     "expected_value_window": "{value:,.2f} expected spend in the churn window",
 }
+VALUE_COLUMN = BUILD_VALUE_COLUMN
+VALUE_HORIZON_DAYS = 365
 
 
 def value_columns(log: PreparedLog, cutoff: date, definition: ChurnDefinition
@@ -56,8 +70,9 @@ def value_columns(log: PreparedLog, cutoff: date, definition: ChurnDefinition
     Returns
     -------
     frame : pandas.DataFrame
-        ``customer_id`` (text) and the columns of :data:`VALUE_FEATURE_LABELS`
-        (``expected_value_window`` only when the log has money); empty when
+        ``customer_id`` (text), the columns of :data:`VALUE_FEATURE_LABELS`
+        and :data:`VALUE_COLUMN` (``expected_value_window`` and ``customer_value``
+        only when the log has money); empty when
         nobody bought by the cutoff or the purchase model cannot be fitted.
     problems : list of Problem
         ``VALUE_FEATURES_SKIPPED`` (warning) when a model could not be fitted.
@@ -89,6 +104,7 @@ def value_columns(log: PreparedLog, cutoff: date, definition: ChurnDefinition
                 f"No spend model at cutoff {cutoff}: {models.gamma_gamma_note}",
                 column="expected_value_window", action="left empty at this cutoff"))
         frame["expected_value_window"] = orders * spend
+        frame[VALUE_COLUMN] = expected_purchases(bg, summary, float(VALUE_HORIZON_DAYS)) * spend
     return frame.reset_index(drop=True), problems
 
 
@@ -100,7 +116,8 @@ def summary_from_cutoff(log: PreparedLog, cutoff: date) -> pd.DataFrame:
 
 
 def add_value_columns(log: PreparedLog, table: pd.DataFrame, definition: ChurnDefinition,
-                      cutoffs: Sequence[date] | None = None) -> tuple[pd.DataFrame, list[Problem]]:
+                      cutoffs: Sequence[date] | None = None, *, features: bool = True,
+                      value: bool = True) -> tuple[pd.DataFrame, list[Problem]]:
     """Join the value columns to a table keyed by ``customer_id`` and ``cutoff``.
 
     Parameters
@@ -111,6 +128,10 @@ def add_value_columns(log: PreparedLog, table: pd.DataFrame, definition: ChurnDe
     definition : ChurnDefinition
     cutoffs : sequence of date, optional
         Default: the distinct cutoffs of ``table``.
+    features : bool, default True
+        Add the candidate features (:data:`VALUE_FEATURE_LABELS`).
+    value : bool, default True
+        Add :data:`VALUE_COLUMN` (when the log has money).
 
     Returns
     -------
@@ -131,7 +152,8 @@ def add_value_columns(log: PreparedLog, table: pd.DataFrame, definition: ChurnDe
                          "cutoff": days.to_numpy()})
     joined = keys.merge(values, on=["customer_id", "cutoff"], how="left", validate="m:1")
     out = table.copy()
-    for col in [c for c in VALUE_FEATURE_LABELS if c in joined]:
+    wanted = [*(VALUE_FEATURE_LABELS if features else ()), *((VALUE_COLUMN,) if value else ())]
+    for col in [c for c in wanted if c in joined]:
         out[col] = joined[col].to_numpy(dtype=float)
     logger.info("value columns added at %d cutoffs", len(cutoffs))
     return out, problems

@@ -16,10 +16,18 @@ Figures: :mod:`churn_core.money.charts` (``profit_band_figure``, ``tornado_figur
 """
 
 from churn_core.money.bootstrap import ProfitBand, profit_band
-from churn_core.money.campaign import RANKINGS, Campaign, rank_customers
+from churn_core.money.campaign import (
+    RANKINGS,
+    Campaign,
+    contacts_paid,
+    money_cumsum,
+    rank_customers,
+    to_cents,
+)
 from churn_core.money.curve import Optimum, ProfitCurve, profit_curve
 from churn_core.money.emp import EmpResult, emp_churn
 from churn_core.money.sensitivity import sensitivity_table
 
 __all__ = ["RANKINGS", "Campaign", "EmpResult", "Optimum", "ProfitBand", "ProfitCurve",
-           "emp_churn", "profit_band", "profit_curve", "rank_customers", "sensitivity_table"]
+           "contacts_paid", "emp_churn", "money_cumsum", "profit_band", "profit_curve",
+           "rank_customers", "sensitivity_table", "to_cents"]

@@ -27,6 +27,25 @@ from churn_core.problems import ChurnDataError, InvalidSetting, Problem, example
 RANKINGS = ("risk", "value_at_risk")
 
 
+def to_cents(amount: Any) -> Any:
+    """Money as whole cents (int64, or an int for a scalar): sums and divisions of
+    amounts are then exact (0.10 + 0.20 is 0.30; a budget of 0.30 pays 3 contacts at
+    0.10, where floating point says 2.9999...)."""
+    cents = np.round(np.asarray(amount, dtype=float) * 100.0).astype(np.int64)
+    return int(cents) if cents.ndim == 0 else cents
+
+
+def money_cumsum(values: Any) -> np.ndarray:
+    """Running total of money amounts, summed exactly in cents (float result, in units)."""
+    return np.cumsum(to_cents(values)) / 100.0
+
+
+def contacts_paid(budget: float, cost_per_contact: float) -> float:
+    """Contacts a budget pays for (fractional; inf when contacts are free), in cents."""
+    cost = to_cents(cost_per_contact)
+    return to_cents(budget) / cost if cost > 0 else float("inf")
+
+
 @dataclass(frozen=True)
 class Campaign:
     """Costs, acceptance and limits of a retention campaign.
@@ -75,8 +94,7 @@ class Campaign:
         """Most customers the capacity and the budget allow (population units; inf = none)."""
         limit = np.inf if self.capacity is None else float(self.capacity)
         if self.budget is not None:
-            c = self.cost_per_contact
-            limit = min(limit, float(self.budget) / c if c > 0 else np.inf)
+            limit = min(limit, contacts_paid(self.budget, self.cost_per_contact))
         return float(limit)
 
     def to_dict(self) -> dict[str, Any]:

@@ -69,6 +69,7 @@ def profit_band_figure(band: ProfitBand, *, currency: str = "",
         xt = xt.replace("riskiest", "most value at risk")
     fig.update_layout(title="Profit is reliable" if band.reliable else "No profit is reliable",
                       xaxis_title=xt, yaxis_title=_money(currency),
+                      xaxis_ticksuffix=" %" if by_share else "",
                       legend={"orientation": "h", "y": -0.2}, **_LAYOUT)
     return fig
 

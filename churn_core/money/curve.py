@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from churn_core.money.campaign import Campaign, Ranked, rank_customers
+from churn_core.money.campaign import Campaign, Ranked, money_cumsum, rank_customers
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ def cumulative_at_ends(ranked: Ranked, weights: np.ndarray | None = None
     """
     if weights is None:
         cw = ranked.ends.astype(float)
-        cb = np.cumsum(ranked.benefit)[ranked.ends - 1]
+        cb = money_cumsum(ranked.benefit)[ranked.ends - 1]  # exact: summed in cents
         return np.concatenate([[0.0], cw]), np.concatenate([[0.0], cb])
     cw = np.cumsum(weights, axis=1, dtype=np.float64)[:, ranked.ends - 1]
     cb = np.cumsum(weights * ranked.benefit, axis=1)[:, ranked.ends - 1]

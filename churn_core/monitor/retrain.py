@@ -139,8 +139,10 @@ def retrain(
     sub = check_frame(train_frame, overrides=overrides)
     if not sub.usable:
         raise ChurnDataError([p for p in sub.problems if p.severity == "error"])
-    k = champion.segments.k if champion.segments is not None else None
-    analysis = fit_all(sub.dataset, config=config, k=k, feature_labels=champion.feature_labels,
+    seg = champion.segments
+    analysis = fit_all(sub.dataset, config=config, k=seg.k if seg is not None else None,
+                       segment_features=seg.features if seg is not None else None,
+                       feature_labels=champion.feature_labels,
                        progress=lambda f, m: report(0.05 + 0.85 * f, m))
     challenger = make_bundle(analysis)
     report(0.92, "Comparing on the held-out rows")

@@ -69,6 +69,7 @@ from churn_core.reading.cells import (
 )
 from churn_core.reading.csvrows import record_lines, short_rows
 from churn_core.reading.excel_parquet import read_excel_sheet, read_parquet_table
+from churn_core.reading.fastcsv import parse_plain
 from churn_core.reading.notes import (
     delimiter_problem,
     encoding_problems,
@@ -336,7 +337,11 @@ def _read_csv(data: bytes, name: str, inner: str, opts: ReadOptions, problems: l
     else:
         payload = text.encode("utf-8")
     del text
-    body = io.BytesIO(payload[line_offset(payload, layout.header_line):])
+    start = line_offset(payload, layout.header_line)
+    fast = parse_plain(memoryview(payload)[start:], layout.delimiter, layout.width)
+    if fast is not None:  # plain text, every row as wide as the header: nothing to report
+        return _split_header(fast, decoded.encoding, layout.delimiter, layout.header_line)
+    body = io.BytesIO(payload[start:])
     frame, bad = _parse_csv(body, name, layout.delimiter, layout.width, problems)
     short = short_rows(body.getvalue(), layout.delimiter, layout.width, max(len(frame) - 1, 0))
     if short is not None and short.any():
@@ -361,11 +366,17 @@ def _read_csv(data: bytes, name: str, inner: str, opts: ReadOptions, problems: l
             values=example_values(f"line {layout.header_line + n}: {saw} fields"
                                   for n, _, saw in bad),
             action="skipped; fix those lines or quote fields that contain the delimiter"))
+    return _split_header(frame, decoded.encoding, layout.delimiter, layout.header_line)
+
+
+def _split_header(frame: pd.DataFrame, encoding: str, delimiter: str, header_line: int
+                  ) -> tuple[list[object], pd.DataFrame, str, str, int]:
+    """The parsed header row and the data rows under it."""
     if frame.empty:
-        return [], frame, decoded.encoding, layout.delimiter, layout.header_line
+        return [], frame, encoding, delimiter, header_line
     header = frame.iloc[0].tolist()
     rows = frame.iloc[1:].reset_index(drop=True)
-    return header, rows, decoded.encoding, layout.delimiter, layout.header_line
+    return header, rows, encoding, delimiter, header_line
 
 
 def _parse_csv(body: io.BytesIO, name: str, delimiter: str, width: int,

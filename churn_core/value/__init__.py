@@ -23,6 +23,7 @@ from churn_core.value.bgnbd import (
     probability_alive,
 )
 from churn_core.value.clv import (
+    BUILD_VALUE_COLUMN,
     VALUE_COLUMNS,
     ValueModels,
     alive_disagreement,
@@ -39,7 +40,8 @@ from churn_core.value.gamma_gamma import (
 )
 from churn_core.value.rfm import TIME_UNITS, rfm_from_days, rfm_summary
 
-__all__ = ["TIME_UNITS", "VALUE_COLUMNS", "BgNbdParams", "GammaGammaParams", "ValueModels",
+__all__ = ["BUILD_VALUE_COLUMN", "TIME_UNITS", "VALUE_COLUMNS", "BgNbdParams",
+           "GammaGammaParams", "ValueModels",
            "alive_disagreement", "customer_value_table", "expected_average_spend",
            "expected_purchases", "expected_purchases_new", "fit_bgnbd", "fit_gamma_gamma",
            "fit_value_models", "probability_alive", "rfm_from_days", "rfm_summary",

@@ -195,7 +195,14 @@ def expected_purchases(params: BgNbdParams, summary: pd.DataFrame, horizon: floa
     first = (p.a + p.b + x - 1) / (p.a - 1)
     inner = 1.0 - np.exp((p.r + x) * np.log((p.alpha + T) / (p.alpha + T + horizon))) * h
     alive = probability_alive(params, summary)
-    return first * inner * alive
+    out = first * inner * alive
+    bad = ~np.isfinite(out)
+    if bad.any():
+        # Degenerate fits (a -> 0, r and alpha huge: a log where nobody seems to drop out)
+        # overflow the hypergeometric term; their limit is the Poisson rate x the horizon.
+        rate = (p.r + x) / (p.alpha + T)
+        out = np.where(bad, rate * horizon * alive, out)
+    return out
 
 
 def expected_purchases_new(params: BgNbdParams, horizon: float | np.ndarray) -> np.ndarray:

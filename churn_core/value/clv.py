@@ -34,6 +34,8 @@ from churn_core.value.gamma_gamma import (
 logger = logging.getLogger(__name__)
 
 VALUE_COLUMNS = ("p_alive", "expected_purchases", "expected_spend", "expected_value")
+# An event-log build's estimate of what each customer is worth (not a churn feature).
+BUILD_VALUE_COLUMN = "customer_value"
 
 
 @dataclass(frozen=True)

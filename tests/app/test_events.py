@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tests.app.conftest import assert_clean
 from ui.state import StateKeys
@@ -96,3 +97,82 @@ def test_a_replaced_upload_is_removed_from_disk(page):
     assert_clean(at)
     assert not first.exists() and not first.parent.exists()
     assert Path(at.session_state[StateKeys.EVENTS_PATH]).exists()
+
+
+def _built_page(page, mode: str | None):
+    at = page("events.py")
+    at.file_uploader(key=StateKeys.W_EVENTS_UPLOAD).upload("orders.csv", _log(),
+                                                            "text/csv").run()
+    next(b for b in at.button if b.label == "Confirm the mapping").click().run()
+    radio = at.radio(key=StateKeys.W_VALUE_FEATURES)
+    assert radio.value == "auto" and list(radio.options) == [
+        "Keep them when they improve the backtest", "Always keep them", "Leave them out"]
+    if mode is not None:
+        radio.set_value(mode).run()
+    next(b for b in at.button if b.label == "Build the training table").click().run()
+    assert_clean(at)
+    return at
+
+
+def test_value_features_switch_auto_by_default(page):
+    at = _built_page(page, None)
+    result = at.session_state[StateKeys.EVENTS_BUILD]
+    record = result.summary["value_features"]
+    assert record["mode"] == "auto"
+    assert "customer_value" in result.scoring.columns           # value added either way
+    if record["with_roc_auc"] is not None:
+        assert record["kept"] == (record["gain"] >= 0.002)
+    assert any(record["reason"] in c.value for c in at.caption)
+
+
+def test_value_features_switch_keep_and_off(page):
+    at = _built_page(page, "keep")
+    result = at.session_state[StateKeys.EVENTS_BUILD]
+    assert result.summary["value_features"]["kept"]
+    assert "bgnbd_p_alive" in at.session_state[StateKeys.CHECK].dataset.schema.features
+    at = _built_page(page, "off")
+    result = at.session_state[StateKeys.EVENTS_BUILD]
+    assert result.summary["value_features"]["mode"] == "off"
+    assert "bgnbd_p_alive" not in result.training.columns
+    assert "customer_value" not in at.session_state[StateKeys.CHECK].dataset.schema.features
+
+
+@pytest.fixture(scope="module")
+def event_analysis(tmp_path_factory):
+    """A tiny model trained on an event-log build (customer_value, BG/NBD choice 'auto')."""
+    from churn_core import pipeline
+    from churn_core.model import TrainConfig
+
+    path = tmp_path_factory.mktemp("events") / "orders.csv"
+    path.write_bytes(_log())
+    mapping, _ = pipeline.propose_mapping_guarded(path)
+    built = pipeline.build_tables(path, mapping, value=True, value_features="auto")
+    checked = pipeline.check_frame(built.training,
+                                   overrides=pipeline.event_overrides(built.training))
+    analysis = pipeline.fit_all(checked.dataset, k=2, scoring=built.scoring,
+                                as_of=built.summary["scoring_date"],
+                                config=TrainConfig(cv_folds=2, search=False, n_estimators=40,
+                                                   side_models=False))
+    return built, checked, analysis
+
+
+def test_alerts_value_defaults_to_the_builds_customer_value(page, event_analysis):
+    built, checked, analysis = event_analysis
+    at = page("alerts.py", check=checked, analysis=analysis)
+    assert_clean(at)
+    assert at.selectbox(key=StateKeys.W_VALUE_SOURCE).value == "customer_value"
+    choice = at.session_state[StateKeys.VALUE_CHOICE]
+    assert choice.column == "customer_value"
+    assert abs(choice.values.values.sum() - built.scoring["customer_value"].sum()) < 1e-6
+
+
+def test_model_page_captions_the_value_features_decision(page, event_analysis):
+    built, checked, analysis = event_analysis
+    at = page("model.py", check=checked, analysis=analysis, run=False)
+    at.session_state[StateKeys.EVENTS_BUILD] = built
+    at.session_state[StateKeys.SOURCE_FRAME] = built.training
+    at.run()
+    assert_clean(at)
+    reason = built.summary["value_features"]["reason"]
+    assert reason.startswith("BG/NBD features")
+    assert any(reason in c.value for c in at.caption)

@@ -32,7 +32,8 @@ def test_train_on_small_data(page, sample_check, monkeypatch):
     def quick(dataset, *, config=None, **kw):  # the page's config, made tiny for the test
         from dataclasses import replace
 
-        return real(dataset, config=replace(config, n_estimators=50, cv_folds=2), k=2, **kw)
+        kw["k"] = 2  # no choice was made on the Segments page: the flow passes k=None
+        return real(dataset, config=replace(config, n_estimators=50, cv_folds=2), **kw)
 
     monkeypatch.setattr(pipeline, "fit_all", quick)
     at = page("model.py", check=sample_check)

@@ -15,6 +15,11 @@ from ui.state import StateKeys
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "customers.csv"
 
 
+def _shown(markdown: str) -> str:
+    """The text as the browser shows it (Markdown escapes and bold marks removed)."""
+    return markdown.replace("\\", "").replace("**", "")
+
+
 def test_score_without_bundle(page):
     at = page("score.py")
     assert_clean(at)
@@ -27,6 +32,25 @@ def test_pickle_is_refused(page):
                                                             "application/zip").run()
     assert_clean(at)
     assert at.error
+    # the box says which file is wrong, in words; the code waits in the details
+    assert 'The model bundle "model.zip" cannot be used' in _shown(at.error[0].value)
+    assert at.session_state[StateKeys.SCORE_FAILURE].file == "bundle"
+    assert any(e.label.startswith("Details") for e in at.expander)
+    assert all("count" not in e.value.lower() for e in at.error)
+
+
+def test_a_data_file_without_the_model_columns_names_the_data_file(page, sample_analysis):
+    zipped = bundle_to_zip(pipeline.make_bundle(sample_analysis))
+    at = page("score.py")
+    at.file_uploader(key=StateKeys.W_BUNDLE_UPLOAD).upload("model.zip", zipped,
+                                                            "application/zip").run()
+    at.file_uploader(key=StateKeys.W_SCORE_UPLOAD).upload("other.csv", b"a,b\n1,2\n3,4\n",
+                                                           "text/csv").run()
+    assert_clean(at)
+    assert at.error and 'The customer file "other.csv" cannot be used' in _shown(at.error[0].value)
+    assert at.session_state[StateKeys.SCORE_FAILURE].file == "data"
+    assert at.session_state[StateKeys.BUNDLE] is not None  # the bundle stays loaded
+    assert any("bundle can stay" in c.value for c in at.caption)
 
 
 def test_score_fresh_data(page, sample_analysis):
@@ -43,6 +67,7 @@ def test_score_fresh_data(page, sample_analysis):
     current = int((pd.read_csv(SAMPLE)["Churn"] != "Yes").sum())
     assert any(m.label == "Customers scored" and m.value == f"{current:,}" for m in at.metric)
     assert any(b.key == "download_scores" for b in at.get("download_button"))
+    assert at.session_state[StateKeys.SCORE_FAILURE] is None
 
 
 HOSTILE_METHOD = "best F1 ![pixel](http://evil.example/p.png) [click](http://evil.example)"

@@ -14,7 +14,6 @@ from tests.e2e.conftest import READY
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "docs" / "screenshots"
 SAMPLE = ROOT / "sample_data" / "customers.csv"
 TRAIN_MS = 600_000
 
@@ -31,13 +30,15 @@ def go_to(page: Page, title: str, expect_text: str) -> None:
 
 
 def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    """Wait until the page has settled and fail on an exception element.
+
+    The README's screenshots come from tests/e2e/test_every_page.py (every page, two widths).
+    """
     # Tables, selectboxes and charts load lazily: wait until no placeholder is left.
     page.wait_for_function(
         "!document.querySelector(\"[data-testid='stSkeleton'], .stSkeleton\")",
         timeout=30_000)
-    page.wait_for_timeout(1000)  # plotly animates its first draw
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    assert not page.locator("[data-testid='stException']").count(), f"exception on {name}"
 
 
 def metric(page: Page, label: str) -> str:

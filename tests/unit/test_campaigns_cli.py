@@ -43,7 +43,7 @@ def test_start_writes_the_list_with_groups(bundle_dir, tmp_path, capsys):
     rc, out = start(bundle_dir, tmp_path, "win-back", tmp_path / "s.db", "--holdout", "0.2")
     assert rc == 0
     table = pd.read_csv(out, encoding="utf-8-sig")
-    assert list(table.columns) == ["CustomerID", "churn_probability", "risk_tier", "at_risk",
+    assert list(table.columns) == ["CustomerID", "churn_probability", "risk_tier",
                                    "segment", "reason_1", "reason_2", "reason_3",
                                    "suggested_action", "customer_value", "value_at_risk", "group"]
     assert len(table) == 1000 and (table["group"] == "control").sum() == 200

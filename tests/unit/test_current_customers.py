@@ -201,15 +201,21 @@ def test_cli_train_writes_the_list_of_current_customers(tmp_path):
              "--no-search")
     assert r.returncode == 0, r.stderr
     out = pd.read_csv(tmp_path / "m" / "at_risk.csv", encoding="utf-8-sig")
-    assert list(out.columns) == ["customer", "churn_probability", "risk_tier", "at_risk",
+    assert list(out.columns) == ["customer", "churn_probability", "risk_tier",
                                  "segment", "reason_1", "reason_2", "reason_3",
                                  "suggested_action", "customer_value", "value_at_risk"]
     assert ((out["value_at_risk"] - out["churn_probability"] * 200).abs() <= 0.011).all()
-    assert len(out) and out["at_risk"].all() and out["customer"].is_unique
+    assert len(out) and out["customer"].is_unique
     assert not set(out["customer"]) & set(frame.loc[frame["churn"] == "Yes", "customer"])
     manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
     assert out["churn_probability"].min() >= manifest["threshold"]["value"] - 1e-4
     assert "leaderboard" in r.stdout and "<- ships" in r.stdout
+    scored = _cli("score", str(tmp_path / "m"), str(tmp_path / "t.csv"), "--out",
+                  str(tmp_path / "s.csv"), "--at-risk-only")
+    assert scored.returncode == 0, scored.stderr
+    only = pd.read_csv(tmp_path / "s.csv", encoding="utf-8-sig")
+    assert "at_risk" not in only.columns and len(only)  # no always-true column
+    assert f"{len(only):,} at risk" in scored.stdout
     bad = _cli("train", str(tmp_path / "t.csv"), "--out", str(tmp_path / "n"), "--cv", "1")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
 

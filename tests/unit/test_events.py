@@ -98,7 +98,8 @@ def test_exact_duplicates_kept_on_request(small_log, tmp_path, capsys):
     assert kept.summary["rows_used"] == dropped.summary["rows_used"] + 1
     out = tmp_path / "kept"
     assert main(["build", str(small_log), "--out", str(out), "--window", "30",
-                 "--cutoffs", CUTOFF.isoformat(), "--keep-duplicates"]) == 0
+                 "--cutoffs", CUTOFF.isoformat(), "--keep-duplicates", "--no-value",
+                 "--value-features", "off"]) == 0
     assert "exact duplicate" not in capsys.readouterr().out
     pd.testing.assert_frame_equal(pd.read_parquet(out / "training.parquet"), kept.training)
 

@@ -30,6 +30,7 @@ def test_at_risk_table_sorted_and_filtered():
     only = at_risk_table(["a", "b", "c"], [0.2, 0.9, 0.6], ["low", "high", "medium"], None,
                          None, ["x", "y", "z"], at_risk_only=True, threshold=0.5)
     assert only["customer_id"].tolist() == ["b", "c"]
+    assert "at_risk" not in only.columns  # always true there
     assert only["suggested_action"].tolist() == ["y", "z"]
     kept = at_risk_table(["a", "b"], [0.2, 0.9], ["low", "high"], None, None, None,
                          keep_order=True)
@@ -80,3 +81,11 @@ def test_hash_ids_is_keyed_and_stable():
     with pytest.raises(ValueError):
         hash_ids(ids, "")
     assert np.array_equal(hash_ids(["C1"], b"secret").to_numpy(), a.iloc[:1].to_numpy())
+
+
+def test_probabilities_are_written_with_four_decimals():
+    table = at_risk_table(["a", "b"], [0.123456789, 0.98765432], ["low", "high"], None, None,
+                          None, at_risk_only=True, threshold=0.5)
+    assert table["churn_probability"].tolist() == [0.9877]
+    text = to_csv_bytes(table).decode("utf-8-sig")
+    assert "0.9877" in text and "0.98765" not in text

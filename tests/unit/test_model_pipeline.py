@@ -97,7 +97,10 @@ def test_reasons_for_many_numeric_values_match_reason_text():
     # top_reasons words each distinct value once per feature; it must say what reason_text says.
     pre = Preprocessor(numeric=("spend_30d", "visits"), categorical=(), datetime=(),
                        quantiles={"spend_30d": (0.0, 1.5, 3.0), "visits": (np.nan,) * 3},
-                       feature_names=("spend_30d", "visits"))
+                       feature_names=("spend_30d", "visits"),
+                       # missing spend is a reason (said in words); test_explain_points
+                       # covers the features where it is not
+                       informative_missing=("spend_30d",))
     rng = np.random.default_rng(0)
     values = np.concatenate([rng.normal(0, 100, 300), rng.integers(-5, 5, 50), [1.5, 1e13, -0.0]])
     X = pd.DataFrame({"spend_30d": values, "visits": values[::-1].copy()})
@@ -162,7 +165,9 @@ def test_export_table_lists_flagged_customers(sample_analysis):
     t = analysis.threshold.value
     table = export_table(analysis, t)
     assert len(table) == int((analysis.population.scores >= t).sum())
-    assert list(table.columns)[:4] == ["CustomerID", "churn_probability", "risk_tier", "at_risk"]
+    assert list(table.columns)[:4] == ["CustomerID", "churn_probability", "risk_tier", "segment"]
+    assert "at_risk" not in table.columns  # always true in an at-risk-only list
+    assert "at_risk" in export_table(analysis, t, at_risk_only=False).columns
     assert (table["suggested_action"] != "").all()
     # The first rows alone (what the Alerts page shows) are the head of the whole list.
     top = export_table(analysis, 0.0, limit=25)

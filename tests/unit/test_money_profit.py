@@ -29,7 +29,7 @@ def _brute_curve(y, s, v, c: Campaign):
 
 def test_curve_matches_brute_force_and_threshold_payoff():
     y, s = _scored(500, 1)
-    v = np.random.default_rng(2).uniform(50, 400, 500)
+    v = np.random.default_rng(2).uniform(50, 400, 500).round(2)  # money: whole cents
     c = Campaign(offer_cost=15, success_rate=0.35, contact_cost=3)
     curve = profit_curve(y, s, v, c)
     brute = _brute_curve(y, s, v, c)
@@ -241,3 +241,55 @@ def test_band_scales_to_the_population():
         assert getattr(pop, key) == pytest.approx(10 * getattr(base, key))
     assert pop.best_share_low == pytest.approx(base.best_share_low)
     assert np.allclose(pop.table["high"], 10 * base.table["high"])
+
+
+def test_money_totals_are_exact_in_cents():
+    """Totals of amounts are summed in cents: ten customers worth 0.10 are worth 1.00
+    exactly, and a budget of 0.30 pays for 3 contacts at 0.10 (floating point: 2)."""
+    from churn_core.money.campaign import contacts_paid, money_cumsum, to_cents
+
+    assert money_cumsum([0.1] * 10)[-1] == 1.0
+    assert np.cumsum([0.1] * 10)[-1] != 1.0                      # what floats give
+    assert money_cumsum([0.1, 0.2])[-1] == 0.3
+    assert contacts_paid(0.30, 0.10) == 3.0 and 0.30 // 0.10 == 2.0
+    assert to_cents(19.999) == 2000 and to_cents([1.25, 3.0]).tolist() == [125, 300]
+    econ = Economics(value_retained=1.0, offer_cost=0.05, contact_cost=0.05, budget=0.30)
+    assert econ.contact_limit == 3
+    assert Campaign(offer_cost=0.05, contact_cost=0.05, budget=0.30).contact_limit() == 3.0
+    y = np.ones(10)
+    curve = profit_curve(y, np.linspace(1, 0, 10), np.full(10, 0.1),
+                         Campaign(offer_cost=0.0, success_rate=1.0, contact_cost=0.0))
+    assert curve.table["profit"].iloc[-1] == 1.0
+
+
+def _rows_profit_loop(m, cw, cbp, churn_at, c, scale):
+    out = np.empty(m.shape)
+    for i in range(cw.shape[0]):
+        k = np.clip(np.searchsorted(cw[i], m[i], side="left"), 1, cw.shape[1] - 1)
+        x0, x1 = cw[i, k - 1], cw[i, k]
+        y0, y1 = cbp[i, churn_at[k - 1]], cbp[i, churn_at[k]]
+        frac = np.divide(m[i] - x0, x1 - x0, out=np.ones_like(m[i]), where=x1 > x0)
+        out[i] = scale * (c.success_rate * (y0 + np.clip(frac, 0, 1) * (y1 - y0))
+                          - c.cost_per_contact * m[i])
+    return out
+
+
+def test_vectorised_band_rows_equal_a_loop_over_rows():
+    """The band reads every resample's curve with one searchsorted: same as row by row,
+    with ties (tie groups) and points beyond a row's size."""
+    from churn_core.money.bootstrap import _cumulative, _draw_counts, _Layout, _rows_profit
+    from churn_core.money.campaign import rank_customers
+
+    rng = np.random.default_rng(3)
+    y = (rng.random(3000) < 0.25).astype(float)
+    s = np.round(rng.random(3000), 2)                             # many ties
+    ranked = rank_customers(y, s, rng.uniform(10, 90, 3000))
+    layout = _Layout.of(ranked)
+    c = Campaign()
+    for w in (_draw_counts(rng, ranked, 7), (_draw_counts(rng, ranked, 5) == 0)):
+        cw, cbp = _cumulative(ranked, layout, w)
+        assert (w.sum(axis=1) == cw[:, -1]).all()
+        m = rng.uniform(0, 3100, size=(cw.shape[0], 40))
+        m[:, 0] = 0.0
+        assert np.allclose(_rows_profit(m, cw, cbp, layout, c, 2.0),
+                           _rows_profit_loop(m, cw, cbp, layout.churn_at, c, 2.0))

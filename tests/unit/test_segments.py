@@ -1,4 +1,4 @@
-"""Segments: planted clusters are recovered, models round-trip through JSON."""
+"""Segments: planted clusters are recovered, models round-trip through JSON, new rows assign."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
+from churn_core.problems import ChurnDataError
 from churn_core.segments import (
     SegmentModel,
     assign_segments,
@@ -19,89 +20,116 @@ from churn_core.segments import (
 )
 
 
-@pytest.fixture(scope="module")
-def planted() -> tuple[pd.DataFrame, np.ndarray]:
-    rng = np.random.default_rng(3)
-    truth = np.repeat([0, 1, 2], 400)
-    centres = np.array([[0, 0, 0], [6, 0, 3], [0, 6, -3]], dtype=float)
-    values = centres[truth] + rng.normal(0, 1, (truth.size, 3))
-    X = pd.DataFrame(values, columns=["recency", "orders", "cashback"])
-    X.loc[rng.random(truth.size) < 0.03, "orders"] = np.nan
-    X["noise"] = rng.normal(0, 1, truth.size)
+def planted_table(k: int = 4, n: int = 400, seed: int = 3) -> tuple[pd.DataFrame, np.ndarray]:
+    """``k`` well separated behaviour clusters (recency, orders, spend), churn by cluster."""
+    rng = np.random.default_rng(seed)
+    truth = np.repeat(np.arange(k), n)
+    centres = np.array([[5, 12, 900], [60, 2, 80], [20, 6, 300], [120, 1, 40],
+                        [40, 9, 600]], dtype=float)[:k]
+    spread = np.array([2, 1, 40], dtype=float)
+    values = centres[truth] + rng.normal(0, 1, (truth.size, 3)) * spread
+    X = pd.DataFrame(values, columns=["DaySinceLastOrder", "OrderCount", "SpendAmount"])
     X["device"] = pd.Categorical(rng.choice(["Mobile", "Computer"], truth.size))
-    return X, truth
+    churn = np.array([0.05, 0.5, 0.2, 0.8, 0.1])[truth]
+    y = (rng.random(truth.size) < churn).astype(float)
+    return X, truth, y
+
+
+@pytest.fixture(scope="module")
+def planted():
+    return planted_table()
 
 
 @pytest.fixture(scope="module")
 def model(planted) -> SegmentModel:
-    X, _ = planted
-    return fit_segments(X, k_range=range(2, 6), sample=1000, seed=1)
+    X, _, y = planted
+    return fit_segments(X, y=y, sample=1200, seed=1)
 
 
-def test_recovers_planted_clusters(planted, model):
-    X, truth = planted
-    assert model.k == 3
-    assert set(model.silhouette["k"]) == {2, 3, 4, 5}
-    labels = assign_segments(model, X)
-    assert adjusted_rand_score(truth, labels) > 0.9
-
-
-def test_names_are_unique_and_descriptive(model):
-    assert len(set(model.names)) == model.k
-    assert any("recency" in n for n in model.names)
-    assert all(n[0].isupper() for n in model.names)
+def test_planted_four_clusters_give_four_segments(planted, model):
+    X, truth, _ = planted
+    assert model.k == 4
+    assert set(model.choice["k"]) == set(range(3, 9))
+    assert model.features == ("DaySinceLastOrder", "OrderCount", "SpendAmount")  # behaviour
+    assert adjusted_rand_score(truth, assign_segments(model, X)) > 0.95
 
 
 def test_json_round_trip(planted, model):
-    X, _ = planted
+    X, _, _ = planted
     again = SegmentModel.from_dict(json.loads(json.dumps(model.to_dict())))
-    assert again.names == model.names and again.levels == model.levels
+    assert again.names == model.names and again.logged == model.logged
+    assert again.choice["k"].tolist() == model.choice["k"].tolist()
     assert np.array_equal(assign_segments(again, X), assign_segments(model, X))
     a = projection(model, X, assign_segments(model, X))
     b = projection(again, X, assign_segments(again, X))
     assert np.allclose(a[["x", "y"]], b[["x", "y"]])
 
 
+def test_a_bundle_saved_before_the_choice_table_still_loads(planted, model):
+    X, _, _ = planted
+    old = model.to_dict()
+    del old["choice"], old["logged"], old["labels"], old["roles"]
+    old["silhouette"] = {"k": [2, 3], "silhouette": [0.5, 0.4]}
+    again = SegmentModel.from_dict(old)
+    assert again.silhouette["k"].tolist() == [2, 3] and again.logged == ()
+    assert assign_segments(again, X).shape == (len(X),)
+
+
 def test_summary_profile_and_projection(planted, model):
-    X, truth = planted
+    X, _, y = planted
     labels = assign_segments(model, X)
-    y = pd.Series(np.where(truth == 1, 1.0, 0.0))
-    y.iloc[:10] = np.nan
-    summary = segment_summary(model, X, labels, y)
+    yv = pd.Series(y)
+    yv.iloc[:10] = np.nan
+    summary = segment_summary(model, X, labels, yv)
     assert summary["size"].sum() == len(X)
     assert summary["share"].sum() == pytest.approx(1)
-    assert sorted(summary["churn_rate"].round(1)) == [0.0, 0.0, 1.0]
+    assert summary["churn_rate"].max() > 0.6 and summary["churn_rate"].min() < 0.15
     profile = segment_profile(model, X, labels)
-    assert {"feature", "segment", "name", "mean", "overall", "z"} <= set(profile.columns)
-    recency = profile[profile["feature"] == "recency"]
-    assert recency["mean"].max() == pytest.approx(6, abs=0.4)
-    assert "device = Mobile" in set(profile["feature"])
+    assert {"feature", "label", "segment", "name", "mean", "overall", "z"} <= set(profile.columns)
+    recency = profile[profile["feature"] == "DaySinceLastOrder"]
+    assert recency["mean"].max() == pytest.approx(120, abs=5)  # in the column's own units
+    assert set(recency["label"]) == {"Day since last order"}
     proj = projection(model, X, labels, max_points=500)
     assert len(proj) == 500 and proj["row"].is_monotonic_increasing
     assert (proj["segment"].to_numpy() == labels[proj["row"]]).all()
 
 
-def test_fixed_k_and_new_data(planted):
-    X, _ = planted
-    model = fit_segments(X, k=4, seed=0)
-    assert model.k == 4 and model.silhouette.empty
+def test_fixed_k_picked_features_and_new_data(planted):
+    X, _, _ = planted
+    model = fit_segments(X, k=5, features=["OrderCount", "device"], seed=0)
+    assert model.k == 5 and model.choice.empty and not model.chosen_automatically
+    assert model.features == ("OrderCount", "device") and model.categorical == ("device",)
     new = X.head(5).copy()
     new["device"] = pd.Categorical(["Tablet", None, "Mobile", "Mobile", "Computer"])
     assert assign_segments(model, new).shape == (5,)
-    with pytest.raises(ValueError, match="recency"):
-        assign_segments(model, X.drop(columns="recency"))
+    with pytest.raises(ValueError, match="OrderCount"):
+        assign_segments(model, X.drop(columns="OrderCount"))
+
+
+def test_bad_requests_are_clear_problems(planted):
+    X, _, _ = planted
+    with pytest.raises(ChurnDataError) as exc:
+        fit_segments(X, features=["nope"])
+    assert exc.value.problems[0].code == "SEGMENTS_UNKNOWN_FEATURE"
+    with pytest.raises(ChurnDataError) as exc:
+        fit_segments(X.head(20), k=4)
+    assert exc.value.problems[0].code == "SEGMENTS_TOO_MANY"
+    with pytest.raises(ChurnDataError) as exc:
+        fit_segments(X.assign(flag=np.arange(len(X)) % 2), features=["flag"], k=3)
+    assert exc.value.problems[0].code == "SEGMENTS_TOO_FEW_PROFILES"
+    flat = pd.DataFrame({"a": np.ones(100), "b": np.zeros(100)})
+    with pytest.raises(ChurnDataError) as exc:
+        fit_segments(flat)
+    assert exc.value.problems[0].code == "SEGMENTS_NO_VARIATION"
 
 
 def test_centres_from_a_sample_still_assign_every_row(monkeypatch):
-    import churn_core.segments as seg
+    import churn_core.segments.model as seg_model
 
-    monkeypatch.setattr(seg, "KMEANS_FIT_ROWS", 500)
-    rng = np.random.default_rng(0)
-    X = pd.DataFrame(rng.normal(0, 1, (3000, 4)), columns=list("abcd"))
-    X.loc[:1499, "a"] += 8
-    model = fit_segments(X, k_range=range(2, 4), sample=800)
-    assert model.k == 2
-    assert np.bincount(assign_segments(model, X)).tolist() in ([1500, 1500],)
+    monkeypatch.setattr(seg_model, "KMEANS_FIT_ROWS", 500)
+    X, truth, _ = planted_table(k=3, n=1000, seed=5)
+    model = fit_segments(X, k=3, sample=800)
+    assert sorted(np.bincount(assign_segments(model, X)).tolist()) == [1000, 1000, 1000]
 
 
 def test_one_thread_limits_blas_and_openmp_inside_only():

@@ -59,13 +59,15 @@ def test_point_in_time(tmp_path):
                                   cut.sort_values("customer_id").reset_index(drop=True))
 
 
-def test_command_line_flag_and_default_off(tmp_path, capsys):
+def test_command_line_flag_keeps_and_library_default_off(tmp_path, capsys):
+    """``--value-features`` alone (the older flag) means keep; the library's default is off."""
     assert main(["build", str(CDNOW), "--out", str(tmp_path / "v"), "--keep-duplicates",
                  "--value-features"]) == 0
     assert "bgnbd_p_alive" in pd.read_parquet(tmp_path / "v" / TRAINING_FILE).columns
     assert "expected_value_window" in pd.read_parquet(tmp_path / "v" / SCORING_FILE).columns
     plain = build_tables(CDNOW, propose_mapping(CDNOW), DEFINITION)
     assert not set(VALUE_FEATURE_LABELS) & set(plain.training.columns)
+    assert "customer_value" not in plain.scoring.columns
 
 
 def test_the_list_flags_where_bgnbd_and_the_churn_model_disagree(built):

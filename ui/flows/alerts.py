@@ -37,6 +37,20 @@ class ValueChoice:
     scores: SortedScores
 
 
+def value_sources(analysis: Any, same: str) -> tuple[list[str], int]:
+    """The choices for what each customer is worth, and the default's position.
+
+    ``same`` (one value for everyone) first, then the build's ``customer_value``
+    (BG/NBD x Gamma-Gamma) when there is one, which is the default, then the numeric
+    features.
+    """
+    X = analysis.population.X
+    numeric = [c for c in X.columns if not isinstance(X[c].dtype, pd.CategoricalDtype)]
+    estimated = pipeline.default_value_column(analysis)
+    options = [same, *([estimated] if estimated and estimated not in numeric else []), *numeric]
+    return options, options.index(estimated) if estimated else 0
+
+
 def value_choice(analysis: Any, column: str | None, constant: float) -> ValueChoice:
     """Per-customer values (computed once per model, column and constant)."""
     stored = get(K.VALUE_CHOICE)

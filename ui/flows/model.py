@@ -35,13 +35,17 @@ def train(config: TrainConfig, progress: Progress) -> bool:
 
     After an event-log build, the customers to act on are the build's scoring table
     (one row per customer, as of the log's last date) and the backtest by time is
-    reported beside the cross-validation.
+    reported beside the cross-validation. Segments use the columns and number chosen on
+    the Segments page, if any.
     """
     check = get(K.CHECK)
     build = _event_build(check)
+    segments = get(K.SEGMENT_CHOICE)  # flows.segments.SegmentChoice made on the Segments page
     try:
         analysis = pipeline.fit_all(
             check.dataset, config=config, feature_labels=get(K.FEATURE_LABELS) or None,
+            k=segments.k if segments else None,
+            segment_features=segments.features if segments else None,
             splits=pipeline.build_splits(check, build.summary, seed=config.seed) if build
             else None,
             scoring=build.scoring if build else None,
@@ -57,10 +61,17 @@ def train(config: TrainConfig, progress: Progress) -> bool:
     return True
 
 
+def value_features_note() -> str | None:
+    """The event-log build's decision on the BG/NBD features, when the current table is it."""
+    build = _event_build(get(K.CHECK))
+    return None if build is None else pipeline.value_features_note(
+        build.summary.get("value_features"))
+
+
 def _event_build(check: Any) -> Any:
     """The event-log build behind the current table, or None for any other table."""
     build = get(K.EVENTS_BUILD)
-    if build is None or get(K.SOURCE_FRAME) is None or \
+    if build is None or check is None or get(K.SOURCE_FRAME) is None or \
             not pipeline.is_built_table(check.dataset.frame):
         return None
     return build

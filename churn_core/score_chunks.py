@@ -1,0 +1,233 @@
+"""Scoring a CSV too big for memory: read, score and write it in pieces.
+
+:func:`score_csv_in_chunks` cuts a delimited text file at line ends into pieces of about
+:data:`CHUNK_BYTES`, reads each with the layout the first piece was read with (encoding,
+delimiter, header line, the bundle's id column as exact text), scores it with
+:func:`churn_core.score.score_frame` and appends its rows to the output, so memory holds
+one piece at a time whatever the file's size (10M customers: under 4 GB). Every score,
+tier, segment and reason depends on its own row only, so the file written is the one the
+whole-file path writes; :func:`should_chunk` says when to take this path (plain or gzip-free
+text files of at least :data:`CHUNK_FROM_BYTES`, cut by a threshold rather than a top N,
+which needs every score first).
+
+Column types are decided per piece: a column that is numbers in one piece and mostly
+text in another is read as each piece says (a whole-file read would decide once).
+Problems are merged by code, with counts added up and row numbers those of the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from churn_core.actions import ActionRules
+from churn_core.bundle import ModelBundle
+from churn_core.export import escape_formulas
+from churn_core.outputs import writing
+from churn_core.problems import ChurnDataError, Problem
+from churn_core.progress import Progress
+from churn_core.reading.table import ReadOptions, read_table, sniff_format
+from churn_core.score import score_frame
+
+__all__ = ["CHUNK_BYTES", "CHUNK_FROM_BYTES", "ChunkedScore", "score_csv_in_chunks",
+           "should_chunk"]
+
+log = logging.getLogger(__name__)
+
+#: Text files at least this large are scored in pieces.
+CHUNK_FROM_BYTES = 256 * 1024**2
+#: About this many bytes of the file per piece.
+CHUNK_BYTES = 128 * 1024**2
+# Encodings in which a byte 0x0A is always a line end (never part of a character).
+_LINE_SAFE = {"utf-8", "utf-8-sig", "ascii", "gb18030", "gbk", "gb2312", "big5", "cp1252",
+              "latin-1", "iso-8859-1", "shift_jis", "cp932", "euc-kr", "cp949"}
+
+
+@dataclass(frozen=True)
+class ChunkedScore:
+    """What scoring in pieces wrote.
+
+    Attributes
+    ----------
+    rows : int
+        Customers written.
+    at_risk : int
+        Of which flagged.
+    threshold : float
+    pieces : int
+    problems : tuple of Problem
+        Merged by code over the pieces (read notes and scoring notes).
+    """
+
+    rows: int
+    at_risk: int
+    threshold: float
+    pieces: int
+    problems: tuple[Problem, ...]
+
+
+def should_chunk(path: str | Path, *, top_n: int | None = None,
+                 min_bytes: int = CHUNK_FROM_BYTES) -> bool:
+    """True when ``path`` is an uncompressed text table of at least ``min_bytes`` and the
+    cut is a threshold (a top N needs every score before any row can be written)."""
+    p = Path(path)
+    if top_n is not None or not p.is_file() or p.stat().st_size < min_bytes:
+        return False
+    with open(p, "rb") as fh:
+        head = fh.read(64 * 1024)
+    return sniff_format(head, p.name) == "csv"
+
+
+def _pieces(path: Path, chunk_bytes: int) -> Iterator[bytes]:
+    """The file's bytes in pieces that end at a line end outside quotes."""
+    with open(path, "rb") as fh:
+        carry = b""
+        while True:
+            block = fh.read(chunk_bytes)
+            if not block:
+                if carry:
+                    yield carry
+                return
+            data = carry + block
+            cut = data.rfind(b"\n") + 1
+            # a quoted field holding a line break: move the cut back until quotes balance
+            while cut > 0 and data.count(b'"', 0, cut) % 2:
+                cut = data.rfind(b"\n", 0, cut - 1) + 1
+            if cut <= 0:
+                carry = data
+                continue
+            yield data[:cut]
+            carry = data[cut:]
+
+
+def _shift_rows(problem: Problem, offset: int) -> Problem:
+    if not problem.rows or not offset:
+        return problem
+    return dataclasses.replace(problem, rows=tuple(r + offset for r in problem.rows))
+
+
+def _merge(merged: dict[tuple, Problem], found: list[Problem] | tuple[Problem, ...],
+           offset: int) -> None:
+    for p in found:
+        key = (p.code, p.column)
+        p = _shift_rows(p, offset)
+        if key not in merged:
+            merged[key] = p
+            continue
+        first = merged[key]
+        count = (first.count or 0) + (p.count or 0)
+        rows = tuple((first.rows or ()) + (p.rows or ()))[:5]
+        merged[key] = dataclasses.replace(first, count=count or first.count, rows=rows)
+
+
+def score_csv_in_chunks(
+    bundle: ModelBundle,
+    path: str | Path,
+    out: str | Path,
+    *,
+    options: ReadOptions | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
+    threshold: float | None = None,
+    at_risk_only: bool = False,
+    explain_rows: str = "at_risk",
+    rules: ActionRules | None = None,
+    value: float | str | None = None,
+    transform_table=None,
+    progress: Progress | None = None,
+) -> ChunkedScore:
+    """Score a large CSV piece by piece and write one CSV, as :func:`score_frame` +
+    :func:`churn_core.export.to_csv_bytes` would for the whole file.
+
+    Parameters
+    ----------
+    bundle : ModelBundle
+    path : str or Path
+        A delimited text file (not compressed).
+    out : str or Path
+        The CSV to write (written beside and renamed into place when complete).
+    options : ReadOptions, optional
+        How to read the file; the first piece's encoding, delimiter and header line are
+        then kept for the others.
+    chunk_bytes : int
+        About this many bytes per piece.
+    threshold, at_risk_only, explain_rows, rules, value
+        As in :func:`churn_core.score.score_frame`.
+    transform_table : callable, optional
+        Applied to each piece's table before writing (e.g. pseudonymising the ids).
+    progress : callable, optional
+
+    Returns
+    -------
+    ChunkedScore
+
+    Raises
+    ------
+    ChurnDataError
+        As :func:`score_frame` and :func:`churn_core.reading.table.read_table` do; a piece
+        where every customer already churned is skipped (an error only when all are).
+    """
+    report = progress or (lambda f, m: None)
+    path = Path(path)
+    opts = (options or ReadOptions()).with_id(bundle.schema.id_column)
+    total = max(path.stat().st_size, 1)
+    merged: dict[tuple, Problem] = {}
+    header = b""
+    done_bytes = offset = written = flagged = pieces = scored = 0
+    cut = float("nan")
+    with writing(Path(out)) as tmp, open(tmp, "wb") as sink:
+        for piece in _pieces(path, chunk_bytes):
+            if pieces == 0:
+                read = read_table(piece, name=path.name,
+                                  options=dataclasses.replace(opts, max_bytes=len(piece) + 1))
+                if read.encoding not in _LINE_SAFE:
+                    raise ChurnDataError([Problem(
+                        "UNREADABLE", "error", f"{path.name}: the {read.encoding} encoding "
+                        "cannot be cut into pieces at line ends.",
+                        action="save the file as UTF-8, or score a smaller file")])
+                lines = piece.split(b"\n", read.header_row + 1)
+                header = lines[read.header_row] + b"\n"
+                opts = dataclasses.replace(opts, encoding=read.encoding,
+                                           delimiter=read.delimiter, header_row=0)
+            else:
+                read = read_table(header + piece, name=path.name,
+                                  options=dataclasses.replace(
+                                      opts, max_bytes=len(header) + len(piece) + 1))
+            pieces += 1
+            done_bytes += len(piece)
+            _merge(merged, [p for p in read.problems if p.code not in
+                            ("ENCODING_DETECTED", "DELIMITER_DETECTED") or pieces == 1],
+                   offset)
+            try:
+                result = score_frame(bundle, read.frame, threshold=threshold,
+                                     at_risk_only=at_risk_only, explain_rows=explain_rows,
+                                     rules=rules, value=value)
+            except ChurnDataError as exc:
+                if [p.code for p in exc.problems if p.severity == "error"] != \
+                        ["NO_CURRENT_CUSTOMERS"]:
+                    raise
+                _merge(merged, [dataclasses.replace(p, code="ALREADY_CHURNED", severity="info")
+                                for p in exc.problems], offset)
+                offset += len(read.frame)
+                continue
+            _merge(merged, result.problems, offset)
+            offset += len(read.frame)
+            table = transform_table(result.table) if transform_table else result.table
+            body = escape_formulas(table).to_csv(index=False, header=scored == 0,
+                                                 lineterminator="\r\n")
+            sink.write(body.encode("utf-8-sig" if scored == 0 else "utf-8"))
+            scored += 1
+            written += len(table)
+            flagged += int(result.table["at_risk"].sum())
+            cut = result.threshold
+            report(min(done_bytes / total, 1.0),
+                   f"Scored {offset:,} rows in {pieces} pieces ({written:,} written)")
+            log.info("piece %d: %d rows scored, %d written", pieces, len(read.frame), written)
+        if scored == 0:
+            raise ChurnDataError([Problem(
+                "NO_CURRENT_CUSTOMERS", "error", f"{path.name}: every row says churned: "
+                "there is nobody left to contact.")])
+    return ChunkedScore(rows=written, at_risk=flagged, threshold=cut, pieces=pieces,
+                        problems=tuple(merged.values()))

@@ -1,0 +1,99 @@
+"""Scoring in pieces writes the file the whole-file path writes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from churn_core import score_chunks
+from churn_core.__main__ import main
+from churn_core.bundle import load_bundle
+from churn_core.export import to_csv_bytes
+from churn_core.problems import ChurnDataError
+from churn_core.reading.table import ReadOptions, read_table
+from churn_core.score import score_frame
+from tests.unit.monitor_helpers import fresh, train_bundle
+
+
+@pytest.fixture(scope="module")
+def bundle_dir(tmp_path_factory):
+    folder, _ = train_bundle(tmp_path_factory.mktemp("b") / "bundle", n=1200)
+    return folder
+
+
+def _whole(bundle, path, **kw):
+    read = read_table(path, options=ReadOptions().with_id(bundle.schema.id_column))
+    return to_csv_bytes(score_frame(bundle, read.frame, explain_rows="at_risk", **kw).table)
+
+
+@pytest.mark.parametrize("chunk_bytes", [2_000, 17_003])
+def test_pieces_give_the_same_file(bundle_dir, tmp_path, chunk_bytes):
+    bundle = load_bundle(bundle_dir)
+    frame = fresh(900, seed=5)
+    path = tmp_path / "new.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "scored.csv"
+    done = score_chunks.score_csv_in_chunks(bundle, path, out, chunk_bytes=chunk_bytes)
+    assert done.pieces > 3
+    assert out.read_bytes() == _whole(bundle, path)
+    expected = read_table(_whole(bundle, path), name="x.csv").frame
+    assert done.rows == len(expected)
+    assert done.at_risk == int((expected["at_risk"].astype(str) == "True").sum())
+
+
+def test_at_risk_only_and_a_threshold_in_pieces(bundle_dir, tmp_path):
+    bundle = load_bundle(bundle_dir)
+    path = tmp_path / "new.csv"
+    fresh(700, seed=6).to_csv(path, index=False)
+    out = tmp_path / "scored.csv"
+    score_chunks.score_csv_in_chunks(bundle, path, out, chunk_bytes=3_000, threshold=0.3,
+                                     at_risk_only=True)
+    assert out.read_bytes() == _whole(bundle, path, threshold=0.3, at_risk_only=True)
+
+
+def test_pieces_where_everyone_churned_are_skipped(bundle_dir, tmp_path):
+    bundle = load_bundle(bundle_dir)
+    label = bundle.schema.label_column
+    frame = fresh(600, seed=7)
+    positive = bundle.schema.positive_label
+    frame[label] = np.where(np.arange(len(frame)) < 300, positive, frame[label])
+    path = tmp_path / "new.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "scored.csv"
+    done = score_chunks.score_csv_in_chunks(bundle, path, out, chunk_bytes=2_500)
+    assert out.read_bytes() == _whole(bundle, path)
+    assert any(p.code == "ALREADY_CHURNED" for p in done.problems)
+    frame[label] = positive
+    frame.to_csv(path, index=False)
+    with pytest.raises(ChurnDataError):
+        score_chunks.score_csv_in_chunks(bundle, path, out, chunk_bytes=2_500)
+
+
+def test_only_large_text_files_cut_by_a_threshold_are_chunked(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("id,x\n1,2\n" * 100)
+    assert score_chunks.should_chunk(path, min_bytes=100)
+    assert not score_chunks.should_chunk(path, min_bytes=10**6)
+    assert not score_chunks.should_chunk(path, top_n=5, min_bytes=100)
+    assert not score_chunks.should_chunk(tmp_path / "missing.csv", min_bytes=0)
+
+
+def test_the_command_line_scores_large_files_in_pieces(bundle_dir, tmp_path, monkeypatch):
+    path = tmp_path / "new.csv"
+    fresh(800, seed=8).to_csv(path, index=False)
+    whole, pieces = tmp_path / "whole.csv", tmp_path / "pieces.csv"
+    assert main(["score", str(bundle_dir), str(path), "--out", str(whole)]) == 0
+    monkeypatch.setattr(score_chunks, "CHUNK_BYTES", 4_000)
+    monkeypatch.setattr("churn_core.__main__.should_chunk",
+                        lambda p, top_n=None: score_chunks.should_chunk(p, top_n=top_n,
+                                                                        min_bytes=1))
+    called = []
+    real = score_chunks.score_csv_in_chunks
+
+    def spy(*a, **k):
+        called.append(1)
+        return real(*a, **{**k, "chunk_bytes": 4_000})
+
+    monkeypatch.setattr("churn_core.__main__.score_csv_in_chunks", spy)
+    assert main(["score", str(bundle_dir), str(path), "--out", str(pieces)]) == 0
+    assert called and pieces.read_bytes() == whole.read_bytes()
