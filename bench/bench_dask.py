@@ -14,7 +14,11 @@ child process:
   held-out ROC-AUC exact;
 - ``dask``: ``train --engine dask`` (``distributed.train.train_dask`` on a
   ``LocalCluster`` of 2 worker processes, 1 thread each), then ``score --engine dask`` of
-  the same folder; held-out ROC-AUC from the score histograms.
+  the same folder; held-out ROC-AUC from the score histograms;
+- ``default`` (``--with-default``): the product's default ``train`` command (search,
+  5-fold cross-fitting, refit on every row it is given) on the split's training and
+  early-stopping rows, scored on the same held-out rows (peak: the command's process; its
+  guarded reader is a child of its own).
 
 ``--threads 1`` (the default) sets ``OMP_NUM_THREADS=1`` for both children (the Dask
 workers inherit it and run one thread each anyway), as the other benchmarks' recorded
@@ -84,6 +88,38 @@ def child_single(folder: str) -> None:
           "peak_rss_gb": lifetime_peak_bytes() / GB})
 
 
+def child_default(folder: str) -> None:
+    """The product's default ``train`` (search, 5-fold cross-fitting, refit) on the Dask
+    split's training and early-stopping rows, measured on its held-out rows."""
+    import pandas as pd
+    from sklearn.metrics import roc_auc_score
+
+    from churn_core.__main__ import main as cli
+    from churn_core.bundle import load_bundle
+    from churn_core.distributed.parts import TEST, row_split
+    from churn_core.labels import encode_label
+    from churn_core.pipeline import check_frame
+    from churn_core.score import predict_frame
+
+    frame = pd.read_parquet(folder)
+    schema = check_frame(frame.head(50_000)).schema
+    split = row_split(frame, schema, 42, by_id=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        learn = Path(tmp) / "learn.parquet"
+        frame[split != TEST].to_parquet(learn, index=False)
+        start = time.perf_counter()
+        if cli(["train", str(learn), "--out", str(Path(tmp) / "model")]) != 0:
+            raise SystemExit("train failed")
+        train_s = time.perf_counter() - start
+        bundle = load_bundle(Path(tmp) / "model")
+    test = frame[split == TEST]
+    y = encode_label(test[schema.label_column], schema).to_numpy()
+    keep = ~np.isnan(y)
+    auc = roc_auc_score(y[keep], predict_frame(bundle, test)[keep])
+    emit({"roc_auc": float(auc), "train_seconds": train_s,
+          "peak_rss_gb": lifetime_peak_bytes() / GB})
+
+
 def child_dask(folder: str) -> None:
     """Dask: train on a LocalCluster of 2 worker processes, then score the folder."""
     from churn_core.bundle import save_bundle
@@ -112,6 +148,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="2e5", help="comma-separated row counts")
     parser.add_argument("--parts", type=int, default=8, help="Parquet files per table")
+    parser.add_argument("--with-default", action="store_true",
+                        help="also run the product's default train (search, 5-fold "
+                        "cross-fitting) on the same split: slow")
     parser.add_argument("--threads", type=int, default=1,
                         help="OMP_NUM_THREADS of each child and its workers (default 1: on a "
                         "busy 2-core machine 2 XGBoost threads wait for each other; 0 = "
@@ -120,14 +159,14 @@ def main() -> int:
     args = parser.parse_args()
     if args.child:
         which, folder = args.child
-        (child_single if which == "single" else child_dask)(folder)
+        {"single": child_single, "dask": child_dask, "default": child_default}[which](folder)
         return 0
     results = {"machine": machine(), "calibration": calibrate(),
                "load_average": os.getloadavg(), "runs": []}
     for n in (int(float(s)) for s in args.sizes.split(",")):
         folder = data_folder(n, args.parts)
         run = {"rows": n, "parts": args.parts, "threads": args.threads}
-        for which in ("single", "dask"):
+        for which in ("single", "dask", *(("default",) if args.with_default else ())):
             run[which] = run_child([Path(__file__), "--child", which, folder],
                                    threads=args.threads)
             run[which]["load_after"] = os.getloadavg()[0]
@@ -139,6 +178,11 @@ def main() -> int:
               f"{d.get('score_seconds', 0):5.1f} s, peak {d.get('peak_rss_gb', 0):.2f} GB "
               f"(client {d.get('client_peak_rss_gb', 0):.2f} + workers), "
               f"ROC-AUC {d.get('roc_auc', 0):.4f}", flush=True)
+        if "default" in run:
+            f = run["default"]
+            print(f"{'':>14}default train (one machine): {f.get('train_seconds', 0):6.1f} s, "
+                  f"peak {f.get('peak_rss_gb', 0):.2f} GB, ROC-AUC {f.get('roc_auc', 0):.4f}",
+                  flush=True)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
     print(f"written to {OUT}")
