@@ -2,7 +2,7 @@
 
 Run on its own::
 
-    nice .venv/bin/python bench/bench_dask.py --sizes 2e5,1e6
+    nice .venv/bin/python -m bench.bench_dask --sizes 2e5,1e6
 
 For each size it writes ``simulate_large(n, n_features=30)`` as ``--parts`` Parquet files
 to ``bench/data/dask_<n>/`` (reused when present), then runs each contender in a fresh
@@ -39,9 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.common import (  # noqa: E402
+from bench.common import (
     GB,
     RESULTS,
     calibrate,
