@@ -66,7 +66,7 @@ def run(n: int, args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
     import pandas as pd
 
-    from churn_core import charts, charts_explain, pipeline
+    from churn_core import charts, charts_explain, charts_segments, pipeline
     from churn_core.explain_points import point_importance, to_points
     from churn_core.model import TrainConfig
     from churn_core.pipeline import check_frame, export_table, fit_all
@@ -203,7 +203,7 @@ def run(n: int, args: argparse.Namespace) -> dict[str, Any]:
             "lift_gain": lambda: charts.lift_gain(ev.lift),
         }
         if points is not None:
-            builders["segment_projection"] = lambda: charts.segment_projection(points)
+            builders["segment_map"] = lambda: charts_segments.segment_map(points)
         for name, build in builders.items():
             start = time.perf_counter()
             text = build().to_json()

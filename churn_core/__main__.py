@@ -288,7 +288,9 @@ def cmd_score(args: argparse.Namespace) -> int:
     _print_problems(result.problems)
     table = pseudonymise(result.table) if args.pseudonymise else result.table
     write_file(out, to_csv_bytes(table))
-    flagged = int(result.table["at_risk"].sum())
+    # an at-risk-only table has no at_risk column (it would be true on every row)
+    flagged = int(result.table["at_risk"].sum()) if "at_risk" in result.table else \
+        len(result.table)
     print(f"scored {len(result.table):,} customers; {flagged:,} at risk at threshold "
           f"{result.threshold:.4f}; written to {args.out}")
     return 0

@@ -80,19 +80,15 @@ def percent_axis(top: float, *, title: str = "", most: int = 6) -> dict[str, Any
             "title": {"text": text(name)}, "automargin": True}
 
 
-def category_axis(labels: Sequence[object], *, width_px: int = 700) -> dict[str, Any]:
+def category_axis(labels: Sequence[object]) -> dict[str, Any]:
     """Settings for a category axis whose labels must not overlap.
 
-    Labels turn by 30 degrees (and long ones wrap at 18 characters) when they would not
-    fit side by side in about ``width_px`` pixels; the margin grows to hold them.
+    No fixed angle (plotly's "auto"): plotly turns the labels only when they would collide at the
+    width the chart is drawn (a fixed angle collides on narrow screens); the margin grows
+    to hold them. Long labels should be wrapped first (:func:`wrap`).
     """
-    shown = [str(v) for v in labels]
-    room = width_px / max(len(shown), 1)
-    longest = max((len(s) for s in shown), default=0)
-    out: dict[str, Any] = {"automargin": True, "type": "category"}
-    if longest * 7 > room:
-        out["tickangle"] = -30
-    return out
+    return {"automargin": True, "type": "category",
+            "nticks": max(len(list(labels)), 1)}
 
 
 def wrap(label: object, width: int = 18) -> str:

@@ -26,17 +26,19 @@ from churn_core.chart_style import (
     category_axis,
     percent_axis,
     text,
-    wrap,
 )
 
 __all__ = ["ACCENT", "CHURNED", "LABEL_COLORS", "MAX_POINTS", "NEUTRAL", "RETAINED",
            "TIER_COLORS", "calibration", "churn_rate_by", "confusion", "cutoff_summary",
            "distribution_by_label", "label_correlation", "lift_gain", "missingness",
-           "pr_curve", "profit_curve", "roc_curve", "score_histogram", "segment_profile",
-           "segment_projection", "segment_sizes", "silhouette", "tier_counts"]
+           "pr_curve", "profit_curve", "roc_curve", "score_histogram", "tier_counts"]
 MAX_POINTS = 50_000
 MISSING_LEVEL = "(missing)"
 _fig = base_figure  # the campaign charts' name for it
+# a legend in one row between the title and the plot: beside it, it takes half of a
+# narrow chart's width
+_TOP_LEGEND = {"legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
+               "margin": {"l": 60, "r": 20, "t": 90, "b": 50}}
 
 
 def _sample(n: int, max_points: int, seed: int) -> np.ndarray:
@@ -58,7 +60,9 @@ def churn_rate_by(table: pd.DataFrame, column: str, *, overall: float | None = N
     if overall is not None and np.isfinite(overall):
         top = max(top, float(overall))
     fig = base_figure(f"Churn rate by {column}", column, "",
-                      yaxis=percent_axis(top, title="churn rate"))
+                      # no legend: the "(missing)" tick names the marker, and beside or
+                      # above a narrow chart three entries crowd the plot or its title
+                      yaxis=percent_axis(top, title="churn rate"), showlegend=False)
     levels = table["level"].astype(str)
     hover = [f"{lv}: {r:.1%} of {n:,}" for lv, r, n in zip(levels, table["rate"], table["n"],
                                                           strict=True)]
@@ -91,8 +95,9 @@ def churn_rate_by(table: pd.DataFrame, column: str, *, overall: float | None = N
                      "arrayminus": (table["rate"] - table["lo"]).to_numpy()},
             hovertext=hover, hoverinfo="text"))
     if overall is not None and np.isfinite(overall):
+        # label at the left end: the "(missing)" marker sits at the right
         fig.add_hline(y=overall, line_dash="dot", line_color=NEUTRAL,
-                      annotation_text=f"overall {overall:.1%}")
+                      annotation_text=f"overall {overall:.1%}", annotation_position="top left")
     fig.update_xaxes(**category_axis(levels))
     return fig
 
@@ -100,7 +105,7 @@ def churn_rate_by(table: pd.DataFrame, column: str, *, overall: float | None = N
 def distribution_by_label(sample: pd.DataFrame, column: str) -> go.Figure:
     """Histogram of a column split by churned/stayed (``eda.distribution_by_label`` output)."""
     fig = base_figure(f"Distribution of {column}", column, "share of customers (%)",
-                      barmode="overlay", yaxis_tickformat=".0%")
+                      barmode="overlay", yaxis_tickformat=".0%", **_TOP_LEGEND)
     for label, color in LABEL_COLORS.items():
         values = sample.loc[sample["label"] == label, "value"]
         fig.add_trace(go.Histogram(x=values, name=label, marker_color=color, opacity=0.6,
@@ -111,7 +116,7 @@ def distribution_by_label(sample: pd.DataFrame, column: str) -> go.Figure:
 def missingness(table: pd.DataFrame, *, top: int = 30) -> go.Figure:
     """Share of missing values per column (``eda.missingness`` output)."""
     t = table[table["missing"] > 0].head(top).iloc[::-1]
-    fig = base_figure("Missing values per column", "values missing (%)", "column",
+    fig = base_figure("Missing values per column", "missing (%)", "column",
                       height=max(250, 22 * len(t) + 100), xaxis_ticksuffix=" %")
     fig.add_trace(go.Bar(x=t["missing_pct"], y=[text(c) for c in t["column"]], orientation="h",
                          marker_color=NEUTRAL, hovertext=[f"{m:,} missing" for m in t["missing"]]))
@@ -128,100 +133,32 @@ def label_correlation(table: pd.DataFrame, *, top: int = 25) -> go.Figure:
     t = table.head(top)
     num = t[t["method"] != "cramers_v"].iloc[::-1]
     cat = t[t["method"] == "cramers_v"].iloc[::-1]
-    rows = max(len(num), len(cat), 1)
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.25,
-                        subplot_titles=("Numbers: correlation with churn",
-                                        "Categories: Cramér's V"))
+    # one panel above the other, each as tall as its bars: titles and labels never collide
+    heights = [max(len(num), 1), max(len(cat), 1)]
+    fig = make_subplots(rows=2, cols=1, vertical_spacing=0.18,
+                        row_heights=[h / sum(heights) for h in heights],
+                        subplot_titles=("Number columns", "Category columns"))
     fig.add_trace(go.Bar(x=num["correlation"], y=[text(c) for c in num["column"]],
                          orientation="h", name="correlation",
+                         hovertext=["higher values go with churn" if v > 0 else
+                                    "lower values go with churn" for v in num["correlation"]],
                          marker_color=[CHURNED if v > 0 else RETAINED
                                        for v in num["correlation"]]), row=1, col=1)
     fig.add_trace(go.Bar(x=cat["correlation"], y=[text(c) for c in cat["column"]],
                          orientation="h", name="Cramér's V", marker_color=ACCENT),
-                  row=1, col=2)
-    fig.update_xaxes(title_text="correlation (-1 to 1; red: higher goes with churn)",
-                     range=[-1, 1] if len(num) and num["correlation"].abs().max() > 0.5 else None,
+                  row=2, col=1)
+    fig.update_xaxes(title_text="correlation (-1 to 1)",
                      row=1, col=1, automargin=True)
-    fig.update_xaxes(title_text="Cramér's V (0 to 1)", row=1, col=2, automargin=True,
-                     rangemode="tozero")
-    fig.update_yaxes(title_text="column", row=1, col=1, automargin=True)
-    fig.update_yaxes(title_text="column", row=1, col=2, automargin=True)
+    fig.update_xaxes(title_text="Cramér's V (0 to 1)", row=2, col=1,
+                     automargin=True, rangemode="tozero")
+    fig.update_yaxes(title_text="number column", row=1, col=1, automargin=True)
+    fig.update_yaxes(title_text="category column", row=2, col=1, automargin=True)
     fig.update_layout(title="Association with churn", showlegend=False,
-                      height=max(250, 22 * rows + 120), **LAYOUT)
+                      height=max(360, 22 * sum(heights) + 220), **LAYOUT)
     return fig
 
 
 # -- segments --------------------------------------------------------------------------------
-def silhouette(table: pd.DataFrame, chosen_k: int | None = None) -> go.Figure:
-    """Silhouette score per candidate k (``SegmentModel.silhouette``)."""
-    fig = base_figure("Choosing the number of segments", "k (segments)",
-                      "silhouette (higher = clearer)")
-    fig.add_trace(go.Scatter(x=table["k"], y=table["silhouette"], mode="lines+markers",
-                             line={"color": ACCENT}, name="silhouette"))
-    if chosen_k is not None:
-        fig.add_vline(x=chosen_k, line_dash="dot", line_color=NEUTRAL,
-                      annotation_text=f"k = {chosen_k}")
-    return fig
-
-
-def segment_sizes(summary: pd.DataFrame, overall: float | None = None) -> go.Figure:
-    """Segment size (bars) and churn rate (markers) (``segments.segment_summary`` output)."""
-    names = [wrap(f"{s}: {n}") for s, n in zip(summary["segment"], summary["name"], strict=True)]
-    top = float(np.nanmax(summary["churn_rate"])) if len(summary) else 1.0
-    if overall is not None and np.isfinite(overall):
-        top = max(top, float(overall))
-    fig = base_figure("Segments: size and churn rate", "segment", "customers",
-                      yaxis2={**percent_axis(top, title="churn rate"), "overlaying": "y",
-                              "side": "right", "showgrid": False},
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1,
-                              "xanchor": "right"})
-    fig.add_trace(go.Bar(x=names, y=summary["size"], marker_color=RETAINED, name="customers"))
-    fig.add_trace(go.Scatter(x=names, y=summary["churn_rate"], yaxis="y2", mode="markers",
-                             marker={"color": CHURNED, "size": 12}, name="churn rate"))
-    if overall is not None and np.isfinite(overall):
-        fig.add_hline(y=overall, yref="y2", line_dash="dot", line_color=CHURNED,
-                      annotation_text=f"overall {overall:.1%}")
-    fig.update_xaxes(**category_axis(names))
-    return fig
-
-
-def segment_profile(profile: pd.DataFrame, *, top: int = 25) -> go.Figure:
-    """Heat map of feature x segment z-scores (``segments.segment_profile`` output).
-
-    Shows the ``top`` features that differ most between segments.
-    """
-    z = profile.pivot_table(index="feature", columns="segment", values="z", sort=False)
-    mean = profile.pivot_table(index="feature", columns="segment", values="mean", sort=False)
-    keep = z.abs().max(axis=1).sort_values(ascending=False).index[:top]
-    z, mean = z.loc[keep], mean.loc[keep]
-    names = profile.drop_duplicates("segment").set_index("segment")["name"]
-    x = [f"{s}: {names.get(s, '')}" for s in z.columns]
-    fig = base_figure("Segment profiles (difference from average, in standard deviations)",
-                      "segment", "feature", height=max(300, 24 * len(z) + 140))
-    x = [wrap(v) for v in x]
-    fig.add_trace(go.Heatmap(z=z.to_numpy(), x=x, y=[text(i) for i in z.index],
-                             zmid=0, colorscale="RdBu_r", zmin=-2, zmax=2,
-                             customdata=mean.to_numpy(),
-                             hovertemplate="%{y}<br>%{x}<br>z %{z:.2f}<br>mean %{customdata:.3g}"
-                             "<extra></extra>"))
-    fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(**category_axis(x))
-    return fig
-
-
-def segment_projection(points: pd.DataFrame, *, max_points: int = MAX_POINTS,
-                       seed: int = 42) -> go.Figure:
-    """2-D map of customers coloured by segment (``segments.projection`` output), WebGL."""
-    pts = points.iloc[_sample(len(points), max_points, seed)]
-    fig = base_figure("Customers on a 2-D map (PCA)", "component 1", "component 2")
-    for seg, part in pts.groupby("segment", sort=True):
-        fig.add_trace(go.Scattergl(x=part["x"], y=part["y"], mode="markers",
-                                   marker={"size": 4, "opacity": 0.6},
-                                   name=f"{seg}: {part['name'].iloc[0]}"))
-    return fig
-
-
-# -- model quality ---------------------------------------------------------------------------
 def roc_curve(roc: pd.DataFrame, *, auc: float, baseline_auc: float | None = None) -> go.Figure:
     """ROC curve (``Evaluation.roc``) with the chance diagonal."""
     fig = base_figure(f"ROC curve (AUC {auc:.3f})", "false positive rate (%)",

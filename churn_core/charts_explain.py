@@ -17,7 +17,7 @@ from churn_core.chart_style import CHURNED, NEUTRAL, RETAINED, base_figure, text
 
 __all__ = ["beeswarm", "dependence", "importance", "waterfall"]
 MAX_POINTS = 50_000
-POINTS = "percentage points of churn probability"
+POINTS = "pp = percentage points"
 
 
 def _sample(n: int, max_points: int, seed: int) -> np.ndarray:
@@ -33,7 +33,8 @@ def _name(feature: object, labels: Mapping[str, str] | None) -> str:
 def importance(table: pd.DataFrame, *, top: int = 20) -> go.Figure:
     """Mean absolute contribution per feature in points (``point_importance`` output)."""
     t = table.head(top).iloc[::-1]
-    fig = base_figure("What drives churn risk overall", f"average effect ({POINTS})", "feature",
+    fig = base_figure("What drives churn risk overall", f"average effect on churn ({POINTS})",
+                      "feature",
                       height=max(300, 24 * len(t) + 110), xaxis_ticksuffix=" pp")
     fig.add_trace(go.Bar(x=t["mean_abs_points"], y=[text(v) for v in t["label"]],
                          orientation="h", marker_color=CHURNED, hovertext=t["direction"],
@@ -65,7 +66,7 @@ def beeswarm(points: pd.DataFrame, values: pd.DataFrame, features: Sequence[str]
     rows = _sample(len(points), per, seed)
     rng = np.random.default_rng(seed)
     fig = base_figure("How each feature moves risk (each dot is a customer)",
-                      f"effect on churn probability ({POINTS})", "feature",
+                      f"effect on churn ({POINTS})", "feature",
                       height=max(350, 28 * len(feats) + 120), xaxis_ticksuffix=" pp")
     for i, f in enumerate(feats):
         c = points[f].to_numpy(dtype=float)[rows]
@@ -93,7 +94,7 @@ def dependence(points: pd.DataFrame, values: pd.DataFrame, feature: str, *,
     c = points[feature].to_numpy(dtype=float)[rows]
     name = label or str(feature)
     fig = base_figure(f"Effect of {name} on churn risk", name,
-                      f"effect on churn probability ({POINTS})", yaxis_ticksuffix=" pp")
+                      f"effect on churn ({POINTS})", yaxis_ticksuffix=" pp")
     # Two single-colour traces: a colour string per point makes plotly validate each one.
     for up, colour, what in ((True, CHURNED, "raises risk"), (False, RETAINED, "lowers risk")):
         pick = (c > 0) == up

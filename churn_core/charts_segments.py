@@ -7,26 +7,34 @@ segments puts them on the vertical axis (horizontal bars), wrapped at
 
 from __future__ import annotations
 
-import textwrap
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from churn_core.charts import ACCENT, CHURNED, NEUTRAL, RETAINED, _fig
+from churn_core.chart_style import (
+    ACCENT,
+    CHURNED,
+    NEUTRAL,
+    RETAINED,
+    TIER_COLORS,
+    base_figure,
+    percent_axis,
+    text,
+    wrap,
+)
 
 WRAP = 26
-TIER_COLORS = {"high": CHURNED, "medium": "#f2a541", "low": RETAINED}
+_fig = base_figure
 
 
-def wrap(text: str, width: int = WRAP) -> str:
-    """A label broken into lines of at most ``width`` characters (``<br>`` between)."""
-    return "<br>".join(textwrap.wrap(str(text), width)) or str(text)
+def _top(values: pd.Series) -> float:
+    v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    v = v[np.isfinite(v)]
+    return float(v.max()) if v.size else 1.0
 
 
 def _labels(summary: pd.DataFrame) -> list[str]:
-    return [wrap(n) for n in summary["name"]]
+    return [wrap(n, WRAP) for n in summary["name"]]
 
 
 def _height(rows: int) -> int:
@@ -57,30 +65,32 @@ def choice(table: pd.DataFrame, chosen_k: int) -> go.Figure:
 
 def overview(summary: pd.DataFrame, overall: float | None = None) -> go.Figure:
     """Share of customers and churn rate (with its 95 % interval) per segment, side by
-    side (``SegmentReport.summary``)."""
+    side on one segment axis (``SegmentReport.summary``)."""
     y = _labels(summary)
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06,
-                        subplot_titles=("share of customers", "churn rate"))
+    fig = _fig("Segments: size and churn rate", "", "segment", showlegend=False,
+               height=_height(len(summary)),
+               xaxis={**percent_axis(_top(summary["share"]), title="share of customers",
+                                     most=5), "domain": [0.0, 0.44]},
+               xaxis2={**percent_axis(max(_top(summary["churn_hi"]), overall or 0.0),
+                                      title="churn rate, 95 % interval", most=5),
+                       "domain": [0.56, 1.0], "anchor": "y"})
     fig.add_trace(go.Bar(x=summary["share"], y=y, orientation="h", marker_color=RETAINED,
                          name="share", customdata=summary["size"],
                          hovertemplate="%{y}: %{x:.1%} (%{customdata:,} customers)"
-                         "<extra></extra>"), row=1, col=1)
+                         "<extra></extra>"))
     rate = summary["churn_rate"]
     fig.add_trace(go.Bar(
-        x=rate, y=y, orientation="h", marker_color=CHURNED, name="churn rate",
+        x=rate, y=y, orientation="h", marker_color=CHURNED, name="churn rate", xaxis="x2",
         error_x={"type": "data", "symmetric": False,
                  "array": (summary["churn_hi"] - rate).to_numpy(),
                  "arrayminus": (rate - summary["churn_lo"]).to_numpy()},
-        hovertemplate="%{y}: %{x:.1%}<extra></extra>"), row=1, col=2)
+        hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
     if overall is not None and np.isfinite(overall):
-        fig.add_vline(x=overall, line_dash="dot", line_color=NEUTRAL, row=1, col=2,
-                      annotation_text=f"overall {overall:.0%}")
-    fig.update_xaxes(tickformat=".0%", rangemode="tozero")
-    fig.update_xaxes(title_text="share of customers", row=1, col=1)
-    fig.update_xaxes(title_text="churn rate (95 % interval)", row=1, col=2)
+        fig.add_shape(type="line", xref="x2", yref="paper", x0=overall, x1=overall, y0=0, y1=1,
+                      line={"dash": "dot", "color": NEUTRAL})
+        fig.add_annotation(x=overall, xref="x2", y=1.0, yref="paper", yanchor="bottom",
+                           text=f"overall {overall:.0%}", showarrow=False)
     fig.update_yaxes(autorange="reversed", automargin=True)
-    fig.update_layout(title="Segments: size and churn rate", showlegend=False,
-                      height=_height(len(summary)), margin={"l": 10, "r": 10, "t": 80, "b": 40})
     return fig
 
 
@@ -88,15 +98,15 @@ def tier_mix(tiers: pd.DataFrame) -> go.Figure:
     """Segments x risk tier: the share of each segment's customers to act on in the
     high, medium and low tier, stacked (``SegmentReport.tiers``)."""
     y = _labels(tiers)
-    fig = _fig("Segments x risk tier (customers to act on)", "share of the segment's customers",
-               "", barmode="stack", height=_height(len(tiers)), xaxis_tickformat=".0%")
+    fig = _fig("Segments x risk tier (customers to act on)", "", "segment", barmode="stack",
+               height=_height(len(tiers)),
+               xaxis=percent_axis(1.0, title="share of the segment's customers", most=6))
     for tier in ("high", "medium", "low"):
         fig.add_trace(go.Bar(x=tiers[f"{tier}_share"], y=y, orientation="h", name=tier,
                              marker_color=TIER_COLORS[tier], customdata=tiers[tier],
                              hovertemplate="%{y}<br>" + tier + ": %{x:.1%} "
                              "(%{customdata:,} customers)<extra></extra>"))
     fig.update_yaxes(autorange="reversed", automargin=True)
-    fig.update_xaxes(range=[0, 1])
     return fig
 
 
@@ -106,10 +116,10 @@ def profile(profile_table: pd.DataFrame, segment: int, *, top: int = 8) -> go.Fi
     part = profile_table[profile_table["segment"] == segment]
     part = part.reindex(part["z"].abs().sort_values(ascending=False).index).head(top)
     name = str(part["name"].iloc[0]) if len(part) else ""
-    fig = _fig(wrap(name, 60), "difference from the average customer (standard deviations)",
-               "", height=max(220, 34 * len(part) + 120))
+    fig = _fig(name, "difference from the average customer (standard deviations)",
+               "segment column", height=max(220, 34 * len(part) + 120))
     colors = [CHURNED if z > 0 else RETAINED for z in part["z"]]
-    hover = [f"{lab}: {m:,.3g} here vs {o:,.3g} overall" for lab, m, o in
+    hover = [f"{text(lab)}: {m:,.3g} here vs {o:,.3g} overall" for lab, m, o in
              zip(part["label"], part["mean"], part["overall"], strict=True)]
     fig.add_trace(go.Bar(x=part["z"], y=[wrap(v, 32) for v in part["label"]], orientation="h",
                          marker_color=colors, hovertext=hover, hoverinfo="text"))
@@ -125,7 +135,7 @@ def segment_map(points: pd.DataFrame) -> go.Figure:
     for _, part in points.groupby("segment", sort=True):
         fig.add_trace(go.Scattergl(x=part["x"], y=part["y"], mode="markers",
                                    marker={"size": 4, "opacity": 0.6},
-                                   name=str(part["name"].iloc[0])))
+                                   name=text(part["name"].iloc[0])))
     return fig
 
 
@@ -133,8 +143,9 @@ def churn_by_segment(summary: pd.DataFrame, overall: float | None = None) -> go.
     """Churn rate per segment with its 95 % interval, horizontal (Explore page)."""
     y = _labels(summary)
     rate = summary["churn_rate"]
-    fig = _fig("Churn rate by segment", "churn rate (95 % interval)", "",
-               height=_height(len(summary)), xaxis_tickformat=".0%")
+    fig = _fig("Churn rate by segment", "", "segment", height=_height(len(summary)),
+               xaxis=percent_axis(max(_top(summary["churn_hi"]), overall or 0.0),
+                                  title="churn rate, 95 % interval"))
     fig.add_trace(go.Bar(
         x=rate, y=y, orientation="h", marker_color=CHURNED, customdata=summary["labelled"],
         error_x={"type": "data", "symmetric": False,
@@ -145,5 +156,4 @@ def churn_by_segment(summary: pd.DataFrame, overall: float | None = None) -> go.
         fig.add_vline(x=overall, line_dash="dot", line_color=NEUTRAL,
                       annotation_text=f"overall {overall:.0%}")
     fig.update_yaxes(autorange="reversed", automargin=True)
-    fig.update_xaxes(rangemode="tozero")
     return fig

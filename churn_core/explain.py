@@ -22,6 +22,7 @@ from churn_core.features import Preprocessor, transform
 from churn_core.linear import LinearModel
 from churn_core.model import to_dmatrix
 from churn_core.progress import Progress
+from churn_core.threads import compute_threads
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def shap_contributions(
     contributions : ndarray, shape (n_rows, n_features), float32
     base_value : float
     """
-    booster.set_param({"device": device})
+    booster.set_param({"device": device, "nthread": compute_threads()})
     n = len(X)
     out = np.empty((n, X.shape[1]), dtype=np.float32)
     base = 0.0
@@ -162,7 +163,8 @@ def _phrase(feature: str, contribution: float, pre: Preprocessor,
         if value is None or value is pd.NA or (isinstance(value, float) and value != value):
             if informative:  # missingness itself goes with churn (decided at training)
                 return f"{missing_text(feature, labels)} ({effect})"
-            return f"{label} not known ({effect})"
+            # never a top reason (top_reasons skips it); kept for rules and one-off calls
+            return f"{label} is missing ({effect})"
         if categorical:
             return f"{label} is {value} ({effect})"
         v = float(value)

@@ -194,9 +194,10 @@ def writer_lock(path: str | Path) -> Iterator[None]:
     out.parent.mkdir(parents=True, exist_ok=True)
     lock = out.parent / f".{out.name}.lock"
     with _HELD_GUARD:
-        if str(lock) in _HELD:  # this process holds it already (a command around a save)
-            yield
-            return
+        held = str(lock) in _HELD
+    if held:  # this process holds it already (a command around a save); the guard is not
+        yield  # kept while the caller works, or a nested lock of another path would wait
+        return
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:

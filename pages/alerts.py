@@ -56,6 +56,7 @@ with st.container(border=True):
     # two rows of four: at 1024 px wide eight inputs in one row cut their labels off
     c = [*st.columns(4), *st.columns(4)]
     value = c[0].number_input("Value of a kept customer", min_value=0.0, step=10.0,
+                              format="%.0f",
                               value=float(base.value_retained), key=K.W_VALUE)
     offer = c[1].number_input("Cost of the offer", min_value=0.0, step=1.0,
                               value=float(base.offer_cost), key=K.W_OFFER)
@@ -67,6 +68,7 @@ with st.container(border=True):
                                  value=int(base.capacity or 0), key=K.W_CAPACITY,
                                  help="The list keeps the riskiest customers up to this number.")
     budget = c[5].number_input("Budget (0 = no limit)", min_value=0.0, step=100.0,
+                               format="%.0f",
                                value=float(base.budget or 0.0), key=K.W_BUDGET,
                                help="Most money for offers and contacts: the list keeps the "
                                "riskiest customers the budget pays for.")

@@ -22,13 +22,13 @@ NONE = "(none)"
 st.title("Data")
 st.caption("Upload a table with one row per customer and a churn column (yes/no, 1/0, ...).")
 
-up_col, sample_col = st.columns([3, 1])
+up_col, sample_col = st.columns([5, 2])  # the button's label fits at 1024 px
 with up_col:
     upload = st.file_uploader("Customer table", key=K.W_UPLOAD,
                               type=["csv", "tsv", "txt", "gz", "xlsx", "parquet"])
 with sample_col:
     st.write("")
-    if st.button("Use the sample data", icon=":material/dataset:"):
+    if st.button("Use the sample", icon=":material/dataset:", width="stretch"):
         data_flow.load_sample()
 if upload is not None and upload.file_id != get(K.UPLOAD_SEEN):
     put(K.UPLOAD_SEEN, upload.file_id)
@@ -100,7 +100,7 @@ columns = [str(c) for c in frame.columns]
 mapping = pd.DataFrame({"value in file": list(schema.label_mapping),
                         "means": ["churned" if v else "stayed"
                                   for v in schema.label_mapping.values()]})
-left, right = st.columns([2, 1])
+left, right = st.columns([3, 1])  # three pickers side by side need the room at 1024 px
 with left, st.form("form_roles"):
     c1, c2, c3 = st.columns(3)
     id_opts = [NONE, *columns]

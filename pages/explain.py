@@ -32,10 +32,11 @@ points = cache.point_contributions(model_key, analysis)
 imp = cache.importance(model_key, analysis)
 names = dict(zip(imp["feature"].astype(str), imp["label"], strict=True))
 
-left, right = st.columns(2)
-left.plotly_chart(charts_explain.importance(imp, top=TOP), width="stretch")
-right.plotly_chart(cache.beeswarm_figure(model_key, tuple(imp["feature"][:TOP]), analysis),
-                   width="stretch")
+# tabs, not columns: each chart keeps the whole width (side by side they are cut at 1024 px)
+overall, dots = st.tabs(["What drives risk overall", "How each feature moves risk"])
+overall.plotly_chart(charts_explain.importance(imp, top=TOP), width="stretch")
+dots.plotly_chart(cache.beeswarm_figure(model_key, tuple(imp["feature"][:TOP]), analysis),
+                  width="stretch")
 with st.expander("Importance table"):
     st.dataframe(imp[["label", "mean_abs_points", "share", "direction"]], hide_index=True,
                  width="stretch",
@@ -75,19 +76,18 @@ c2.metric("Average customer", f"{points.base_probability:.0%}")
 if abs(listed - model_p) >= 0.005:
     st.caption(f"The list shows the out-of-fold score ({listed:.0%}: the model had not seen "
                f"this customer's label); the effects explain the final model's {model_p:.0%}.")
-left, right = st.columns([3, 2])
-left.plotly_chart(charts_explain.waterfall(wf, base_probability=points.base_probability),
-                  width="stretch")
-with right:
-    st.caption("Reasons in plain words: red raises risk, blue lowers it (effect in "
-               "percentage points of churn probability).")
-    shown = wf[["text", "points"]]
-    styled = shown.style.apply(
-        lambda col: [f"background-color: {RAISES if v > 0 else LOWERS}" for v in col],
-        subset=["points"]).format({"points": "{:+.1f} pp"})
-    st.dataframe(styled, hide_index=True, width="stretch",
-                 column_config={"text": st.column_config.TextColumn("reason", width="large"),
-                                "points": st.column_config.TextColumn("effect")})
+st.plotly_chart(charts_explain.waterfall(wf, base_probability=points.base_probability),
+                width="stretch")
+# the reasons table under the chart, both the full width of the page
+st.caption("Reasons in plain words: red raises risk, blue lowers it (effect in "
+           "percentage points of churn probability).")
+shown = wf[["text", "points"]]
+styled = shown.style.apply(
+    lambda col: [f"background-color: {RAISES if v > 0 else LOWERS}" for v in col],
+    subset=["points"]).format({"points": "{:+.1f} pp"})
+st.dataframe(styled, hide_index=True, width="stretch",
+             column_config={"text": st.column_config.TextColumn("reason", width="large"),
+                            "points": st.column_config.TextColumn("effect")})
 if len(rows) < len(pop):
     st.caption(f"Explanations cover the riskiest {len(rows):,} of the {len(pop):,} "
                "customers to act on.")

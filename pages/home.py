@@ -24,8 +24,8 @@ st.markdown(
 
 check = get(K.CHECK)
 analysis = get(K.ANALYSIS)
-left, right = st.columns(2)
-with left, st.container(border=True):
+# one card above the other: side by side, their metric tiles cut off at 1024 px wide
+with st.container(border=True):
     st.subheader("Dataset")
     if check is None:
         st.write("No table loaded.")
@@ -46,7 +46,7 @@ with left, st.container(border=True):
             data_flow.load_sample():
         st.rerun()
     st.page_link("pages/data.py", label="Upload your own table", icon=":material/upload_file:")
-with right, st.container(border=True):
+with st.container(border=True):
     st.subheader("Model")
     if analysis is None:
         st.write("No model trained yet.")

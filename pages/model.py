@@ -29,7 +29,8 @@ with st.form("form_train"):
     quick = c1.checkbox("Quick training", key=K.W_QUICK,
                         help="No parameter search, 3 folds, and only XGBoost and logistic "
                         "regression on the leaderboard.")
-    balance = c2.checkbox("Weight churners up (rare churn)", value=False)
+    balance = c2.checkbox("Weight churners up", value=False,
+                          help="For rare churn: count each churner more while training.")
     device = c3.selectbox("Device", ["auto", "cpu", "cuda"],
                           help=f"auto uses the GPU when one works (here: {detect_device()}).")
     go = st.form_submit_button("Train the model", type="primary", icon=":material/play_arrow:")

@@ -11,7 +11,7 @@ from ui.state import StateKeys, get
 from ui.widgets import plain, show_problems
 
 K = StateKeys
-AUTO = "choose automatically"
+AUTO = "automatic"
 
 st.title("Segments")
 check = require_dataset()

@@ -113,10 +113,27 @@ def download_csv(label: str, make: Callable[[], bytes], *, file_name: str,
                        on_click="ignore", icon=":material/download:", key=key, type="primary")
 
 
+MAX_METRICS_PER_ROW = 4  # more tiles than this cut their labels off at 1024 px wide
+
+
+def metric_rows(n: int, most: int = MAX_METRICS_PER_ROW) -> list[int]:
+    """Tiles per row for ``n`` metrics: rows of at most ``most``, as even as possible."""
+    if n <= 0:
+        return []
+    rows = -(-n // most)
+    base, extra = divmod(n, rows)
+    return [base + (1 if i < extra else 0) for i in range(rows)]
+
+
 def metric_row(values: dict[str, str]) -> None:
-    """A row of ``st.metric`` tiles from label -> formatted value."""
-    for col, (label, value) in zip(st.columns(len(values)), values.items(), strict=True):
-        col.metric(label, value)
+    """``st.metric`` tiles from label -> formatted value, at most four to a row."""
+    items = list(values.items())
+    start = 0
+    for width in metric_rows(len(items)):
+        for col, (label, value) in zip(st.columns(width), items[start:start + width],
+                                       strict=True):
+            col.metric(label, value)
+        start += width
 
 
 def head(frame: pd.DataFrame, n: int = 1000) -> pd.DataFrame:

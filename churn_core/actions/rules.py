@@ -26,6 +26,8 @@ _EFFECT = re.compile(r"\s*\((?:raises|lowers) risk\)\s*$")
 _SIDED = re.compile(r"^(?P<label>.+) is \S+, (?P<side>above|below) the typical \S+$")
 _BINARY = re.compile(r"^(?P<label>.+): (?P<side>yes|no)$")
 _MISSING = re.compile(r"^(?P<label>.+) is missing$")
+# explain.missing_text, for features whose missingness goes with churn
+_NO_RECORD = re.compile(r"^No (?P<label>.+?) (?:on record|in the last \d+ \w+)$")
 _DATED = re.compile(r"^(?P<label>.+) was \S+ days before the snapshot$")
 _ONE_WORD_VALUE = re.compile(r"^(?P<label>.+) is \S+$")
 _ANY_VALUE = re.compile(r"^(?P<label>.+?) is .+$")
@@ -152,7 +154,7 @@ def parse_reason(text: object) -> tuple[str, str | None] | None:
         if m:
             side = m["side"]
             return normalize_name(m["label"]), {"yes": "above", "no": "below"}.get(side, side)
-    m = _MISSING.match(body)
+    m = _MISSING.match(body) or _NO_RECORD.match(body)
     if m:
         return normalize_name(m["label"]), "missing"
     for pattern in (_DATED, _ONE_WORD_VALUE, _ANY_VALUE):

@@ -15,16 +15,20 @@ from typing import Any
 from churn_core.bundle import load_bundle, save_bundle
 from churn_core.cli_types import CommandHelpers
 from churn_core.events.build import SUMMARY_FILE
+from churn_core.model import TrainConfig
 from churn_core.outputs import output_path
 from churn_core.problems import ChurnDataError, Problem
 from churn_core.schema import SchemaOverrides
+from churn_core.threshold import Economics
 
 from .cluster import dask_client, require_dask
 
 log = logging.getLogger(__name__)
 
 # option -> (argument name, the value meaning "not asked for")
-TRAIN_ONLY_LOCAL = {"--segments": ("segments", None), "--no-search": ("no_search", False),
+TRAIN_ONLY_LOCAL = {"--cv": ("cv", TrainConfig().cv_folds), "--segments": ("segments", None),
+                    "--no-search": ("no_search", False),
+                    "--value": ("value", Economics().value_retained),
                     "--class-weight": ("class_weight", False), "--actions": ("actions", None),
                     "--pseudonymise": ("pseudonymise", False),
                     "--value-column": ("value_column", None),
@@ -83,12 +87,12 @@ def train_command(args: argparse.Namespace, helpers: CommandHelpers) -> int:
     save_bundle(out, result.bundle)
     held = result.held_out
     info = result.bundle.info
-    helpers.echo(f"engine: dask ({info['workers']} workers, {info['partitions']} partitions); "
+    helpers.echo(f"engine: dask ({info['workers']} workers, {info['partitions']} partition(s)); "
                  f"rows: {result.rows:,}")
     helpers.echo(f"trained on {result.rows_train:,} rows (early stopping on "
                  f"{result.rows_valid:,}); {info['trees']} trees")
     helpers.echo(f"held-out ROC-AUC: {held.roc_auc:.4f}  PR-AUC: {held.pr_auc:.4f}  "
-                 f"({held.rows:,} customers held out, base rate {held.base_rate:.3f})")
+                 f"({held.rows:,} rows held out, base rate {held.base_rate:.3f})")
     helpers.echo(f"threshold: {held.threshold:.4f} (best F1 on held-out scores)")
     helpers.echo(f"bundle written to {args.out} in {result.seconds:.1f} s")
     return 0

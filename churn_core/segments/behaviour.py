@@ -26,7 +26,7 @@ import pandas as pd
 
 from churn_core.dataset import Dataset
 from churn_core.events.customer_features import WINDOWS
-from churn_core.explain import humanize
+from churn_core.explain import feature_label as explain_label
 from churn_core.features import fit_preprocessor, transform
 from churn_core.names import normalize_name
 from churn_core.problems import ChurnDataError, Problem
@@ -93,9 +93,10 @@ def feature_role(name: str) -> str:
 def feature_label(name: str, labels: Mapping[str, str] | None = None) -> str:
     """A column's label in words: ``days_since_last_order`` -> "Days since the last order",
     ``DaySinceLastOrder`` -> "Day since last order"."""
-    if labels and name in labels and "{" not in str(labels[name]):
-        return str(labels[name])
-    return _EVENT_LABELS.get(name) or humanize(name)
+    own = str((labels or {}).get(name) or "")
+    if own and "{" not in own:
+        return own
+    return _EVENT_LABELS.get(name) or explain_label(name)
 
 
 def _varies(s: pd.Series) -> bool:

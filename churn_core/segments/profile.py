@@ -25,6 +25,8 @@ from churn_core.segments.types import SegmentModel
 HIGH_LIFT = 1.25
 LOW_LIFT = 0.8
 TOP_DRIVERS = 3
+NO_CUSTOMERS = "no customers to act on"
+NO_DRIVER = "nothing raises their risk on average"
 ACTIONS = {
     "win_back": "Win back now: personal contact and a strong offer",
     "reactivate": "Reactivate cheaply: an automated reminder or a small coupon",
@@ -127,19 +129,20 @@ def _lower(label: str) -> str:
 def model_drivers(contributions: pd.DataFrame, segment_of: np.ndarray, k: int, *,
                   labels: Mapping[str, str] | None = None, top: int = TOP_DRIVERS) -> list[str]:
     """Per segment, the ``top`` features with the largest mean positive contribution to
-    the churn risk of its explained customers, in words ("" for a segment with none)."""
+    the churn risk of its explained customers, in words (:data:`NO_CUSTOMERS` or
+    :data:`NO_DRIVER` when there are none)."""
     segment_of = np.asarray(segment_of, dtype=np.int64)
     values = contributions.to_numpy(dtype=float)
     out = []
     for i in range(k):
         rows = segment_of == i
         if not rows.any():
-            out.append("")
+            out.append(NO_CUSTOMERS)
             continue
         mean = np.nanmean(values[rows], axis=0)
         order = [j for j in np.argsort(-mean, kind="stable")[:top] if mean[j] > 0]
         out.append(", ".join(feature_label(str(contributions.columns[j]), labels)
-                             for j in order))
+                             for j in order) or NO_DRIVER)
     return out
 
 

@@ -48,7 +48,7 @@ def test_label_override_takes_effect(page, sample_check):
 def test_new_dataset_clears_the_model(page, sample_check, sample_analysis):
     at = page("data.py", check=sample_check, analysis=sample_analysis)
     assert at.session_state[StateKeys.ANALYSIS] is not None
-    next(b for b in at.button if b.label == "Use the sample data").click().run()
+    next(b for b in at.button if b.label == "Use the sample").click().run()
     assert_clean(at)
     assert at.session_state[StateKeys.ANALYSIS] is None
 

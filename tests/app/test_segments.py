@@ -98,3 +98,16 @@ def test_training_uses_the_columns_chosen_on_the_segments_page(page, sample_chec
     assert_clean(at)
     assert seen["segment_features"] == ("Tenure", "OrderCount") and seen["k"] == 3
     assert at.session_state[K.ANALYSIS].segments.features == ("Tenure", "OrderCount")
+
+
+def test_a_new_table_drops_the_segments_and_the_choice(page, sample_check):
+    at = page("segments.py", check=sample_check)
+    at.selectbox(key=K.W_SEGMENT_K).set_value(4)
+    at.button[0].click().run()
+    assert at.session_state[K.SEGMENTS] is not None
+    assert at.session_state[K.SEGMENT_CHOICE].k == 4
+    at.switch_page("pages/data.py").run()
+    next(b for b in at.button if b.label == "Use the sample").click().run()
+    assert_clean(at)
+    assert at.session_state[K.SEGMENTS] is None and at.session_state[K.SEGMENT_CHOICE] is None
+    assert K.W_SEGMENT_K not in at.session_state

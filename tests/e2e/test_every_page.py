@@ -34,7 +34,8 @@ PAGES = {
 }
 CUT_OFF = """() => [...document.querySelectorAll(
     "[data-testid='stWidgetLabel'] p, [data-testid='stBaseButton-secondary'] p, "
-    + "[data-testid='stBaseButton-primary'] p")]
+    + "[data-testid='stBaseButton-primary'] p, [data-testid='stMetricLabel'] p, "
+    + "[data-testid='stNumberInput'] input")]
   .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
   .map(e => e.innerText)"""
 
@@ -62,7 +63,7 @@ def test_every_page_at_two_widths(page: Page, app_url: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     problems = []
     for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
+        page.set_viewport_size({"width": width, "height": 1200})
         for slug, (title, heading) in PAGES.items():
             go_to(page, title, heading)
             _settle(page)

@@ -18,7 +18,7 @@ import pytest
 from churn_core.chart_style import percent_axis, percent_ticks
 
 MODULES = ("churn_core.charts", "churn_core.charts_explain", "churn_core.charts_campaigns",
-           "churn_core.money.charts", "churn_core.monitor.charts")
+           "churn_core.charts_segments", "churn_core.money.charts", "churn_core.monitor.charts")
 RNG = np.random.default_rng(0)
 PERCENT_WORDS = ("%", "rate", "share")
 
@@ -55,14 +55,33 @@ def _history() -> pd.DataFrame:
     return frame
 
 
-def _segments(k: int = 8) -> pd.DataFrame:
-    return pd.DataFrame({"segment": range(k),
-                         "name": [f"High CashbackAmount, low OrderCount {i}" for i in range(k)],
-                         "size": RNG.integers(100, 900, k), "churn_rate": RNG.random(k) * 0.3})
+def _segment_report(k: int = 8) -> dict[str, pd.DataFrame]:
+    """The tables of a ``SegmentReport`` with eight long segment names."""
+    names = [f"Lapsed, one-time, low spend customers {i}" for i in range(k)]
+    rate = RNG.random(k) * 0.4
+    summary = pd.DataFrame({"segment": range(k), "name": names, "size": RNG.integers(50, 900, k),
+                            "labelled": [100] * k, "churn_rate": rate, "churn_lo": rate * 0.8,
+                            "churn_hi": rate * 1.2})
+    summary["share"] = summary["size"] / summary["size"].sum()
+    tiers = pd.DataFrame({"segment": range(k), "name": names, "customers": [10] * k,
+                          "high": [2] * k, "medium": [3] * k, "low": [5] * k,
+                          "high_share": [0.2] * k, "medium_share": [0.3] * k,
+                          "low_share": [0.5] * k})
+    profile = pd.DataFrame([{"feature": f, "label": f, "segment": s, "name": names[s],
+                             "mean": 1.0, "overall": 0.5, "z": RNG.normal()}
+                            for f in ("Tenure", "OrderCount") for s in range(k)])
+    choice = pd.DataFrame({"k": range(3, 9), "silhouette": [0.3] * 6, "separation": [0.2] * 6,
+                           "balance": [0.9] * 6, "smallest_share": [0.1] * 5 + [0.02],
+                           "eligible": [True] * 5 + [False], "score": np.linspace(0.7, 0.8, 6)})
+    points = pd.DataFrame({"x": RNG.normal(size=40), "y": RNG.normal(size=40),
+                           "segment": [i % k for i in range(40)],
+                           "name": [names[i % k] for i in range(40)]})
+    return {"summary": summary, "tiers": tiers, "profile": profile, "choice": choice,
+            "points": points}
 
 
 def _examples() -> dict[str, Callable[[], go.Figure]]:
-    from churn_core import charts, charts_campaigns, charts_explain
+    from churn_core import charts, charts_campaigns, charts_explain, charts_segments
     from churn_core.money import charts as money
     from churn_core.monitor import charts as monitor
 
@@ -73,14 +92,20 @@ def _examples() -> dict[str, Callable[[], go.Figure]]:
     values = pd.DataFrame({"Tenure": RNG.integers(0, 30, 300).astype(float),
                            "City": pd.Categorical(RNG.choice(["a", "b"], 300)),
                            "orders_90d": RNG.random(300)})
-    profile = pd.DataFrame([{"feature": f, "segment": s, "z": RNG.normal(), "mean": 1.0,
-                             "name": f"seg {s}"} for f in ("a", "b") for s in range(3)])
     uplift = pd.DataFrame({"decile": range(1, 6), "uplift_pp": [5.0, 3, 1, -1, 0],
                            "uplift_ci_low": [1.0, -1, -3, -5, -4],
                            "uplift_ci_high": [9.0, 7, 5, 3, 4], "n_contact": [50] * 5,
                            "n_control": [10] * 5})
     band, tornado = _money_inputs()
+    seg = _segment_report()
     return {
+        "charts_segments.choice": lambda: charts_segments.choice(seg["choice"], 6),
+        "charts_segments.overview": lambda: charts_segments.overview(seg["summary"], 0.2),
+        "charts_segments.tier_mix": lambda: charts_segments.tier_mix(seg["tiers"]),
+        "charts_segments.profile": lambda: charts_segments.profile(seg["profile"], 0),
+        "charts_segments.segment_map": lambda: charts_segments.segment_map(seg["points"]),
+        "charts_segments.churn_by_segment": lambda: charts_segments.churn_by_segment(
+            seg["summary"], 0.2),
         "charts.churn_rate_by": lambda: charts.churn_rate_by(rates, "Tenure", overall=0.2,
                                                              numeric=True),
         "charts.distribution_by_label": lambda: charts.distribution_by_label(
@@ -92,13 +117,6 @@ def _examples() -> dict[str, Callable[[], go.Figure]]:
             {"column": ["a", "b", "c"], "method": ["point-biserial", "cramers_v",
                                                    "point-biserial"],
              "correlation": [0.3, 0.2, -0.1]})),
-        "charts.silhouette": lambda: charts.silhouette(
-            pd.DataFrame({"k": [2, 3, 4], "silhouette": [0.3, 0.25, 0.2]}), chosen_k=3),
-        "charts.segment_sizes": lambda: charts.segment_sizes(_segments(), overall=0.16),
-        "charts.segment_profile": lambda: charts.segment_profile(profile),
-        "charts.segment_projection": lambda: charts.segment_projection(pd.DataFrame(
-            {"x": RNG.normal(size=30), "y": RNG.normal(size=30), "segment": [0, 1, 2] * 10,
-             "name": ["a", "b", "c"] * 10})),
         "charts.roc_curve": lambda: charts.roc_curve(
             pd.DataFrame({"fpr": [0, 0.5, 1], "tpr": [0, 0.8, 1]}), auc=0.8, baseline_auc=0.7),
         "charts.pr_curve": lambda: charts.pr_curve(
@@ -205,7 +223,7 @@ def test_percent_axis_has_round_ticks_and_room_above():
 def test_second_axes_use_round_percent_ticks():
     from churn_core import charts
 
-    for fig in (EXAMPLES["charts.segment_sizes"](), EXAMPLES["charts.cutoff_summary"](),
+    for fig in (EXAMPLES["charts.cutoff_summary"](),
                 EXAMPLES["charts.lift_gain"]()):
         ticks = fig.layout.yaxis2.tickvals
         assert ticks is not None and all(round(t * 100) % 5 == 0 for t in ticks)
@@ -229,7 +247,3 @@ def test_correlation_and_cramers_v_are_on_separate_axes():
     assert set(corr.y) == {"a", "c"} and list(cramer.y) == ["b"]
 
 
-def test_many_long_segment_names_do_not_overlap():
-    fig = EXAMPLES["charts.segment_sizes"]()
-    assert fig.layout.xaxis.tickangle or all("<br>" in str(x) for x in fig.data[0].x)
-    assert fig.layout.xaxis.automargin

@@ -41,14 +41,15 @@ def test_every_builder_has_titles_and_units(report):
         assert isinstance(fig, go.Figure) and fig.data, name
         fig.to_json()  # renders
     over = figs["overview"].layout
-    assert _title(over.xaxis) == "share of customers" and over.xaxis.tickformat == ".0%"
-    assert "churn rate" in _title(over.xaxis2) and over.xaxis2.tickformat == ".0%"
+    assert _title(over.xaxis).startswith("share of customers") and "%" in over.xaxis.tickformat
+    assert "churn rate" in _title(over.xaxis2) and "%" in over.xaxis2.tickformat
+    assert all(t.yaxis in (None, "y") for t in figs["overview"].data)  # one segment axis
     assert "share" in _title(figs["tiers"].layout.xaxis)
     assert figs["tiers"].layout.xaxis.tickformat == ".0%"
     assert "standard deviations" in _title(figs["profile"].layout.xaxis)
     assert _title(figs["choice"].layout.xaxis) == "number of segments"
     assert "churn rate" in _title(figs["explore"].layout.xaxis)
-    assert figs["explore"].layout.xaxis.tickformat == ".0%"
+    assert "%" in figs["explore"].layout.xaxis.tickformat
 
 
 def test_eight_segment_names_sit_on_the_vertical_axis_wrapped(report):
@@ -63,9 +64,13 @@ def test_eight_segment_names_sit_on_the_vertical_axis_wrapped(report):
         assert len(set(bars[0].y)) == model.k
 
 
-def test_wrap():
-    assert cs.wrap("Frequent, high spend, long-standing customers") == \
-        "Frequent, high spend,<br>long-standing customers"
+def test_names_are_wrapped_and_escaped(report):
+    rep, _ = report
+    summary = rep.summary.head(2).assign(
+        name=["Frequent, high spend, long-standing customers", "High <b>x</b> spend"])
+    y = list(cs.overview(summary).data[0].y)
+    assert y[0] == "Frequent, high spend,<br>long-standing customers"
+    assert "<b>" not in y[1]
 
 
 def test_tier_table_chart_counts(report):

@@ -210,6 +210,12 @@ def test_cli_train_writes_the_list_of_current_customers(tmp_path):
     manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
     assert out["churn_probability"].min() >= manifest["threshold"]["value"] - 1e-4
     assert "leaderboard" in r.stdout and "<- ships" in r.stdout
+    scored = _cli("score", str(tmp_path / "m"), str(tmp_path / "t.csv"), "--out",
+                  str(tmp_path / "s.csv"), "--at-risk-only")
+    assert scored.returncode == 0, scored.stderr
+    only = pd.read_csv(tmp_path / "s.csv", encoding="utf-8-sig")
+    assert "at_risk" not in only.columns and len(only)  # no always-true column
+    assert f"{len(only):,} at risk" in scored.stdout
     bad = _cli("train", str(tmp_path / "t.csv"), "--out", str(tmp_path / "n"), "--cv", "1")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
 

@@ -125,3 +125,15 @@ def test_training_records_which_missing_values_are_informative(analysis):
     y = ds.y.to_numpy(dtype=float)[rows]
     cols = [*pre.numeric, *pre.categorical, *pre.datetime]
     assert pre.informative_missing == informative_missing(ds.frame.iloc[rows], y, cols)
+
+
+def test_missing_in_words_still_drives_a_missing_rule():
+    from churn_core.actions import ActionRule, ActionRules, default_rules, suggest_action
+    from churn_core.actions.rules import parse_reason
+
+    reason = "No orders in the last 90 days (raises risk)"
+    assert parse_reason(reason) == ("orders", "missing")
+    assert parse_reason("No order on record (raises risk)") == ("order", "missing")
+    rules = ActionRules((ActionRule(("order",), "Send a first-order offer", "missing"),),
+                        default_rules().defaults)
+    assert suggest_action([reason], "high", rules) == "Send a first-order offer"

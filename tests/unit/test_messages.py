@@ -49,3 +49,13 @@ def test_score_page_names_the_file_that_is_wrong():
 def test_scores_download_is_named_with_date_and_threshold():
     assert scores_file_name(0.4, date(2026, 12, 6)) == \
         "churn_scores_2026-12-06_threshold_0.40.csv"
+
+
+def test_metric_tiles_wrap_at_four_a_row():
+    from ui.widgets import metric_rows
+
+    assert metric_rows(3) == [3]
+    assert metric_rows(4) == [4]
+    assert metric_rows(6) == [3, 3]
+    assert metric_rows(7) == [4, 3]
+    assert metric_rows(0) == []

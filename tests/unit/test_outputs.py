@@ -235,3 +235,19 @@ def test_a_second_train_into_the_same_out_is_refused_at_once(trained, tmp_path):
         proc = _cli("train", str(data), "--out", str(tmp_path / "b"), "--cv", "2")
     assert "OUTPUT_BUSY" in _codes(proc)
     assert not (tmp_path / "b").exists()
+
+
+def test_a_lock_taken_again_does_not_block_a_nested_lock_of_another_path(tmp_path):
+    """A command holds its output's lock around a save that takes it again; inside, a
+    lock of another path (a build's partitioned folders) must not wait forever."""
+    import threading
+
+    def nested():
+        with outputs.writer_lock(tmp_path / "out"), outputs.writer_lock(tmp_path / "out"), \
+                outputs.writer_lock(tmp_path / "out" / "training"):
+            pass
+
+    worker = threading.Thread(target=nested, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive()

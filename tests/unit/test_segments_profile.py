@@ -8,7 +8,13 @@ import pytest
 
 from churn_core.pipeline import load_and_check, segment_customers
 from churn_core.segments import assign_segments, fit_segments, segment_table
-from churn_core.segments.profile import ACTIONS, model_drivers, suggest_action
+from churn_core.segments.profile import (
+    ACTIONS,
+    NO_CUSTOMERS,
+    NO_DRIVER,
+    model_drivers,
+    suggest_action,
+)
 from churn_core.segments.report import build_report
 from tests.unit.test_segments import planted_table
 
@@ -71,9 +77,10 @@ def test_segment_table_counts_each_tier():
 
 
 def test_model_drivers_rank_positive_contributions():
-    c = pd.DataFrame({"a": [1.0, 1.0, -1.0], "b": [0.5, 0.5, 2.0], "c": [-1.0, -1.0, -1.0]})
-    out = model_drivers(c, np.array([0, 0, 1]), 3, labels={"a": "Alpha"})
-    assert out == ["Alpha, B", "B", ""]
+    c = pd.DataFrame({"a": [1.0, 1.0, -1.0, -1.0], "b": [0.5, 0.5, 2.0, -1.0],
+                      "c": [-1.0, -1.0, -1.0, -1.0]})
+    out = model_drivers(c, np.array([0, 0, 1, 3]), 4, labels={"a": "Alpha"})
+    assert out == ["Alpha, B", "B", NO_CUSTOMERS, NO_DRIVER]
 
 
 def test_actions_follow_churn_and_value():

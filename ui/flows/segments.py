@@ -56,7 +56,7 @@ def choice() -> SegmentChoice:
     return get(K.SEGMENT_CHOICE) or SegmentChoice()
 
 
-def _key(check: Any, analysis: Any, chosen: SegmentChoice) -> str:
+def _key(analysis: Any, chosen: SegmentChoice) -> str:
     threshold = get(K.THRESHOLD)
     value = f"{threshold.value:.6f}" if analysis is not None and threshold is not None else ""
     model = get(K.MODEL_KEY) if analysis is not None else ""
@@ -71,7 +71,7 @@ def current_view() -> SegmentsView | None:
         return None
     analysis = get(K.ANALYSIS)
     chosen = choice()
-    key = _key(check, analysis, chosen)
+    key = _key(analysis, chosen)
     view = get(K.SEGMENTS)
     if view is not None and view.key == key:
         return view
