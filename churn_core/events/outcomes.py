@@ -174,17 +174,23 @@ def time_split(training: pd.DataFrame, *, definition: ChurnDefinition | None = N
         distinct, definition.horizon_days if definition is not None else 0)
     if not earlier:
         raise ChurnDataError([_too_few_cutoffs(distinct, definition)])
-    in_earlier = np.isin(cutoffs, np.array(earlier, dtype=object))
-    ids = training["customer_id"].astype(str).to_numpy()
-    customers = np.unique(ids[in_earlier])
+    # Compared as integer codes: np.isin on dates or ids as Python objects took 117 s on a
+    # 755k-row table (2 busy cores); on codes it takes well under a second.
+    day_codes, days = pd.factorize(cutoffs)
+    known = {d: i for i, d in enumerate(days)}
+    in_earlier = np.isin(day_codes, np.array([known[d] for d in earlier], dtype=np.int64))
+    codes, names = pd.factorize(training["customer_id"].astype(str))
+    present = np.unique(codes[in_earlier])
+    # the customers in text order (as np.unique of the ids), so the same seed picks the same ones
+    customers = present[np.argsort(np.asarray(names, dtype=object)[present], kind="stable")]
     rng = np.random.default_rng(seed)
     n_valid = int(round(valid_size * customers.size))
     valid_customers = rng.permutation(customers)[:n_valid]
-    is_valid = np.isin(ids, valid_customers)
+    is_valid = np.isin(codes, valid_customers)
     return TimeSplit(
         train=np.flatnonzero(in_earlier & ~is_valid),
         valid=np.flatnonzero(in_earlier & is_valid),
-        test=np.flatnonzero(cutoffs == test_cutoff),
+        test=np.flatnonzero(day_codes == known[test_cutoff]),
         test_cutoff=test_cutoff, train_cutoffs=earlier)
 
 

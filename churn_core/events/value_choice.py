@@ -219,7 +219,7 @@ def measure(training: pd.DataFrame, columns: list[str], *,
     frame = training.reset_index(drop=True)
     method, parts = _splits(frame, definition, seed)
     present = [c for c in columns if c in frame.columns]
-    ids = frame["customer_id"].astype(str).to_numpy()
+    ids = pd.factorize(frame["customer_id"].astype(str))[0]  # integer codes: fast np.isin
     with_, without = [], []
     for train, valid, test in parts:
         fit_rows = train.size + valid.size

@@ -67,6 +67,8 @@ def summary_from_log(log: PreparedLog, *, calibration_end: Any, time_unit: str =
                 values=(str(h_end),), action="choose a later holdout end")])
         holdout = (f", count(*) FILTER (day > DATE '{end}' AND day <= DATE '{h_end}') "
                    "AS frequency_holdout")
+    # money summed in whole cents: exact, so the sum (and the fits on it) do not depend on
+    # the order DuckDB's threads add the days in
     frame = log.con.execute(f"""
         SELECT customers.cid AS customer_id,
                CAST(count(*) FILTER (day <= DATE '{end}') - 1 AS DOUBLE) AS frequency,
@@ -74,9 +76,10 @@ def summary_from_log(log: PreparedLog, *, calibration_end: Any, time_unit: str =
                    AS recency,
                date_diff('day', min(day), DATE '{end}') / {unit} AS T,
                CASE WHEN count(*) FILTER (day <= DATE '{end}') > 1
-                    THEN greatest(sum({money}) FILTER (day <= DATE '{end}')
-                                  - arg_min({money}, day), 0)
-                         / (count(*) FILTER (day <= DATE '{end}') - 1)
+                    THEN greatest(sum(CAST(round({money} * 100) AS BIGINT))
+                                      FILTER (day <= DATE '{end}')
+                                  - CAST(round(arg_min({money}, day) * 100) AS BIGINT), 0)
+                         / 100.0 / (count(*) FILTER (day <= DATE '{end}') - 1)
                     ELSE 0.0 END AS monetary_value {holdout}
         FROM daily JOIN customers USING (cust)
         WHERE n_orders > 0
