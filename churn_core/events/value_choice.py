@@ -44,8 +44,9 @@ MODES = ("auto", "keep", "off")
 MIN_GAIN = 0.002  # ROC-AUC points the columns must add to be kept in ``auto``
 # Rows the comparison trains on (customers sampled whole above it); the test part is only
 # scored, so it keeps up to TEST_MAX_ROWS rows and its ROC-AUC stays precise. Measured on a
-# synthetic log of 10M events (755k training rows, 2 busy cores): training on 200k rows took
-# 1,000 s wall, the value columns themselves 74 s.
+# synthetic log of 10M events (755k training rows, 69k customers, 18 cutoffs, 2 cores at load
+# 5): the whole build with value columns and this choice took 84 s wall against 10 s without,
+# most of it the per-cutoff value fits; the two model fits about 1 s.
 MAX_ROWS = 50_000
 TEST_MAX_ROWS = 200_000
 LEARNING_RATE = LARGE_LEARNING_RATE  # the product's rate for large tables (0.2)
