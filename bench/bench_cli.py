@@ -158,6 +158,7 @@ def run_ours(train: Path, fresh: Path, truth: Path, work: Path, *, light: bool
     bundle, scored = work / "bundle", work / "scored.csv"
     shutil.rmtree(bundle, ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
+    scored.unlink(missing_ok=True)
     extra = ["--cv", "2", "--no-search"] if light else []
     steps = [run_step("train", [sys.executable, "-m", "churn_core", "train", str(train),
                                 "--out", str(bundle), *extra], work / "train.log")]

@@ -235,3 +235,13 @@ def test_a_second_train_into_the_same_out_is_refused_at_once(trained, tmp_path):
         proc = _cli("train", str(data), "--out", str(tmp_path / "b"), "--cv", "2")
     assert "OUTPUT_BUSY" in _codes(proc)
     assert not (tmp_path / "b").exists()
+
+
+def test_an_existing_output_file_may_be_written_over(tmp_path):
+    # a plain file has no execute bit: only folders need one to be written into
+    out = tmp_path / "scored.csv"
+    out.write_text("old\n")
+    out.chmod(0o644)
+    assert outputs.output_path(out) == out
+    outputs.write_file(out, b"new\n")
+    assert out.read_bytes() == b"new\n"
