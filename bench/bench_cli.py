@@ -158,6 +158,7 @@ def run_ours(train: Path, fresh: Path, truth: Path, work: Path, *, light: bool
     bundle, scored = work / "bundle", work / "scored.csv"
     shutil.rmtree(bundle, ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
+    scored.unlink(missing_ok=True)
     extra = ["--cv", "2", "--no-search"] if light else []
     steps = [run_step("train", [sys.executable, "-m", "churn_core", "train", str(train),
                                 "--out", str(bundle), *extra], work / "train.log")]
@@ -259,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1e6", help="customers per file, e.g. 1e5,1e6")
     parser.add_argument("--light", action="store_true",
                         help="also run ours with --cv 2 --no-search (labelled 'light')")
-    parser.add_argument("--skip", default="", help="contenders to leave out: app,obvious")
+    parser.add_argument("--skip", default="", help="contenders to leave out: ours,app,obvious")
     parser.add_argument("--work", default="/tmp/churn-bench-cli", help="folder for the files")
     parser.add_argument("--name", default="cli", help="result file name in bench/results")
     parser.add_argument("--child", choices=["obvious", "app"], help=argparse.SUPPRESS)
@@ -287,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
         runs[str(n)] = run = {}
         configs = [("ours: train + score (defaults)", False)] + \
             ([("ours light: --cv 2 --no-search (not the default)", True)] if args.light else [])
+        if "ours" in skip:
+            configs = []
         for label, light in configs:
             print(f"{label} at {n:,} ...", flush=True)
             res = run_ours(train, fresh, truth, work / "ours", light=light)

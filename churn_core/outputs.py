@@ -90,7 +90,9 @@ def output_path(path: str | Path, *, inputs: Iterable[str | Path] = (),
             raise _refuse("OUTPUT_NO_FOLDER", f"The folder {out.parent} does not exist.",
                           "create it first or choose an existing folder", out)
     existing = next((p for p in (out, *out.parents) if p.exists()), Path("."))
-    if not os.access(existing, os.W_OK | os.X_OK):
+    # a folder must be writable and searchable; a file only writable (X_OK on a file asks
+    # whether it is executable: an existing output would always be refused)
+    if not os.access(existing, os.W_OK | (os.X_OK if existing.is_dir() else 0)):
         raise _refuse("OUTPUT_NOT_WRITABLE", f"{existing} cannot be written to.",
                       "choose a folder you may write to", out)
     return out

@@ -220,7 +220,9 @@ def score_csv_in_chunks(
             sink.write(body.encode("utf-8-sig" if scored == 0 else "utf-8"))
             scored += 1
             written += len(table)
-            flagged += int(result.table["at_risk"].sum())
+            # an at-risk-only piece has no always-true at_risk column: every row is flagged
+            flagged += (int(result.table["at_risk"].sum()) if "at_risk" in result.table
+                        else len(result.table))
             cut = result.threshold
             report(min(done_bytes / total, 1.0),
                    f"Scored {offset:,} rows in {pieces} pieces ({written:,} written)")

@@ -251,3 +251,13 @@ def test_a_lock_taken_again_does_not_block_a_nested_lock_of_another_path(tmp_pat
     worker.start()
     worker.join(timeout=10)
     assert not worker.is_alive()
+
+
+def test_an_existing_output_file_may_be_written_over(tmp_path):
+    # a plain file has no execute bit: only folders need one to be written into
+    out = tmp_path / "scored.csv"
+    out.write_text("old\n")
+    out.chmod(0o644)
+    assert outputs.output_path(out) == out
+    outputs.write_file(out, b"new\n")
+    assert out.read_bytes() == b"new\n"
