@@ -25,17 +25,13 @@ from churn_core.campaigns.cli import add_campaign_parsers
 from churn_core.cli_types import (
     CommandHelpers,
     amount,
-    cutoffs,
     folds,
-    memory_limit,
     positive_int,
     probability,
 )
-from churn_core.events.build import SCORING_FILE, build_tables
-from churn_core.events.mapping import propose_mapping
+from churn_core.events.build import SCORING_FILE
+from churn_core.events.cli import add_build_parser
 from churn_core.events.modeling import event_overrides, is_event_table, read_summary
-from churn_core.events.staging import EngineSettings
-from churn_core.events.types import ChurnDefinition
 from churn_core.export import id_secret_from_env, pseudonymise, to_csv_bytes
 from churn_core.model import TrainConfig
 from churn_core.monitor.cli import add_monitor_parsers
@@ -320,56 +316,6 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_build(args: argparse.Namespace) -> int:
-    """Build the labelled training table, the scoring table and summary.json."""
-    out = output_path(args.out, inputs=(args.events,), directory=True)
-    decimal = None if args.decimal_comma is None else tuple(
-        c.strip() for c in args.decimal_comma.split(",") if c.strip())
-    read = ReadOptions(encoding=args.encoding, delimiter=args.delimiter, sheet=args.sheet,
-                       header_row=args.header_row)
-    mapping = propose_mapping(args.events, overrides=args.mapping, read=read,
-                              decimal_comma=decimal, timestamp_format=args.timestamp_format)
-    for p in mapping.problems:
-        log.info("%s %s", p.code, p.message)
-    definition = ChurnDefinition(window_days=args.window, active_days=args.active,
-                                 lead_days=args.lead, cutoffs=cutoffs(args.cutoffs))
-    engine = EngineSettings(memory_limit=args.memory_limit, threads=args.threads)
-    result = build_tables(args.events, mapping, definition, out_dir=out, engine=engine,
-                          drop_duplicates=not args.keep_duplicates,
-                          value=not args.no_value, value_features=args.value_features,
-                          partitioned=args.partitioned,
-                          progress=_progress)
-    for p in result.problems:
-        if p.severity != "info":
-            log.warning("%s %s", p.code, p.message)
-    print(f"mapping: {mapping.to_string()}")
-    for row in result.summary.get("dropped", []):
-        print(f"left out: {row['count']:,} lines ({row['reason']})")
-    print(f"{'cutoff':12} {'customers':>10} {'churned':>8} {'rate':>6}  used for")
-    for c in result.summary.get("cutoffs", []):
-        rate = "" if c.get("churn_rate") is None else f"{c['churn_rate']:.1%}"
-        churned = "" if c.get("churned") is None else f"{c['churned']:,}"
-        print(f"{c['cutoff']:12} {c['active_customers']:>10,} {churned:>8} {rate:>6}  "
-              f"{c.get('used_for', '')}")
-    plan = result.summary["cutoff_plan"]
-    train = plan["train_cutoffs"]
-    print(f"cutoffs: {plan['frequency']} ({plan['reason']})")
-    if train:
-        print(f"backtest: test cutoff {plan['test_cutoff']}; training cutoffs {train[0]} to "
-              f"{train[-1]} ({len(train)}), whose churn windows end by the test cutoff")
-    choice = result.summary.get("value_features") or {}
-    if choice.get("reason"):
-        print(choice["reason"])
-    worth = (result.summary.get("customer_value") or {}).get("column")
-    print(f"customer value: {worth + ' (expected spend over the next year)' if worth else 'none'}")
-    print(f"training rows: {len(result.training):,}; customers to score: "
-          f"{len(result.scoring):,}; written to {args.out}")
-    if args.partitioned:
-        print(f"Parquet folders for --engine dask: {Path(args.out) / 'training'}, "
-              f"{Path(args.out) / 'scoring'}")
-    return 0
-
-
 def _add_read_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--encoding", help="text encoding (default: detected)")
     p.add_argument("--delimiter", help="field delimiter (default: detected)")
@@ -476,50 +422,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7)
     p.set_defaults(func=cmd_simulate)
 
-    p = sub.add_parser("build", help="build churn tables from a raw order/event log")
-    p.add_argument("events", help="CSV/TSV/TXT (any encoding, optionally .gz), .xlsx or "
-                   "Parquet event log")
-    p.add_argument("--out", required=True, help="directory for training.parquet, "
-                   "scoring.parquet and summary.json")
-    p.add_argument("--window", type=int, default=90, help="churn window W in days")
-    p.add_argument("--active", type=int, default=365, help="active in the last L days")
-    p.add_argument("--lead", type=int, default=0, help="lead time G in days")
-    p.add_argument("--cutoffs", default="auto",
-                   help="auto (month ends, or every 14/7 days when the log is too short "
-                   "for a backtest by time), monthly, biweekly, weekly, or DATE,DATE,...")
-    p.add_argument("--mapping", default=None, help="column roles: col=role,col=role")
-    _add_read_args(p)
-    p.add_argument("--header-row", type=int, default=None,
-                   help="0-based line of the header (default: detected)")
-    p.add_argument("--decimal-comma", default=None, metavar="COLS",
-                   help="columns written with a decimal comma, COL,COL ('' for none; "
-                   "default: detected)")
-    p.add_argument("--timestamp-format", default=None,
-                   help="strptime format, epoch_s, epoch_ms, epoch_us, epoch_ns or iso_utc "
-                   "(default: detected)")
-    p.add_argument("--memory-limit", type=memory_limit, default=EngineSettings.memory_limit,
-                   help="DuckDB memory cap, e.g. 3GB or 800MB (larger work spills to disk; "
-                   "default %(default)s)")
-    p.add_argument("--threads", type=positive_int, default=None,
-                   help="DuckDB worker threads (default: every available core)")
-    p.add_argument("--keep-duplicates", action="store_true",
-                   help="count lines identical in every mapped column as separate events "
-                   "(default: leave them out, with a count; also faster on large logs)")
-    p.add_argument("--value-features", nargs="?", const="keep", default="auto",
-                   choices=["auto", "keep", "off"],
-                   help="BG/NBD's probability alive, expected orders and spend in the churn "
-                   "window (fitted at each cutoff) as churn features: auto (default) keeps them "
-                   "when they raise the backtest's ROC-AUC by 0.002 or more, keep, or off")
-    p.add_argument("--no-value", action="store_true",
-                   help="skip the customer_value column (expected spend over the next year "
-                   "from BG/NBD and Gamma-Gamma; train uses it as each customer's value)")
-    p.add_argument("--partitioned", action="store_true",
-                   help="also write the tables as folders of Parquet files (training/: one "
-                   "per cutoff; scoring/) for train/score --engine dask")
-    p.set_defaults(func=cmd_build)
-
     helpers = CommandHelpers(print_problems=_print_problems, read_options=_read_options,
                              progress=_progress, echo=print)
+    add_build_parser(sub, helpers, add_read_args=_add_read_args)
     add_clv_parser(sub, helpers, add_read_args=_add_read_args)
     add_campaign_parsers(sub, helpers, add_read_args=_add_read_args)
     add_monitor_parsers(sub, helpers, add_read_args=_add_read_args)

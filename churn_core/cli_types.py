@@ -18,7 +18,7 @@ from churn_core.events.types import FREQUENCIES
 
 @dataclass(frozen=True)
 class CommandHelpers:
-    """What ``__main__`` lends the command modules (campaigns, monitoring, clv)."""
+    """What ``__main__`` lends the command modules (build, campaigns, monitoring, clv)."""
 
     print_problems: Callable[..., None]
     read_options: Callable[[argparse.Namespace], Any]
