@@ -26,7 +26,7 @@ from churn_core.problems import ChurnDataError, Problem, example_rows
 from churn_core.progress import Progress
 from churn_core.segments import assign_segments
 from churn_core.threshold import Economics, risk_tiers
-from churn_core.value.clv import value_at_risk, value_column
+from churn_core.value.clv import BUILD_VALUE_COLUMN, value_at_risk, value_column
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,9 @@ def predict_frame(bundle: ModelBundle, frame: pd.DataFrame) -> np.ndarray:
 
 def _values(frame: pd.DataFrame, bundle: ModelBundle, value: float | str | None
             ) -> np.ndarray:
+    if value is None and BUILD_VALUE_COLUMN in frame.columns:
+        # an event-log build's scoring table carries each customer's estimated worth
+        value = BUILD_VALUE_COLUMN
     if isinstance(value, str):
         return value_column(frame.reset_index(drop=True), value, missing=0.0)
     if value is None:
@@ -241,9 +244,10 @@ def score_frame(
         scores every row (monitoring, where labelled rows give realised figures).
     value : float or str, optional
         What each customer is worth: a constant, or the name of a numeric column of
-        ``frame`` (empty cells count as 0). Default: the value saved with the bundle's
-        threshold (set on the Alerts page), else 200. Gives ``customer_value`` and
-        ``value_at_risk`` (churn probability x value).
+        ``frame`` (empty cells count as 0). Default: the file's ``customer_value``
+        column when it has one (an event-log build's scoring table), else the value
+        saved with the bundle's threshold (set on the Alerts page), else 200. Gives
+        ``customer_value`` and ``value_at_risk`` (churn probability x value).
 
     Raises
     ------

@@ -237,6 +237,21 @@ def test_scores_carry_customer_value_and_value_at_risk(trained):
     assert exc.value.problems[0].code == "VALUE_BAD_COLUMN"
 
 
+def test_a_build_scoring_table_values_each_customer_by_its_customer_value(trained):
+    # an event-log build's scoring table carries customer_value (not a feature): score
+    # uses it when no value is given, and a value given by the user still wins
+    frame, _, analysis = trained
+    bundle = make_bundle(analysis)
+    worth = np.arange(len(frame)) % 5 * 25.0
+    fresh = frame.drop(columns=["churn"]).assign(customer_value=worth)
+    table = score_frame(bundle, fresh).table
+    np.testing.assert_allclose(table["customer_value"], worth)
+    assert (table["value_at_risk"] - table["churn_probability"] * worth).abs().max() < 0.01
+    assert (score_frame(bundle, fresh, value=50.0).table["customer_value"] == 50.0).all()
+    plain = score_frame(bundle, frame.drop(columns=["churn"])).table
+    assert plain["customer_value"].nunique() == 1  # no column: one value for everyone
+
+
 def test_a_budget_caps_the_contacts_like_a_capacity():
     econ = Economics(value_retained=100, offer_cost=8, success_rate=0.5, contact_cost=2,
                      budget=25)
