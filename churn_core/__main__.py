@@ -12,7 +12,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -214,10 +214,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     table = export_table(analysis, analysis.threshold.value, rules=rules, values=values)
     if args.pseudonymise:
         table = pseudonymise(table)
-    bundle = make_bundle(analysis)
-    if loaded.value_features:
-        bundle = replace(bundle, metrics={**bundle.metrics,
-                                          "value_features": loaded.value_features})
+    bundle = make_bundle(analysis, value_features=loaded.value_features)
     # The list lives in the bundle folder, which is swapped in whole: never a new model
     # beside an old list.
     save_bundle(out, bundle, extra={AT_RISK_FILE: to_csv_bytes(table)})

@@ -364,8 +364,13 @@ def fit_all(
 
 
 def make_bundle(analysis: Analysis, *, threshold: ThresholdChoice | None = None,
-                capacity: int | None = None) -> ModelBundle:
-    """Package an analysis as a :class:`ModelBundle` with the threshold actually in use."""
+                capacity: int | None = None,
+                value_features: Mapping[str, Any] | None = None) -> ModelBundle:
+    """Package an analysis as a :class:`ModelBundle` with the threshold actually in use.
+
+    ``value_features``: an event-log build's decision on the BG/NBD features
+    (``summary["value_features"]``), kept in the manifest's metrics.
+    """
     r = analysis.result
     choice = threshold or analysis.threshold
     detail = {**choice.detail, "medium_from": medium_floor(choice.value)}
@@ -379,7 +384,9 @@ def make_bundle(analysis: Analysis, *, threshold: ThresholdChoice | None = None,
         booster=r.booster, preprocessor=r.preprocessor, schema=analysis.dataset.schema,
         segments=analysis.segments,
         threshold={"value": float(choice.value), "method": choice.method, "detail": detail},
-        metrics=analysis.metrics(), feature_labels=dict(analysis.feature_labels), info=info,
+        metrics={**analysis.metrics(),
+                 **({"value_features": dict(value_features)} if value_features else {})},
+        feature_labels=dict(analysis.feature_labels), info=info,
         champion=r.champion, linear=r.linear, calibration=r.calibration,
         leaderboard=leaderboard_records(r.leaderboard),
         reference_profile=training_reference(analysis))

@@ -14,7 +14,6 @@ from churn_core.pipeline import (
     Economics,
     ThresholdChoice,
     break_even_probability,
-    bundle_to_zip,
     id_secret_from_env,
     pseudonymise,
     to_csv_bytes,
@@ -200,8 +199,7 @@ with c1:
 with c2:
     st.download_button(
         "Download the model with this threshold (.zip)",
-        data=lambda: bundle_to_zip(pipeline.make_bundle(analysis, threshold=choice,
-                                                        capacity=limit)),
+        data=lambda: alerts_flow.bundle_zip(analysis, choice, limit),
         file_name=f"churn_model_{stamp}.zip", mime="application/zip", on_click="ignore",
         icon=":material/inventory_2:", key="download_bundle")
 

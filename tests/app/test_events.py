@@ -176,3 +176,22 @@ def test_model_page_captions_the_value_features_decision(page, event_analysis):
     reason = built.summary["value_features"]["reason"]
     assert reason.startswith("BG/NBD features")
     assert any(reason in c.value for c in at.caption)
+
+
+def test_the_alerts_bundle_records_the_value_features_decision(event_analysis, monkeypatch):
+    """The model downloaded from Alerts after a build keeps the build's BG/NBD decision in its
+    manifest, as the command line's bundle does (the decision itself is read from state as
+    for the Model page's caption, tested above)."""
+    from churn_core import pipeline
+    from ui.flows import alerts as alerts_flow
+
+    built, _, analysis = event_analysis
+    record = built.summary["value_features"]
+    monkeypatch.setattr(alerts_flow, "value_features", lambda: record)
+    data = alerts_flow.bundle_zip(analysis, analysis.threshold, None)
+    assert pipeline.load_bundle_bytes(data, name="m.zip").metrics["value_features"] == record
+    monkeypatch.setattr(alerts_flow, "value_features", lambda: None)  # a customer table
+    plain = alerts_flow.bundle_zip(analysis, analysis.threshold, 50)
+    loaded = pipeline.load_bundle_bytes(plain, name="m.zip")
+    assert "value_features" not in loaded.metrics
+    assert loaded.threshold["detail"]["capacity"] == 50

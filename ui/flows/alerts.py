@@ -20,6 +20,7 @@ from churn_core.pipeline import (
     SortedScores,
     ThresholdChoice,
 )
+from ui.flows.model import value_features
 from ui.state import StateKeys, get, put
 
 K = StateKeys
@@ -148,3 +149,10 @@ def stored_reliability(econ: Economics, value: ValueChoice) -> BandView | None:
     stored = get(K.PROFIT_BAND)
     key = (get(K.MODEL_KEY), econ, value.column, value.constant)
     return stored if stored is not None and stored.key == key else None
+
+
+def bundle_zip(analysis: Any, threshold: Any, capacity: int | None) -> bytes:
+    """The model bundle with this threshold and capacity (and, after an event-log build, its
+    decision on the BG/NBD features) as a zip to download."""
+    return pipeline.bundle_to_zip(pipeline.make_bundle(
+        analysis, threshold=threshold, capacity=capacity, value_features=value_features()))

@@ -61,11 +61,16 @@ def train(config: TrainConfig, progress: Progress) -> bool:
     return True
 
 
-def value_features_note() -> str | None:
+def value_features() -> dict | None:
     """The event-log build's decision on the BG/NBD features, when the current table is it."""
     build = _event_build(get(K.CHECK))
-    return None if build is None else pipeline.value_features_note(
-        build.summary.get("value_features"))
+    return None if build is None else build.summary.get("value_features")
+
+
+def value_features_note() -> str | None:
+    """That decision in words (None for other tables)."""
+    decision = value_features()
+    return None if decision is None else pipeline.value_features_note(decision)
 
 
 def _event_build(check: Any) -> Any:
