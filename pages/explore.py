@@ -47,15 +47,13 @@ with st.expander("Churn rate table"):
                                 "lo": st.column_config.NumberColumn(format="percent"),
                                 "hi": st.column_config.NumberColumn(format="percent")})
 
-left, right = st.columns(2)
-with left:
-    st.plotly_chart(charts.label_correlation(corr), width="stretch")
-with right:
-    miss = cache.missingness(key, check)
-    if int(miss["missing"].sum()) == 0:
-        st.success("No missing values in any column.")
-    else:
-        st.plotly_chart(charts.missingness(miss), width="stretch")
+# one above the other: side by side, their long column names leave the bars no room
+st.plotly_chart(charts.label_correlation(corr), width="stretch")
+miss = cache.missingness(key, check)
+if int(miss["missing"].sum()) == 0:
+    st.success("No missing values in any column.")
+else:
+    st.plotly_chart(charts.missingness(miss), width="stretch")
 st.caption(f"{len(ds.frame):,} customers, {int(ds.labelled.sum()):,} with a label; "
            f"overall churn rate {overall:.1%}.")
 
