@@ -14,6 +14,7 @@ from churn_core.events.build import build_tables
 from churn_core.events.mapping import propose_mapping
 from churn_core.events.staging import EngineSettings
 from churn_core.events.types import ChurnDefinition
+from churn_core.events.value_choice import MODES as VALUE_FEATURE_MODES
 from churn_core.outputs import output_path
 from churn_core.reading.table import ReadOptions
 
@@ -103,7 +104,7 @@ def add_build_parser(sub: Any, h: CommandHelpers, *,
                    help="count lines identical in every mapped column as separate events "
                    "(default: leave them out, with a count; also faster on large logs)")
     p.add_argument("--value-features", nargs="?", const="keep", default="auto",
-                   choices=["auto", "keep", "off"],
+                   choices=list(VALUE_FEATURE_MODES),
                    help="BG/NBD's probability alive, expected orders and spend in the churn "
                    "window (fitted at each cutoff) as churn features: auto (default) keeps them "
                    "when they raise the backtest's ROC-AUC by 0.002 or more, keep, or off")

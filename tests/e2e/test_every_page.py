@@ -10,9 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
 
-from tests.e2e.test_journeys import go_to, ready, train_quick
+from tests.e2e.test_journeys import go_to, open_with_sample, train_quick
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,12 +53,7 @@ def _settle(page: Page) -> None:
 
 
 def test_every_page_at_two_widths(page: Page, app_url: str) -> None:
-    page.set_viewport_size({"width": 1400, "height": 1000})
-    page.goto(app_url)
-    ready(page)
-    page.get_by_role("button", name="Load the sample data").click()
-    expect(page.get_by_text("customers.csv").first).to_be_visible(timeout=60_000)
-    ready(page)
+    open_with_sample(page, app_url)
     train_quick(page)
     SHOTS.mkdir(parents=True, exist_ok=True)
     problems = []

@@ -46,6 +46,16 @@ def metric(page: Page, label: str) -> str:
     return box.locator("[data-testid='stMetricValue']").inner_text()
 
 
+def open_with_sample(page: Page, app_url: str) -> None:
+    """Open the app at 1400 px and load the bundled sample from the Home page."""
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    page.goto(app_url)
+    ready(page)
+    page.get_by_role("button", name="Load the sample data").click()
+    expect(page.get_by_text("customers.csv").first).to_be_visible(timeout=60_000)
+    ready(page)
+
+
 def train_quick(page: Page) -> None:
     go_to(page, "Model", "Model")
     page.get_by_text("Quick training").click()
@@ -55,12 +65,7 @@ def train_quick(page: Page) -> None:
 
 
 def test_sample_train_threshold_download(page: Page, app_url: str, tmp_path: Path) -> None:
-    page.set_viewport_size({"width": 1400, "height": 1000})
-    page.goto(app_url)
-    ready(page)
-    page.get_by_role("button", name="Load the sample data").click()
-    expect(page.get_by_text("customers.csv").first).to_be_visible(timeout=60_000)
-    ready(page)
+    open_with_sample(page, app_url)
     shot(page, "home")
     go_to(page, "Data", "Data")
     shot(page, "data")
