@@ -105,7 +105,8 @@ def run_step(name: str, cmd: list[str], log: Path | None = None) -> dict[str, An
 
     Its output goes to ``log`` (a temporary file when None), to be followed while it runs.
     """
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
     log = log or Path(tempfile.mkstemp(prefix="bench-step-", suffix=".log")[1])
     before = os.times()
     start = time.perf_counter()
@@ -153,13 +154,14 @@ def auc_of(scores: pd.DataFrame, truth: Path, column: str) -> float:
     return float(roc_auc_score(both[LABEL], both[column]))
 
 
-def run_ours(train: Path, fresh: Path, truth: Path, work: Path, *, light: bool
-             ) -> dict[str, Any]:
+def run_ours(train: Path, fresh: Path, truth: Path, work: Path, *, light: bool,
+             device: str = "auto") -> dict[str, Any]:
     bundle, scored = work / "bundle", work / "scored.csv"
     shutil.rmtree(bundle, ignore_errors=True)
     work.mkdir(parents=True, exist_ok=True)
     scored.unlink(missing_ok=True)
-    extra = ["--cv", "2", "--no-search"] if light else []
+    extra = (["--cv", "2", "--no-search"] if light else []) + \
+        (["--device", device] if device != "auto" else [])
     steps = [run_step("train", [sys.executable, "-m", "churn_core", "train", str(train),
                                 "--out", str(bundle), *extra], work / "train.log")]
     if steps[0]["returncode"] == 0:
@@ -179,10 +181,17 @@ def run_ours(train: Path, fresh: Path, truth: Path, work: Path, *, light: bool
     return row
 
 
-def child_obvious(train: Path, fresh: Path, out: Path) -> dict[str, Any]:
-    """The obvious pipeline, each step timed (runs in its own process)."""
+def child_obvious(train: Path, fresh: Path, out: Path, device: str = "auto") -> dict[str, Any]:
+    """The obvious pipeline, each step timed (runs in its own process).
+
+    ``device`` "auto" trains on the GPU when XGBoost can use one (as ``train`` does).
+    """
     import shap
     import xgboost as xgb
+
+    from churn_core.model import detect_device
+
+    device = detect_device(device)
 
     def categorical(frame: pd.DataFrame) -> pd.DataFrame:
         for c in frame.columns:
@@ -199,7 +208,8 @@ def child_obvious(train: Path, fresh: Path, out: Path) -> dict[str, Any]:
         with rec.step("fit XGBClassifier() defaults on 80 %"):
             rng = np.random.default_rng(SEED)
             fit = rng.random(len(X)) < 0.8
-            model = xgb.XGBClassifier(enable_categorical=True, tree_method="hist")
+            model = xgb.XGBClassifier(enable_categorical=True, tree_method="hist",
+                                      device=device)
             model.fit(X[fit], y[fit])
             del ids
         with rec.step("read the fresh CSV + score every row"):
@@ -263,13 +273,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", default="", help="contenders to leave out: ours,app,obvious")
     parser.add_argument("--work", default="/tmp/churn-bench-cli", help="folder for the files")
     parser.add_argument("--name", default="cli", help="result file name in bench/results")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                        help="XGBoost device for ours and the obvious pipeline (auto: the GPU "
+                        "when XGBoost can use one, as train does)")
     parser.add_argument("--child", choices=["obvious", "app"], help=argparse.SUPPRESS)
     parser.add_argument("--train", help=argparse.SUPPRESS)
     parser.add_argument("--fresh", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child == "obvious":
-        emit(child_obvious(Path(args.train), Path(args.fresh), Path(args.out)))
+        emit(child_obvious(Path(args.train), Path(args.fresh), Path(args.out), args.device))
         return 0
     if args.child == "app":
         emit(child_app(Path(args.train)))
@@ -277,6 +290,10 @@ def main(argv: list[str] | None = None) -> int:
 
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     info = machine()
+    from churn_core.model import detect_device
+
+    info["xgboost_device"] = detect_device(args.device)
+    print(f"XGBoost device: {info['xgboost_device']}", flush=True)
     print(f"load average {info['load_average']}, calibration {info['calibration']}", flush=True)
     work = Path(args.work)
     rows: list[dict[str, Any]] = []
@@ -292,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
             configs = []
         for label, light in configs:
             print(f"{label} at {n:,} ...", flush=True)
-            res = run_ours(train, fresh, truth, work / "ours", light=light)
+            res = run_ours(train, fresh, truth, work / "ours", light=light, device=args.device)
             run[label] = res
             tot = _summed(res["steps"])
             for s in res["steps"]:
@@ -305,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"obvious pipeline at {n:,} ...", flush=True)
             out = work / "obvious.csv"
             res = run_child(["-m", "bench.bench_cli", "--child", "obvious", "--train", train,
-                             "--fresh", fresh, "--out", out])
+                             "--fresh", fresh, "--out", out, "--device", args.device])
             if "error" not in res:
                 res["roc_auc"] = auc_of(pd.read_csv(out, dtype={ID: str},
                                                     usecols=[ID, "churn_probability"]),

@@ -66,7 +66,9 @@ class TrainConfig:
     """Training options (defaults are meant to generalise, not tuned to one file)."""
 
     seed: int = 42
-    cv_folds: int = 5  # folds of the cross-fitting (at least 2)
+    # folds of the cross-fitting (at least 2); None: 5, or fewer on tables the learning
+    # curve sized (training.auto_folds)
+    cv_folds: int | None = None
     class_weight: bool = False
     search: bool = True
     device: str = "auto"
@@ -75,7 +77,7 @@ class TrainConfig:
     side_models: bool = True  # also compare a random forest and a neural network
 
     def __post_init__(self) -> None:
-        if self.cv_folds < 2:
+        if self.cv_folds is not None and self.cv_folds < 2:
             raise InvalidSetting(f"cv_folds must be at least 2, got {self.cv_folds}: every "
                                  "labelled row needs an out-of-fold score")
 

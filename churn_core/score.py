@@ -22,6 +22,7 @@ from churn_core.explain import explain
 from churn_core.export import at_risk_table
 from churn_core.features import transform
 from churn_core.labels import encode_label, normalize_name
+from churn_core.model import detect_device
 from churn_core.problems import ChurnDataError, Problem, example_rows
 from churn_core.progress import Progress
 from churn_core.segments import assign_segments
@@ -219,6 +220,7 @@ def score_frame(
     rules: ActionRules | None = None,
     current_only: bool = True,
     value: float | str | None = None,
+    device: str = "auto",
 ) -> ScoreResult:
     """Score raw rows with a bundle.
 
@@ -248,6 +250,8 @@ def score_frame(
         column when it has one (an event-log build's scoring table), else the value
         saved with the bundle's threshold (set on the Alerts page), else 200. Gives
         ``customer_value`` and ``value_at_risk`` (churn probability x value).
+    device : {"auto", "cpu", "cuda"}
+        Where the reasons (TreeSHAP) are computed; auto: the GPU when XGBoost can use one.
 
     Raises
     ------
@@ -301,6 +305,7 @@ def score_frame(
     if rows.size:
         expl = explain(bundle.booster, bundle.preprocessor, aligned.iloc[rows],
                        labels=bundle.feature_labels, X=X.iloc[rows], linear=bundle.linear,
+                       device=detect_device(device),
                        progress=lambda f, m: report(0.4 + 0.5 * f, m))
         reasons.iloc[rows] = expl.reasons.to_numpy()
     id_name, ids = _ids(frame, bundle)

@@ -137,6 +137,7 @@ def score_csv_in_chunks(
     value: float | str | None = None,
     transform_table=None,
     progress: Progress | None = None,
+    device: str = "auto",
 ) -> ChunkedScore:
     """Score a large CSV piece by piece and write one CSV, as :func:`score_frame` +
     :func:`churn_core.export.to_csv_bytes` would for the whole file.
@@ -158,6 +159,8 @@ def score_csv_in_chunks(
     transform_table : callable, optional
         Applied to each piece's table before writing (e.g. pseudonymising the ids).
     progress : callable, optional
+    device : {"auto", "cpu", "cuda"}
+        As in :func:`churn_core.score.score_frame`.
 
     Returns
     -------
@@ -203,7 +206,7 @@ def score_csv_in_chunks(
             try:
                 result = score_frame(bundle, read.frame, threshold=threshold,
                                      at_risk_only=at_risk_only, explain_rows=explain_rows,
-                                     rules=rules, value=value)
+                                     rules=rules, value=value, device=device)
             except ChurnDataError as exc:
                 if [p.code for p in exc.problems if p.severity == "error"] != \
                         ["NO_CURRENT_CUSTOMERS"]:

@@ -36,7 +36,7 @@ with st.form("form_train"):
     go = st.form_submit_button("Train the model", type="primary", icon=":material/play_arrow:")
 
 if go:
-    config = TrainConfig(search=not quick, cv_folds=3 if quick else 5, class_weight=balance,
+    config = TrainConfig(search=not quick, cv_folds=3 if quick else None, class_weight=balance,
                          device=device, side_models=not quick)
     log: list[str] = []
     with st.status("Training...", expanded=True) as status:

@@ -56,6 +56,8 @@ class ActionRule:
     def __post_init__(self) -> None:
         words = (self.keywords,) if isinstance(self.keywords, str) else tuple(self.keywords)
         object.__setattr__(self, "keywords", tuple(str(k) for k in words))
+        # compacted once: a million customers' reasons are matched against them
+        object.__setattr__(self, "_keys", tuple(filter(None, map(normalize_name, self.keywords))))
         if self.direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {DIRECTIONS}, got {self.direction!r}")
 
@@ -66,7 +68,7 @@ class ActionRule:
             return False
         if self.direction in ("above", "below") and side not in (None, self.direction):
             return False
-        return any(k and k in label for k in map(normalize_name, self.keywords))
+        return any(k in label for k in self._keys)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ TRAIN_ONLY_LOCAL = {"--cv": ("cv", TrainConfig().cv_folds), "--segments": ("segm
 SCORE_ONLY_LOCAL = {"--top": ("top", None), "--at-risk-only": ("at_risk_only", False),
                     "--actions": ("actions", None), "--value": ("value", None),
                     "--value-column": ("value_column", None), "--explain": ("explain", "at-risk"),
+                    "--device": ("device", "auto"),
                     "--pseudonymise": ("pseudonymise", False),
                     "--encoding": ("encoding", None), "--delimiter": ("delimiter", None),
                     "--sheet": ("sheet", None)}

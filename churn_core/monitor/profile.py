@@ -70,11 +70,12 @@ def numeric_profile(values: np.ndarray) -> dict[str, Any]:
     out: dict[str, Any] = {"rows": int(values.size), "missing": int(values.size - present.size),
                            "mean": float(present.mean()) if present.size else None,
                            "sd": float(present.std()) if present.size else None}
+    present = np.sort(present)  # sorted once: unique values and quantiles are then cheap
     uniq, counts = np.unique(present, return_counts=True)
     if 0 < uniq.size <= DISCRETE_MAX_VALUES:
         return {"kind": "discrete", **out, "values": uniq.tolist(), "counts": counts.tolist()}
     if present.size <= EXACT_MAX_VALUES:
-        return {"kind": "continuous", **out, "sorted": np.sort(present).tolist()}
+        return {"kind": "continuous", **out, "sorted": present.tolist()}
     probs = np.linspace(0.0, 1.0, SKETCH_POINTS)
     return {"kind": "continuous", **out, "quantiles": np.quantile(present, probs).tolist()}
 
@@ -139,15 +140,18 @@ def check_profile(profile: Mapping[str, Any]) -> None:
                          f"supported (expected {PROFILE_VERSION})")
 
 
-def feature_view(preprocessor: Preprocessor, frame: pd.DataFrame) -> pd.DataFrame:
+def feature_view(preprocessor: Preprocessor, frame: pd.DataFrame,
+                 X: pd.DataFrame | None = None) -> pd.DataFrame:
     """The model's features as drift sees them: numbers and dates (in days before the
     model's snapshot date) as floats, categories as their raw text (so that levels
     never seen in training stay visible instead of becoming missing).
 
     ``frame`` must hold every feature column (align it with
-    :func:`churn_core.score.align_columns` first).
+    :func:`churn_core.score.align_columns` first). ``X``, when given, is
+    ``transform(preprocessor, frame)`` already computed (same rows, same order).
     """
-    X, _ = transform(preprocessor, frame)
+    if X is None:
+        X, _ = transform(preprocessor, frame)
     out = {}
     for col in preprocessor.feature_names:
         if col in preprocessor.categorical:
@@ -185,6 +189,7 @@ def training_reference(analysis: Analysis) -> dict[str, Any]:
     frame = analysis.dataset.frame
     # The labelled rows the shipped model learnt from, and their out-of-fold scores: what
     # the model gives customers it has not seen.
-    view = feature_view(pre, frame.iloc[result.rows])
+    X = result.X.iloc[result.rows] if result.X is not None else None
+    view = feature_view(pre, frame.iloc[result.rows], X)
     return reference_profile(view, scores=np.asarray(result.oof),
                              categorical=categorical_columns(pre))

@@ -27,7 +27,12 @@ from churn_core.problems import (
     example_rows,
     example_values,
 )
-from churn_core.reading.numbers import NUMERIC_SHARE, TEXT_DTYPE, parse_numbers
+from churn_core.reading.numbers import (
+    NUMERIC_SHARE,
+    TEXT_DTYPE,
+    parse_numbers,
+    plain_number_column,
+)
 
 #: Below NUMERIC_SHARE but at least this share: kept as text with a MOSTLY_NUMBERS warning.
 MOSTLY_SHARE = 0.5
@@ -163,6 +168,8 @@ def convert_text_column(name: str, values: pd.Series, *, na_tokens: Sequence[str
     s = values if values.dtype == TEXT_DTYPE else values.astype(TEXT_DTYPE)
     if text_reason is not None:
         return _exact_text(name, s, na_tokens, text_reason)
+    if convert_numbers and (plain := plain_number_column(s, na_tokens)) is not None:
+        return ColumnOutcome(plain)  # what the steps below give such a column, faster
     stripped = s.str.strip()
     out = ColumnOutcome(stripped)
     out.trimmed = int((s.notna() & (stripped != s)).sum())

@@ -13,7 +13,7 @@ gets a :class:`~churn_core.problems.ChurnDataError` with one of
 ``READ_CRASHED``
     the child died any other way.
 
-The table comes back as Parquet bytes and the problems as JSON: nothing the
+The table comes back as an Arrow IPC file and the problems as JSON: nothing the
 user supplied is ever pickled or unpickled. The child is started with
 ``subprocess`` (no fork of a threaded server) and sets its own limits before
 importing pandas.
@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from churn_core.problems import ChurnDataError, Problem
+from churn_core.threads import compute_threads
 
 if TYPE_CHECKING:
     from churn_core.reading.table import ReadOptions, ReadResult
@@ -47,8 +48,10 @@ logger = logging.getLogger(__name__)
 
 _PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 _EXIT_OK, _EXIT_DATA_ERROR, _EXIT_MEMORY = 0, 3, 4
+_ARROW_THREADS = "CHURN_ARROW_THREADS"
 _MEMORY_SIGNS = ("MemoryError", "bad_alloc", "Cannot allocate memory", "out of memory",
-                 "OOM", "Out of memory")
+                 "OOM", "Out of memory",
+                 "failed to map segment")  # a library that no longer fits the address space
 
 
 def read_table_guarded(data: bytes | str | Path, *, name: str | None = None,
@@ -118,6 +121,9 @@ def run_child(cmd: list[str], *, name: str, timeout_s: float, memory_mb: int) ->
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(_PACKAGE_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
     env.setdefault("OMP_NUM_THREADS", "1")
+    # pyarrow sizes its thread pool from OMP_NUM_THREADS: give the CSV reader this process's
+    # share of the machine instead (measured: 1M rows x 32 columns read in about half the time)
+    env[_ARROW_THREADS] = str(compute_threads())
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, env=env, start_new_session=True)
     try:
@@ -170,10 +176,8 @@ def _problem_from_json(d: dict[str, Any]) -> Problem:
 
 def _collect(work: Path) -> ReadResult:
     """Rebuild the ReadResult (or the ChurnDataError) the child wrote."""
-    import io as _io
-
     import pandas as pd
-    import pyarrow.parquet as pq
+    import pyarrow.feather as feather
 
     from churn_core.reading.cells import TEXT_DTYPE
     from churn_core.reading.table import ReadResult
@@ -183,16 +187,29 @@ def _collect(work: Path) -> ReadResult:
     if not meta_path.exists():
         raise _error("READ_CRASHED", "the file reader stopped without a result.")
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    table = pq.read_table(_io.BytesIO((work / "frame.parquet").read_bytes()))
-    frame = table.to_pandas() if table.num_columns else pd.DataFrame(
-        index=pd.RangeIndex(meta["rows"]))
+    table = feather.read_table(work / "frame.arrow", memory_map=False)
+    index = pd.RangeIndex(meta["rows"])
+    frame = pd.DataFrame({
+        i: pd.Series(table.column(i).to_numpy(), index=index, copy=False)
+        if kind == "float64" else pd.Series(pd.array(table.column(i), dtype=TEXT_DTYPE),
+                                            index=index, copy=False)
+        for i, kind in enumerate(meta["dtypes"])}, index=index)
     frame.columns = meta["columns"]
-    for col, kind in zip(meta["columns"], meta["dtypes"], strict=True):
-        frame[col] = frame[col].astype("float64" if kind == "float64" else TEXT_DTYPE)
-    frame.index = pd.RangeIndex(meta["rows"])
     return ReadResult(frame, meta["source_name"], meta["file_format"], meta["encoding"],
                       meta["delimiter"], meta["header_row"], meta["sheet"],
                       tuple(_problem_from_json(p) for p in meta["problems"]))
+
+
+def _arrow_column(series):
+    """A frame column as an Arrow array: float64 as it is (NaN kept), anything else as text
+    (missing as null)."""
+    import pyarrow as pa
+
+    from churn_core.reading.cells import TEXT_DTYPE
+
+    if series.dtype == "float64":
+        return pa.array(series.to_numpy())
+    return pa.array(series.astype(TEXT_DTYPE), type=pa.large_string())
 
 
 def limit_self(memory_mb: int, cpu_s: int) -> None:
@@ -220,13 +237,17 @@ def raise_recorded_error(work: Path) -> None:
 
 
 def _child(work: Path, memory_mb: int, cpu_s: int) -> int:
-    """The child side: limit itself, read, write Parquet + JSON; return the exit status."""
+    """The child side: limit itself, read, write an Arrow IPC file + JSON; return the exit status."""
     limit_self(memory_mb, cpu_s)
     try:
         import pyarrow as pa
-        import pyarrow.parquet as pq
+        import pyarrow.feather as feather
 
         from churn_core.reading.table import ReadOptions, read_table
+
+        threads = os.environ.get(_ARROW_THREADS, "")
+        if threads.isdigit() and int(threads) > 0:
+            pa.set_cpu_count(int(threads))
 
         request = json.loads((work / "request.json").read_text(encoding="utf-8"))
         raw = request["options"]
@@ -238,10 +259,9 @@ def _child(work: Path, memory_mb: int, cpu_s: int) -> int:
             return write_error(work, exc)
         frame = result.frame
         columns = [str(c) for c in frame.columns]
-        table = pa.table({f"c{i}": pa.array(frame.iloc[:, i].to_numpy(dtype=object
-                          if frame.iloc[:, i].dtype != "float64" else "float64"),
-                          from_pandas=True) for i in range(frame.shape[1])})
-        pq.write_table(table, work / "frame.parquet")
+        table = pa.table({f"c{i}": _arrow_column(frame.iloc[:, i])
+                          for i in range(frame.shape[1])})
+        feather.write_feather(table, work / "frame.arrow", compression="uncompressed")
         meta = {"columns": columns, "rows": len(frame),
                 "dtypes": ["float64" if frame[c].dtype == "float64" else "str" for c in columns],
                 "source_name": result.source_name, "file_format": result.file_format,

@@ -6,6 +6,8 @@ reader to decide which columns write a decimal comma. Vectorised with pyarrow.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -89,6 +91,51 @@ def parse_numbers(text: pd.Series) -> tuple[pd.Series, pd.Series, list[str]]:
         if pc.any(pc.and_(flag, used)).as_py():
             notes.append(note)
     return numbers, cleaned, notes or ["spaces or full-width characters removed"]
+
+
+def plain_number_column(text: pd.Series, na_tokens: Sequence[str]) -> pd.Series | None:
+    """float64 values of a column whose every cell is a plain number or empty, else None.
+
+    The common case of a large table (``12``, ``-0.5``, ``3e4`` and empty cells, nothing
+    else) in one vectorised cast, for :func:`churn_core.reading.cells.convert_text_column`
+    to skip its general steps, which give the same float64 values there: no cell needs
+    trimming, the only missing-value token met is the empty cell, every other value parses
+    as it is (the same cast), and none is infinite. None (the general steps decide) when
+    ``""`` is not a missing-value token, when a token could be read as a number, when no
+    cell holds a number, or when any cell is anything else.
+
+    Parameters
+    ----------
+    text : pd.Series
+        Text cells (NaN for absent cells).
+    na_tokens : sequence of str
+        Cell texts that mean missing.
+
+    Returns
+    -------
+    pd.Series or None
+        float64, NaN for empty cells, the index of ``text``.
+    """
+    if "" not in na_tokens:
+        return None
+    tokens = [t.strip() for t in na_tokens if t.strip()]
+    if tokens and pc.any(pc.match_substring_regex(pa.array(tokens, pa.large_string()),
+                                                  _PLAIN)).as_py():
+        return None
+    arr = _arrow(text)
+    empty = pc.fill_null(pc.equal(arr, ""), True)
+    if pc.all(empty).as_py():
+        return None
+    try:  # the cast refuses any cell that is not a number (cheaper than a pattern)
+        numbers = pc.cast(pc.if_else(empty, pa.scalar(None, pa.large_string()), arr),
+                          pa.float64())
+    except pa.ArrowInvalid:
+        return None
+    values = pc.fill_null(numbers, float("nan")).to_numpy(zero_copy_only=False)
+    # "nan", "inf" and overflowing numbers are cast too: the general steps judge them
+    if not np.isfinite(values[~empty.to_numpy(zero_copy_only=False)]).all():
+        return None
+    return pd.Series(values, index=text.index)
 
 
 def uses_decimal_comma(text: pd.Series) -> bool:

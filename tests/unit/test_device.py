@@ -155,3 +155,29 @@ def test_shap_explainer_and_pred_contribs_agree(monkeypatch: pytest.MonkeyPatch,
     # Independent of both: contributions add up to the model's log-odds.
     margin = result.booster.predict(model.to_dmatrix(X), output_margin=True)
     np.testing.assert_allclose(ours.sum(axis=1, dtype=np.float64) + base, margin, atol=1e-4)
+
+
+def test_scoring_computes_reasons_on_the_detected_device(monkeypatch: pytest.MonkeyPatch,
+                                                         dataset) -> None:
+    """score_frame hands the detected device to TreeSHAP: cuda where XGBoost can use a GPU
+    (the real call then runs on the CPU here), cpu when asked for."""
+    from churn_core import score as score_module
+    from churn_core.pipeline import fit_all, make_bundle
+    from churn_core.score import score_frame
+
+    monkeypatch.setenv("CHURN_RADAR_DEVICE", "cpu")
+    bundle = make_bundle(fit_all(dataset, config=FAST, k=2))
+    real = score_module.explain
+    seen: list[str] = []
+
+    def capture(*args, device="cpu", **kwargs):
+        seen.append(device)
+        return real(*args, device="cpu", **kwargs)
+
+    monkeypatch.setattr(score_module, "explain", capture)
+    frame = dataset.frame.assign(customer_id=dataset.ids.to_numpy())
+    monkeypatch.delenv("CHURN_RADAR_DEVICE")
+    monkeypatch.setattr(model, "_cuda_works", lambda: True)
+    score_frame(bundle, frame, explain_rows="all", current_only=False)
+    score_frame(bundle, frame, explain_rows="all", current_only=False, device="cpu")
+    assert seen == ["cuda", "cpu"]

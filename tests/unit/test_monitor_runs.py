@@ -150,3 +150,15 @@ def test_unusable_manifest_profile_is_ignored(tmp_path):
     (tmp_path / "manifest.json").write_text("{not json")
     assert manifest_reference(tmp_path) is None
     assert manifest_reference(tmp_path / "absent.zip") is None
+
+
+def test_training_reference_reuses_the_transformed_rows_and_equals_a_fresh_transform():
+    analysis, _ = train_analysis(seed=4)
+    result = analysis.result
+    rows = analysis.dataset.frame.iloc[result.rows]
+    fresh_view = feature_view(result.preprocessor, rows)
+    reused = feature_view(result.preprocessor, rows, result.X.iloc[result.rows])
+    pd.testing.assert_frame_equal(fresh_view, reused)
+    expected = reference_profile(fresh_view, scores=result.oof,
+                                 categorical=tuple(result.preprocessor.categorical))
+    assert training_reference(analysis) == expected

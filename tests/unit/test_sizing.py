@@ -80,3 +80,40 @@ def test_training_on_a_sized_table_bounds_the_folds_and_drops_side_models(small_
     assert set(board["model"]) == {"xgboost", "logistic"}
     assert (board["train_rows_per_fold"] <= result.sizing.rows).all()
     assert np.isfinite(result.oof).all()
+
+
+def test_unsized_tables_keep_five_folds_and_sized_ones_take_the_fewest_that_hold_the_size():
+    from churn_core.training import DEFAULT_FOLDS, auto_folds
+
+    assert auto_folds(4_000, None) == DEFAULT_FOLDS == 5
+    # 1M labelled rows sized at 100k: half the rows (80 % of it fitting) already hold 100k
+    assert auto_folds(1_000_000, 100_000) == 2
+    # 150k rows sized at 100k: 2 folds fit on 60k, 3 on 80k, 4 on 90k: none holds 100k
+    assert auto_folds(150_000, 100_000) == 5
+    assert auto_folds(150_000, 50_000) == 2
+    assert auto_folds(200_000, 100_000) == 3  # 2 folds: 80k < 100k; 3 folds: 106.7k
+
+
+def test_the_refit_grows_the_trees_by_the_square_root_and_at_most_one_doubling_when_sized():
+    from churn_core.training import refit_trees, scaled_trees
+
+    assert refit_trees(100, 3_200, 5_000, None) == scaled_trees(100, 3_200, 5_000) == 125
+    assert refit_trees(87, 100_000, 1_000_000, None) == 275  # the square-root rule
+    assert refit_trees(87, 100_000, 1_000_000, 100_000) == round(87 * 2 ** 0.5)
+    assert refit_trees(87, 100_000, 150_000, 100_000) == scaled_trees(87, 100_000, 150_000)
+
+
+def test_default_training_on_a_sized_table_cross_fits_on_fewer_folds(small_curve,
+                                                                     monkeypatch):
+    from churn_core.training import auto_folds, train
+
+    monkeypatch.setattr(sizing, "CURVE_MIN_GAIN", 1.0)  # the first doubling ends the curve
+    checked = check_frame(simulate_large(8000, n_features=8, seed=3))
+    result = train(checked.dataset, config=TrainConfig(search=False))
+    assert result.sizing.rows is not None
+    assert result.sizing.rows == 500
+    expected = auto_folds(result.rows.size, result.sizing.rows)
+    assert int(result.folds.max()) + 1 == expected < 5
+    assert np.isfinite(result.oof).all() and np.isfinite(result.scores).all()
+    mean_fold_trees = float(np.mean(result.fold_trees))
+    assert result.trees <= round(mean_fold_trees * 2 ** 0.5) + 1
