@@ -5,6 +5,17 @@
 #   bash bench/device_gpu.sh run .whl2        # second call: the other pinned wheels, then
 #                                             # bench_cli with --device cuda and --device cpu
 #
+# Fill the wheel folders first, here (pip reaches PyPI), from the repository root:
+#   echo /.whl/ >> .git/info/exclude; echo /.whl2/ >> .git/info/exclude
+#   echo /.gpu_site/ >> .git/info/exclude
+#   get() { python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 \
+#       --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 \
+#       --platform manylinux_2_24_x86_64 --platform manylinux_2_17_x86_64 -d "$@"; }
+#   get .whl xgboost==3.4.1
+#   get .whl2 pandas==3.1.1 duckdb==2.0.0 scikit-learn==1.9.1 shap==0.54.1 slicer==0.0.8 \
+#       threadpoolctl==3.8.0
+# (each call's working tree and wheels must stay under 64 MiB).
+#
 # The machine has Python 3.12 with numpy, scipy, pyarrow, numba and psutil but no network;
 # the pinned wheels travel in folders ignored by git (.whl, .whl2) and are installed into
 # .gpu_site, which stays between calls while the machine is warm. Results and logs go to

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -135,7 +136,7 @@ def missing_text(feature: str, labels: Mapping[str, str] | None = None) -> str:
 
 
 def _fmt(v: float) -> str:
-    if not np.isfinite(v):
+    if not math.isfinite(v):  # math, not numpy: called per reason, a million times
         return "missing"
     if float(v).is_integer() and abs(v) < 1e12:
         return f"{int(v):,}"

@@ -302,7 +302,7 @@ def train(dataset, *, config: TrainConfig | None = None, splits: Splits | None =
     cf: CrossFitResult = cross_fit(dataset, rows, n_folds=n_folds, seed=config.seed,
                                    fit_xgb=fit_xgb, side_models=side, max_train=sizing.rows,
                                    progress=lambda f, m: report(0.25 + 0.5 * f, m))
-    champion = choose_champion(cf.contenders)
+    champion = choose_champion(cf.contenders, sized=sizing.rows is not None)
     board = leaderboard_table(cf.contenders, y[rows].astype(int), champion)
     calibration = fit_calibration(cf.scores_of(champion), y[rows], cf.folds)
     oof = calibration.apply(cf.scores_of(champion))

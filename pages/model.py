@@ -102,8 +102,11 @@ st.dataframe(
         "champion": st.column_config.CheckboxColumn("ships")})
 cal = r.calibration
 side = set(r.leaderboard["model"]) - {"xgboost", "logistic"}
+tie = ("XGBoost, whose fold models learnt from the sample the learning curve sized and "
+       "which learns from every row once shipped" if r.sizing.rows is not None
+       else "the simpler one")
 st.caption("Same folds for every model. The best model whose reasons can be computed per "
-           "customer ships (a tie goes to the simpler one)"
+           f"customer ships (a tie goes to {tie})"
            + ("; the forest and the network are shown for comparison. " if side else ". ")
            + (f"Probabilities are calibrated (Platt scaling): out-of-fold log loss "
               f"{cal.log_loss_raw:.4f} -> {cal.log_loss_calibrated:.4f}." if cal.used else

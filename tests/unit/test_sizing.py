@@ -117,3 +117,18 @@ def test_default_training_on_a_sized_table_cross_fits_on_fewer_folds(small_curve
     assert np.isfinite(result.oof).all() and np.isfinite(result.scores).all()
     mean_fold_trees = float(np.mean(result.fold_trees))
     assert result.trees <= round(mean_fold_trees * 2 ** 0.5) + 1
+
+
+def test_a_tie_goes_to_the_simpler_model_unless_the_fold_models_were_sized():
+    from churn_core.leaderboard import TIE, FoldScores, choose_champion
+
+    def board(xgb_auc: float, lin_auc: float) -> list[FoldScores]:
+        return [FoldScores("xgboost", np.zeros(4), (xgb_auc,), 1.0, 100),
+                FoldScores("logistic", np.zeros(4), (lin_auc,), 1.0, 100)]
+
+    tie = board(0.8185, 0.8185 - TIE / 2)
+    assert choose_champion(tie) == "logistic"
+    assert choose_champion(tie, sized=True) == "xgboost"
+    # a clear winner wins either way
+    assert choose_champion(board(0.80, 0.81), sized=True) == "logistic"
+    assert choose_champion(board(0.81, 0.80)) == "xgboost"
