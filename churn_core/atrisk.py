@@ -23,6 +23,7 @@ import pandas as pd
 from churn_core import alerts
 from churn_core.actions import ActionRules
 from churn_core.alerts import AlertView, SortedScores, profit_at, top_n_threshold, value_share
+from churn_core.explain import explain
 from churn_core.export import at_risk_table
 from churn_core.money import Campaign, ProfitBand, emp_churn, sensitivity_table
 from churn_core.money import profit_band as _band
@@ -188,14 +189,11 @@ def export_table(analysis: Analysis, threshold: float, *, capacity: int | None =
     cap = min(x for x in (capacity or None, limit) if x) if (capacity or limit) else None
     if cap is not None:
         keep = keep[:cap]
-    expl = analysis.explanation
-    reasons = pd.DataFrame("", index=np.arange(len(pop)), columns=list(REASONS))
-    reasons.iloc[expl.reasons.index.to_numpy()] = expl.reasons.to_numpy()
+    reasons = listed_reasons(analysis, keep)
     tiers = risk_tiers(scores[keep], threshold)
     schema = analysis.dataset.schema
     table = at_risk_table(pop.ids[keep], scores[keep], tiers,
-                          analysis.population_segment_names[keep],
-                          reasons.iloc[keep].reset_index(drop=True), None,
+                          analysis.population_segment_names[keep], reasons, None,
                           id_name=schema.id_column or "customer_id", threshold=threshold,
                           keep_order=True, rules=rules)
     if P_ALIVE in pop.X.columns:
@@ -211,6 +209,38 @@ def export_table(analysis: Analysis, threshold: float, *, capacity: int | None =
     if at_risk_only:  # every row is at risk: an always-true column tells the reader nothing
         table = table.drop(columns="at_risk")
     return table
+
+
+def listed_reasons(analysis: Analysis, rows: np.ndarray) -> pd.DataFrame:
+    """``reason_1..3`` of the customers to act on at positions ``rows``, in that order.
+
+    Training explains every customer to act on up to 200k of them, else the riskiest
+    tenth and the ones at risk at the default threshold; a list that reaches further (a
+    lower threshold, a larger capacity) gets the reasons of its other rows computed here,
+    so that no listed customer is without them.
+
+    Parameters
+    ----------
+    analysis : Analysis
+    rows : ndarray of int
+        Positions in ``analysis.population``.
+
+    Returns
+    -------
+    DataFrame
+        One row per position (RangeIndex), the columns of :data:`REASONS`.
+    """
+    pop, expl, result = analysis.population, analysis.explanation, analysis.result
+    reasons = pd.DataFrame("", index=np.arange(len(pop)), columns=list(REASONS))
+    known = expl.reasons.index.to_numpy()
+    reasons.iloc[known] = expl.reasons.to_numpy()
+    missing = np.setdiff1d(np.asarray(rows, dtype=int), known)
+    if missing.size:
+        more = explain(result.booster, result.preprocessor, pop.X.iloc[missing],
+                       device=result.device, labels=analysis.feature_labels,
+                       X=pop.X.iloc[missing], linear=result.linear)
+        reasons.iloc[missing] = more.reasons.to_numpy()
+    return reasons.iloc[np.asarray(rows, dtype=int)].reset_index(drop=True)
 
 
 def _labelled(analysis: Analysis) -> tuple[np.ndarray, np.ndarray]:

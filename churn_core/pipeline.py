@@ -309,7 +309,8 @@ def fit_all(
         Plain-words templates per feature (from the event-log builder).
     explain_rows : {"auto", "all", "top"}
         Customers to act on that get reasons: ``auto`` explains all of them up to
-        200k, else the riskiest 10 %.
+        200k, else (``top``) the riskiest 10 % and those at risk at the default threshold;
+        the at-risk list computes any other listed customer's reasons when it needs them.
     splits : Splits, optional
         A backtest by time (event-log tables), reported beside the cross-validation.
     scoring : DataFrame, optional
@@ -341,19 +342,22 @@ def fit_all(
     segments, labels, pop_labels = _segments(X, dataset, result, population, k=k,
                                              features=segment_features, seed=config.seed,
                                              feature_labels=feature_labels)
-    report(0.86, f"Explaining the {len(population):,} customers to act on")
+    y = dataset.y.to_numpy(dtype=float)
+    curve = ThresholdCurve(y[result.rows], result.oof)
+    best = curve.best_f1()
     mode = explain_rows
     if mode == "auto":
         mode = "all" if len(population) <= EXPLAIN_ALL_MAX_ROWS else "top"
     n = len(population)
-    rows = np.arange(n) if mode == "all" else np.sort(
-        np.argsort(-population.scores, kind="stable")[: max(n // 10, 1)])
+    # "top": the riskiest tenth and every customer at risk at the default threshold (the
+    # list the command line writes); atrisk.listed_reasons explains any other listed row
+    rows = np.arange(n) if mode == "all" else np.union1d(
+        np.argsort(-population.scores, kind="stable")[: max(n // 10, 1)],
+        np.flatnonzero(population.scores >= best.threshold))
+    report(0.86, f"Explaining {rows.size:,} of the {n:,} customers to act on")
     expl = explain(result.booster, result.preprocessor, population.X.iloc[rows],
                    device=result.device, labels=feature_labels, X=population.X.iloc[rows],
                    linear=result.linear, progress=lambda f, m: report(0.86 + 0.12 * f, m))
-    y = dataset.y.to_numpy(dtype=float)
-    curve = ThresholdCurve(y[result.rows], result.oof)
-    best = curve.best_f1()
     report(1.0, "Analysis done")
     return Analysis(dataset=dataset, result=result, X=X, scores=result.scores, curve=curve,
                     population=population, segments=segments, segment_labels=labels,

@@ -282,3 +282,29 @@ def test_cli_score_explains_the_at_risk_rows_unless_asked_for_all(tmp_path):
     full = pd.read_csv(tmp_path / "b.csv", encoding="utf-8-sig", keep_default_na=False)
     assert (full.loc[~full["at_risk"], "reason_1"] != "").any()
     pd.testing.assert_series_equal(quick["churn_probability"], full["churn_probability"])
+
+
+def test_every_listed_customer_has_the_reasons_a_full_explanation_gives(monkeypatch):
+    """Above EXPLAIN_ALL_MAX_ROWS training explains the riskiest tenth and the at-risk rows
+    at the default threshold; a list that reaches further computes the rest on demand."""
+    import churn_core.pipeline as pipeline
+    from churn_core.explain import explain
+
+    monkeypatch.setattr(pipeline, "EXPLAIN_ALL_MAX_ROWS", 50)
+    frame = _table(900, seed=3)
+    analysis = fit_all(check_frame(frame).dataset, config=FAST, k=2)
+    pop, result = analysis.population, analysis.result
+    explained = analysis.explanation.reasons.index.to_numpy()
+    at_default = np.flatnonzero(pop.scores >= analysis.threshold.value)
+    assert len(explained) < len(pop)  # "top" mode
+    assert set(at_default) <= set(explained)
+    everyone = explain(result.booster, result.preprocessor, pop.X, device="cpu",
+                       labels=analysis.feature_labels, X=pop.X, linear=result.linear)
+    table = export_table(analysis, 0.0, at_risk_only=True)  # every customer to act on
+    assert len(table) == len(pop)
+    ids = pd.Series(np.arange(len(pop)), index=pop.ids.astype(str))
+    order = ids.loc[table[table.columns[0]].astype(str)].to_numpy()
+    expected = everyone.reasons.iloc[order].reset_index(drop=True)
+    pd.testing.assert_frame_equal(table[["reason_1", "reason_2", "reason_3"]].astype(str),
+                                  expected.astype(str), check_names=False)
+    assert (table["reason_1"] != "").mean() > 0.5
