@@ -105,7 +105,8 @@ side = set(r.leaderboard["model"]) - {"xgboost", "logistic"}
 tie = ("XGBoost, whose fold models learnt from the sample the learning curve sized and "
        "which learns from every row once shipped" if r.sizing.rows is not None
        else "the simpler one")
-st.caption("Same folds for every model. The best model whose reasons can be computed per "
+st.caption("Same folds for every model (the forest and the network on the first two of them). "
+           "The best model whose reasons can be computed per "
            f"customer ships (a tie goes to {tie})"
            + ("; the forest and the network are shown for comparison. " if side else ". ")
            + (f"Probabilities are calibrated (Platt scaling): out-of-fold log loss "

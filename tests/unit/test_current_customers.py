@@ -308,3 +308,21 @@ def test_every_listed_customer_has_the_reasons_a_full_explanation_gives(monkeypa
     pd.testing.assert_frame_equal(table[["reason_1", "reason_2", "reason_3"]].astype(str),
                                   expected.astype(str), check_names=False)
     assert (table["reason_1"] != "").mean() > 0.5
+
+
+def test_side_models_are_judged_on_the_first_folds_only():
+    from churn_core.crossfit import SIDE_FOLDS, cross_fit
+
+    dataset = check_frame(_table(600, seed=5)).dataset
+    rows = np.flatnonzero(dataset.y.notna().to_numpy())
+
+    def fit_xgb(X_fit, y_fit, X_watch, y_watch, X_test, X_full, y_full):
+        return np.full(len(X_test), float(np.mean(y_fit))) + X_test.iloc[:, 0].to_numpy(), 5
+
+    cf = cross_fit(dataset, rows, n_folds=4, seed=1, fit_xgb=fit_xgb, side_models=True)
+    folds_of = {c.name: len(c.fold_auc) for c in cf.contenders}
+    assert folds_of == {"xgboost": 4, "logistic": 4, "random_forest": SIDE_FOLDS,
+                        "mlp": SIDE_FOLDS}
+    forest = cf.scores_of("random_forest")
+    assert np.isfinite(forest[cf.folds < SIDE_FOLDS]).all()
+    assert np.isnan(forest[cf.folds >= SIDE_FOLDS]).all()
