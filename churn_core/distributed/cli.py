@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from churn_core.actions.files import load_action_rules
 from churn_core.bundle import load_bundle, save_bundle
 from churn_core.cli_types import CommandHelpers
 from churn_core.events.build import SUMMARY_FILE
@@ -34,11 +35,7 @@ TRAIN_ONLY_LOCAL = {"--cv": ("cv", TrainConfig().cv_folds), "--segments": ("segm
                     "--value-column": ("value_column", None),
                     "--encoding": ("encoding", None), "--delimiter": ("delimiter", None),
                     "--sheet": ("sheet", None)}
-SCORE_ONLY_LOCAL = {"--top": ("top", None), "--at-risk-only": ("at_risk_only", False),
-                    "--actions": ("actions", None), "--value": ("value", None),
-                    "--value-column": ("value_column", None), "--explain": ("explain", "at-risk"),
-                    "--device": ("device", "auto"),
-                    "--pseudonymise": ("pseudonymise", False),
+SCORE_ONLY_LOCAL = {"--top": ("top", None), "--pseudonymise": ("pseudonymise", False),
                     "--encoding": ("encoding", None), "--delimiter": ("delimiter", None),
                     "--sheet": ("sheet", None)}
 
@@ -101,14 +98,18 @@ def train_command(args: argparse.Namespace, helpers: CommandHelpers) -> int:
 
 def score_command(args: argparse.Namespace, helpers: CommandHelpers) -> int:
     """``score BUNDLE DATA --engine dask --out FOLDER``: partitioned scores."""
-    from .score import score_dask
+    from .score import PartitionOptions, score_dask
 
     refuse_local_options(args, SCORE_ONLY_LOCAL)
     require_dask()
     out = output_path(args.out, inputs=(args.data, args.bundle), directory=True)
     bundle = load_bundle(args.bundle)
+    options = PartitionOptions(
+        at_risk_only=args.at_risk_only, explain_rows="all" if args.explain == "all" else "at_risk",
+        rules=load_action_rules(args.actions) if args.actions else None,
+        value=args.value_column or args.value, device=args.device)
     with dask_client(args.scheduler):
-        result = score_dask(bundle, args.data, out, threshold=args.threshold)
+        result = score_dask(bundle, args.data, out, threshold=args.threshold, options=options)
     helpers.print_problems([p for p in result.problems if p.severity != "info"])
     gone = f"; {result.left_out:,} already churned left out" if result.left_out else ""
     helpers.echo(f"scored {result.rows:,} customers; {result.at_risk:,} at risk at threshold "

@@ -1,40 +1,35 @@
 """Scoring partitioned Parquet on a Dask cluster; the output is partitioned Parquet too.
 
-Every partition is aligned, transformed and scored with the single-machine rules
-(:func:`churn_core.score.align_columns`, :func:`churn_core.features.transform`, the
-bundle's calibrated model, :func:`churn_core.threshold.risk_tiers`); rows whose label
-says churned are left out, as by the ordinary ``score``. Each output file holds
-``id``, ``churn_probability``, ``risk_tier`` and ``at_risk`` for one input partition;
-nothing is collected to one process but the counts.
+Every partition goes through the single-machine scoring,
+:func:`churn_core.score.score_frame`, on a worker: the same probabilities, risk tiers,
+segments, reasons (the at-risk rows, or every row), suggested actions and customer values
+as the ordinary ``score``, with customers already gone left out. Each output file holds
+one input partition's rows with the ordinary output's columns; nothing is collected to
+one process but the counts.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from churn_core.actions import ActionRules
+from churn_core.atrisk import REASONS
 from churn_core.bundle import ModelBundle
-from churn_core.dataset import id_text
-from churn_core.export import at_risk_table
-from churn_core.features import transform
-from churn_core.labels import encode_label
 from churn_core.outputs import replace_folder
 from churn_core.problems import ChurnDataError, Problem
-from churn_core.score import _check_cut, align_columns
-from churn_core.threshold import risk_tiers
+from churn_core.score import _check_cut, align_columns, score_frame
 
 from .parts import parquet_files, read_parts
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("churn_probability", "risk_tier", "at_risk")
 PART_NAME = re.compile(r"part\.\d+\.parquet")
+_EMPTY = ("NO_DATA_ROWS", "NO_CURRENT_CUSTOMERS")
 
 
 @dataclass(frozen=True)
@@ -49,37 +44,57 @@ class DaskScoreResult:
     problems: tuple[Problem, ...]
 
 
-def _id_name(bundle: ModelBundle, columns: Any) -> str | None:
-    id_col = bundle.schema.id_column
-    return id_col if id_col and id_col in columns else None
+@dataclass(frozen=True)
+class PartitionOptions:
+    """The single-machine ``score`` options every partition is scored with."""
+
+    threshold: float | None = None
+    at_risk_only: bool = False
+    explain_rows: str = "at_risk"
+    rules: ActionRules | None = None
+    value: float | str | None = None
+    device: str = "auto"
 
 
-def score_partition(part: pd.DataFrame, bundle: ModelBundle, cut: float,
-                    medium_from: float | None, partition_info: dict | None = None
-                    ) -> pd.DataFrame:
-    """One partition's scores: the id, ``churn_probability``, ``risk_tier``, ``at_risk``."""
-    label = bundle.schema.label_column
-    if label and label in part.columns and bundle.schema.label_mapping:
-        part = part[(encode_label(part[label], bundle.schema) != 1).to_numpy()]
-    id_col = _id_name(bundle, part.columns)
-    if id_col is not None:
-        ids = id_text(part, id_col)
-    else:  # no id column: the partition and the row within it
+def output_dtypes(bundle: ModelBundle, options: PartitionOptions) -> dict[str, str]:
+    """The columns of every output file, as the ordinary ``score`` writes them."""
+    text = {c: "str" for c in ("risk_tier", "segment", *REASONS, "suggested_action")}
+    return {bundle.schema.id_column or "row": "str", "churn_probability": "float64",
+            **{k: v for k, v in text.items() if k == "risk_tier"},
+            **({} if options.at_risk_only else {"at_risk": "bool"}),
+            **{k: v for k, v in text.items() if k != "risk_tier"},
+            "customer_value": "float64", "value_at_risk": "float64"}
+
+
+def score_partition(part: pd.DataFrame, bundle: ModelBundle, options: PartitionOptions,
+                    partition_info: dict | None = None) -> pd.DataFrame:
+    """One partition through :func:`churn_core.score.score_frame`: the same columns,
+    probabilities, tiers, segments, reasons, actions and values as the ordinary ``score``
+    (customers already gone left out); without an id column, rows are named by partition."""
+    dtypes = output_dtypes(bundle, options)
+    # a worker's threads share the bundle; XGBoost's predict and set_param are not safe on
+    # one booster from several threads, so each partition scores with its own copy
+    bundle = replace(bundle, booster=bundle.booster.copy())
+    try:
+        result = score_frame(bundle, part.reset_index(drop=True), threshold=options.threshold,
+                             at_risk_only=options.at_risk_only,
+                             explain_rows=options.explain_rows, rules=options.rules,
+                             value=options.value, device=options.device)
+    except ChurnDataError as exc:
+        if not {p.code for p in exc.problems if p.severity == "error"} <= set(_EMPTY):
+            raise
+        return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in dtypes.items()})
+    table = result.table
+    name = next(iter(dtypes))
+    if not bundle.schema.id_column or bundle.schema.id_column not in part.columns:
         k = (partition_info or {}).get("number", 0)
-        ids = pd.Series([f"part {k} row {i}" for i in range(1, len(part) + 1)], dtype="str")
-    aligned, _ = align_columns(part, bundle)
-    X, _ = transform(bundle.preprocessor, aligned)
-    scores = np.asarray(bundle.predict(X), dtype=float) if len(X) else np.empty(0)
-    tiers = risk_tiers(scores, cut, medium_from=medium_from)
-    table = at_risk_table(ids.to_numpy(), scores, tiers, None, None, [""] * len(scores),
-                          id_name=id_col or "row", threshold=cut, keep_order=True)
-    name = id_col or "row"
-    return table[[name, *COLUMNS]].astype({name: "str", "churn_probability": "float64",
-                                           "risk_tier": "str", "at_risk": "bool"})
+        table[name] = [f"part {k} row {i + 1}" for i in result.rows]
+    return table[list(dtypes)].astype(dtypes)
 
 
 def score_dask(bundle: ModelBundle, data: str, out: str | Path, *,
-               threshold: float | None = None) -> DaskScoreResult:
+               threshold: float | None = None,
+               options: PartitionOptions | None = None) -> DaskScoreResult:
     """Score partitioned Parquet with a bundle; write one Parquet file per partition.
 
     Runs on the Dask client current in this process (see
@@ -95,6 +110,9 @@ def score_dask(bundle: ModelBundle, data: str, out: str | Path, *,
         The folder to write (replaced whole; refused if it holds other files).
     threshold : float, optional
         Cut-off; default the bundle's saved one (and its medium tier).
+    options : PartitionOptions, optional
+        The other ``score`` options (at-risk rows only, which rows get reasons, action
+        rules, customer value, device); ``options.threshold`` is replaced by ``threshold``.
 
     Raises
     ------
@@ -113,18 +131,18 @@ def score_dask(bundle: ModelBundle, data: str, out: str | Path, *,
     frame = read_parts(data)
     _, problems = align_columns(frame._meta, bundle)  # raises MISSING_COLUMNS up front
     cut = float(bundle.threshold["value"] if threshold is None else threshold)
-    medium_from = bundle.threshold.get("detail", {}).get("medium_from") \
-        if threshold is None else None
-    meta = score_partition(frame._meta, bundle, cut, medium_from)
-    scored = frame.map_partitions(score_partition, bundle, cut, medium_from, meta=meta)
+    options = replace(options or PartitionOptions(), threshold=threshold)
+    dtypes = output_dtypes(bundle, options)
+    meta = pd.DataFrame({c: pd.Series([], dtype=t) for c, t in dtypes.items()})
+    scored = frame.map_partitions(score_partition, bundle, options, meta=meta)
     ours = [p.name for p in target.iterdir() if PART_NAME.fullmatch(p.name)] \
         if target.is_dir() else []
     with replace_folder(target, ours=ours) as tmp:
         write = scored.to_parquet(tmp, write_index=False, compute=False,
                                   name_function=lambda i: f"part.{i}.parquet")
         # one pass: the files and the counts come from the same scored partitions
-        _, rows, flagged, total = dask.compute(write, scored.shape[0], scored["at_risk"].sum(),
-                                               frame.shape[0])
+        flagged = scored.shape[0] if options.at_risk_only else scored["at_risk"].sum()
+        _, rows, flagged, total = dask.compute(write, scored.shape[0], flagged, frame.shape[0])
         files = len(list(tmp.glob("*.parquet")))
     return DaskScoreResult(rows=int(rows), at_risk=int(flagged), left_out=int(total - rows),
                            threshold=cut, files=files, problems=tuple(problems))

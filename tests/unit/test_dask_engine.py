@@ -129,17 +129,24 @@ def test_dask_bundle_scores_identically_through_the_ordinary_score(trained, tabl
     code, out, err = run(["score", bundle, str(folder), "--engine", "dask",
                           "--out", str(tmp_path / "scored")])
     assert code == 0, err
-    ordinary = pd.read_csv(tmp_path / "a.csv", dtype={"CustomerID": str})
+    ordinary = pd.read_csv(tmp_path / "a.csv", dtype=str, keep_default_na=False)
     files = sorted((tmp_path / "scored").glob("*.parquet"))
     assert len(files) == 3  # one output file per input partition
     dask_out = pd.read_parquet(tmp_path / "scored")
-    assert list(dask_out.columns) == ["CustomerID", "churn_probability", "risk_tier",
-                                      "at_risk"]
+    # the ordinary score's columns: segments, reasons, actions and values included
+    assert list(dask_out.columns) == list(ordinary.columns)
+    assert {"segment", "reason_1", "suggested_action", "value_at_risk"} <= set(dask_out.columns)
     merged = ordinary.merge(dask_out, on="CustomerID", suffixes=("", "_dask"))
     assert len(merged) == len(ordinary) == len(dask_out)  # churned rows left out by both
-    assert (merged["churn_probability"] == merged["churn_probability_dask"]).all()
-    assert (merged["risk_tier"] == merged["risk_tier_dask"]).all()
-    assert (merged["at_risk"] == merged["at_risk_dask"]).all()
+    for col in ("churn_probability", "customer_value", "value_at_risk"):
+        np.testing.assert_allclose(merged[col].astype(float), merged[f"{col}_dask"], rtol=0,
+                                   atol=1e-12, err_msg=col)
+    for col in ("risk_tier", "segment", "reason_1", "reason_2", "reason_3",
+                "suggested_action"):
+        assert (merged[col] == merged[f"{col}_dask"].astype(str)).all(), col
+    assert (merged["at_risk"] == merged["at_risk_dask"].astype(str)).all()
+    at_risk = merged["at_risk_dask"].astype(bool)
+    assert at_risk.any() and (merged.loc[at_risk, "reason_1_dask"] != "").all()
     churned = set(sample.loc[sample["Churn"] == "Yes", "CustomerID"])
     assert churned and not churned & set(dask_out["CustomerID"])  # customers already gone
     assert f"scored {len(dask_out):,} customers; {int(dask_out['at_risk'].sum()):,} at risk" \
@@ -183,6 +190,15 @@ def test_score_glob_and_threshold(trained, parts, tmp_path):
     assert len(list((tmp_path / "scored").iterdir())) == 2
     assert (scored["at_risk"] == (scored["churn_probability"] >= 0.5)).all()
     assert "at threshold 0.5000" in out
+    code, out, err = run(["score", str(trained[0]), str(parts / "part-0.parquet"),
+                          "--engine", "dask", "--at-risk-only", "--explain", "all",
+                          "--value", "50", "--out", str(tmp_path / "risky")])
+    assert code == 0, err
+    risky = pd.read_parquet(tmp_path / "risky")
+    assert "at_risk" not in risky.columns and len(risky)
+    assert (risky["churn_probability"] >= load_bundle(trained[0]).threshold["value"]).all()
+    assert (risky["customer_value"] == 50).all()
+    assert f"scored {len(risky):,} customers; {len(risky):,} at risk" in out
 
 
 @needs_dask
