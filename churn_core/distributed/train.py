@@ -16,6 +16,8 @@ Steps (:func:`train_dask`):
 5. the held-out customers are scored where they lie and measured from score histograms
    (:mod:`churn_core.distributed.histograms`); the threshold is the best F1 there.
 
+6. customer segments are fitted as on one machine on a sample of the training rows.
+
 The shipped model is the one measured (no refit on every row, no cross-fitting, no
 side models, no calibration): a bundle the ordinary ``score`` reads.
 """
@@ -38,6 +40,7 @@ from churn_core.pipeline import check_frame
 from churn_core.problems import ChurnDataError, Problem
 from churn_core.progress import Progress
 from churn_core.schema import SchemaOverrides
+from churn_core.segments import SegmentModel, fit_segments
 from churn_core.threshold import medium_floor
 
 from .histograms import HistogramFigures, figures, score_histogram
@@ -47,6 +50,9 @@ from .stats import fit_preprocessor_dask
 log = logging.getLogger(__name__)
 
 METHOD = "Balanced: best F1 on held-out scores (Dask)"
+#: Training rows gathered to the client to fit the segments on (as on one machine: K-Means
+#: on the behaviour columns; k chosen on 5,000 of them).
+SEGMENT_ROWS = 200_000
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,24 @@ def _held_out(client: Any, booster: Any, test: Any, names: list[str]) -> Histogr
     parts = [dask.delayed(score_histogram)(y, p)
              for y, p in zip(test[LABEL].to_delayed(), scores.to_delayed(), strict=True)]
     return figures(np.sum(dask.compute(*parts), axis=0))
+
+
+def _segments(train: Any, rows: int, pre: Any, names: list[str], seed: int,
+              feature_labels: Mapping[str, str] | None) -> SegmentModel | None:
+    """Segments fitted as on one machine, on a sample of at most :data:`SEGMENT_ROWS`
+    training rows gathered from the cluster (None when no column varies)."""
+    share = min(1.0, SEGMENT_ROWS / max(rows, 1))
+    sample = train.sample(frac=share, random_state=seed).compute() if share < 1.0 \
+        else train.compute()
+    X = sample[names].set_axis(list(pre.feature_names), axis=1).reset_index(drop=True)
+    try:
+        return fit_segments(X, y=sample[LABEL].to_numpy(dtype=float), seed=seed,
+                            labels=feature_labels)
+    except ChurnDataError as exc:
+        if any(p.code != "SEGMENTS_NO_VARIATION" for p in exc.problems):
+            raise
+        log.warning("no segments: %s", exc.problems[0].message)
+        return None
 
 
 def train_dask(data: str, *, client: Any, overrides: SchemaOverrides | None = None,
@@ -155,7 +179,9 @@ def train_dask(data: str, *, client: Any, overrides: SchemaOverrides | None = No
     booster = output["booster"]
     booster = booster[: booster.best_iteration + 1]
     trees = booster.num_boosted_rounds()
-    report(0.85, f"{trees} trees; measuring on the held-out customers")
+    report(0.8, f"{trees} trees; finding customer segments on a sample of the training rows")
+    segments = _segments(part["train"], counts.train, pre, names, seed, feature_labels)
+    report(0.85, "Measuring on the held-out customers")
     held = _held_out(client, booster, part["test"], names)
     rows_valid = counts.labelled - counts.train - held.rows
     threshold = {"value": held.threshold, "method": METHOD,
@@ -169,7 +195,7 @@ def train_dask(data: str, *, client: Any, overrides: SchemaOverrides | None = No
     info = {"seed": seed, "params": params, "device": device, "trees": trees,
             "engine": "dask", "split_by_id": by_id, "workers": workers, "rows": counts.rows,
             "rows_labelled": counts.labelled, "partitions": frame.npartitions}
-    bundle = ModelBundle(booster=booster, preprocessor=pre, schema=schema, segments=None,
+    bundle = ModelBundle(booster=booster, preprocessor=pre, schema=schema, segments=segments,
                          threshold=threshold, metrics=metrics,
                          feature_labels=dict(feature_labels or {}), info=info,
                          calibration=Calibration())

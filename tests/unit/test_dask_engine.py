@@ -136,6 +136,7 @@ def test_dask_bundle_scores_identically_through_the_ordinary_score(trained, tabl
     # the ordinary score's columns: segments, reasons, actions and values included
     assert list(dask_out.columns) == list(ordinary.columns)
     assert {"segment", "reason_1", "suggested_action", "value_at_risk"} <= set(dask_out.columns)
+    assert load_bundle(bundle).segments is not None and (dask_out["segment"] != "").all()
     merged = ordinary.merge(dask_out, on="CustomerID", suffixes=("", "_dask"))
     assert len(merged) == len(ordinary) == len(dask_out)  # churned rows left out by both
     for col in ("churn_probability", "customer_value", "value_at_risk"):
