@@ -105,10 +105,11 @@ side = set(r.leaderboard["model"]) - {"xgboost", "logistic"}
 tie = ("XGBoost, whose fold models learnt from the sample the learning curve sized and "
        "which learns from every row once shipped" if r.sizing.rows is not None
        else "the simpler one")
-st.caption("Same folds for every model (the forest and the network on the first two of them). "
-           "The best model whose reasons can be computed per "
-           f"customer ships (a tie goes to {tie})"
-           + ("; the forest and the network are shown for comparison. " if side else ". ")
+st.caption("Same folds for every model"
+           + ("; the forest and the network, shown for comparison, on the first two of them"
+              if side else "")
+           + ". The best model whose reasons can be computed per customer ships (a tie goes "
+           f"to {tie}). "
            + (f"Probabilities are calibrated (Platt scaling): out-of-fold log loss "
               f"{cal.log_loss_raw:.4f} -> {cal.log_loss_calibrated:.4f}." if cal.used else
               "Probabilities are used as the model gives them (calibrating them did not "

@@ -237,7 +237,8 @@ def raise_recorded_error(work: Path) -> None:
 
 
 def _child(work: Path, memory_mb: int, cpu_s: int) -> int:
-    """The child side: limit itself, read, write an Arrow IPC file + JSON; return the exit status."""
+    """The child side: limit itself, read, write an Arrow IPC file and JSON; return the
+    exit status."""
     limit_self(memory_mb, cpu_s)
     try:
         import pyarrow as pa
