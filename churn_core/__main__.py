@@ -23,6 +23,7 @@ import xgboost as xgb
 from churn_core.actions import load_action_rules
 from churn_core.bundle import load_bundle, save_bundle
 from churn_core.campaigns.cli import add_campaign_parsers
+from churn_core.cli_print import print_problems, print_training
 from churn_core.cli_types import (
     CommandHelpers,
     amount,
@@ -51,7 +52,6 @@ from churn_core.problems import (
     ChurnDataError,
     InvalidSetting,
     Problem,
-    describe_rows,
     setting_problem,
 )
 from churn_core.reading.guarded import default_memory_mb, read_table_guarded
@@ -72,27 +72,6 @@ READ_TIMEOUT_S = 1800  # seconds a guarded read of DATA may take
 
 def _progress(fraction: float, message: str) -> None:
     log.info("[%3.0f%% %6.1f s] %s", 100 * fraction, time.perf_counter() - _STARTED, message)
-
-
-def format_problem(p: Problem) -> str:
-    """One line for a problem: severity, code, column, message, rows and values."""
-    parts = [f"{p.severity.upper():7} {p.code}"]
-    if p.column:
-        parts.append(f"[{p.column}]")
-    parts.append(p.message)
-    if p.rows:
-        parts.append(f"({describe_rows(p.rows, p.count)})")
-    if p.values:
-        parts.append("values: " + ", ".join(repr(v) for v in p.values))
-    if p.action:
-        parts.append(f"-> {p.action}")
-    return " ".join(parts)
-
-
-def _print_problems(problems: Sequence[Problem], stream=None) -> None:
-    stream = stream or sys.stderr       # looked up per call, so redirections are honoured
-    for p in problems:
-        print(format_problem(p), file=stream)
 
 
 def _read_options(args: argparse.Namespace, id_column: str | None = None) -> ReadOptions:
@@ -161,9 +140,9 @@ def cmd_check(args: argparse.Namespace) -> int:
           f"(positive = {s.positive_label!r})")
     print(f"features: {len(s.features)} ({len(s.numeric)} numeric, {len(s.categorical)} "
           f"categorical, {len(s.datetime)} dates); excluded: {dict(s.excluded) or 'none'}")
-    _print_problems([p for p in checked.problems if p.severity != "error"], stream=sys.stdout)
+    print_problems([p for p in checked.problems if p.severity != "error"], stream=sys.stdout)
     # Errors go to stderr, so scripts that pipe the report still see why it is unusable.
-    _print_problems([p for p in checked.problems if p.severity == "error"])
+    print_problems([p for p in checked.problems if p.severity == "error"])
     print("usable: yes" if checked.usable else "usable: NO (see the errors on stderr)")
     return 0 if checked.usable else EXIT_USER
 
@@ -179,7 +158,7 @@ def _dask_command(args: argparse.Namespace) -> int:
     """Run ``train`` or ``score`` on Dask (``churn_core.distributed``, imported only here)."""
     from churn_core.distributed.cli import score_command, train_command
 
-    helpers = CommandHelpers(print_problems=_print_problems, read_options=_read_options,
+    helpers = CommandHelpers(print_problems=print_problems, read_options=_read_options,
                              progress=_progress, echo=print)
     return (train_command if args.command == "train" else score_command)(args, helpers)
 
@@ -195,7 +174,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     loaded = _load(args)
     checked = loaded.checked
     if not checked.usable:
-        _print_problems([p for p in checked.problems if p.severity == "error"])
+        print_problems([p for p in checked.problems if p.severity == "error"])
         return EXIT_USER
     config = TrainConfig(seed=args.seed, cv_folds=args.cv, search=not args.no_search,
                          class_weight=args.class_weight, device=args.device)
@@ -220,7 +199,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     # The list lives in the bundle folder, which is swapped in whole: never a new model
     # beside an old list.
     save_bundle(out, bundle, extra={AT_RISK_FILE: to_csv_bytes(table)})
-    _print_training(analysis, checked)
+    print_training(analysis, checked)
     if loaded.value_features and loaded.value_features.get("reason"):
         print(loaded.value_features["reason"])
     print(f"bundle written to {args.out}")
@@ -228,37 +207,6 @@ def cmd_train(args: argparse.Namespace) -> int:
           f"({analysis.population.description}) written to {Path(out) / AT_RISK_FILE}; "
           f"customer value: {values.source}")
     return 0
-
-
-def _print_training(analysis, checked: CheckResult) -> None:
-    m = analysis.metrics()
-    r = analysis.result
-    warnings = [p for p in checked.problems if p.severity == "warning"]
-    print(f"labelled rows: {m['rows_labelled']:,} (of {len(checked.dataset.frame):,}); "
-          f"every one scored out of fold over {m['folds']} grouped folds")
-    print(f"device: {m['device']}")
-    print("leaderboard (cross-validated ROC-AUC, same folds):")
-    for row in r.leaderboard.itertuples():
-        mark = "  <- ships" if row.champion else ("" if row.explainable else
-                                                   "  (shown, not shipped)")
-        print(f"  {row.name:28} {row.cv_roc_auc:.4f} +/- {row.cv_roc_auc_std:.4f}{mark}")
-    print(f"out-of-fold ROC-AUC: {m['roc_auc']:.4f}  PR-AUC: {m['pr_auc']:.4f}  "
-          f"(base rate {m['base_rate']:.3f})")
-    if m.get("backtest_roc_auc") is not None:
-        print(f"backtest by time (latest cutoff) ROC-AUC: {m['backtest_roc_auc']:.4f}")
-    cal = r.calibration
-    print("calibration: " + (f"Platt scaling (out-of-fold log loss {cal.log_loss_raw:.4f} -> "
-                             f"{cal.log_loss_calibrated:.4f})" if cal.used else
-                             "none (it did not lower the out-of-fold log loss)"))
-    print(f"shipped model: {r.champion}, refitted on all {m['rows_labelled']:,} labelled rows"
-          + (f" ({r.trees} trees)" if r.champion == "xgboost" else ""))
-    print(f"threshold: {analysis.threshold.value:.4f} ({analysis.threshold.method})")
-    seg = analysis.segments
-    print(f"segments: {seg.k if seg else 0}" + (f" on {', '.join(seg.features)}: "
-                                                + "; ".join(seg.names) if seg else ""))
-    print(f"warnings: {len(warnings)}")
-    for p in warnings:
-        print("  " + format_problem(p))
 
 
 def cmd_score(args: argparse.Namespace) -> int:
@@ -271,7 +219,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     if should_chunk(args.data, top_n=args.top):
         return _score_in_chunks(args, bundle, rules, out)
     read = _read(args.data, _read_options(args, bundle.schema.id_column))
-    _print_problems([p for p in read.problems if p.severity != "info"])
+    print_problems([p for p in read.problems if p.severity != "info"])
     try:
         result = score_frame(bundle, read.frame, threshold=args.threshold, top_n=args.top,
                              at_risk_only=args.at_risk_only, rules=rules, progress=_progress,
@@ -281,7 +229,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     except (ValueError, xgb.core.XGBoostError) as exc:
         raise ChurnDataError([Problem("SCORING_FAILED", "error", str(exc).splitlines()[0],
                                       action="check the columns against the model's")]) from None
-    _print_problems(result.problems)
+    print_problems(result.problems)
     table = pseudonymise(result.table) if args.pseudonymise else result.table
     write_file(out, to_csv_bytes(table))
     # an at-risk-only table has no at_risk column (it would be true on every row)
@@ -300,7 +248,7 @@ def _score_in_chunks(args: argparse.Namespace, bundle, rules, out: Path) -> int:
         explain_rows="all" if args.explain == "all" else "at_risk",
         transform_table=pseudonymise if args.pseudonymise else None, progress=_progress,
         device=args.device)
-    _print_problems([p for p in done.problems if p.severity != "info"])
+    print_problems([p for p in done.problems if p.severity != "info"])
     print(f"scored {done.rows:,} customers in {done.pieces} pieces; {done.at_risk:,} at risk "
           f"at threshold {done.threshold:.4f}; written to {args.out}")
     return 0
@@ -426,7 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7)
     p.set_defaults(func=cmd_simulate)
 
-    helpers = CommandHelpers(print_problems=_print_problems, read_options=_read_options,
+    helpers = CommandHelpers(print_problems=print_problems, read_options=_read_options,
                              progress=_progress, echo=print)
     add_build_parser(sub, helpers, add_read_args=_add_read_args)
     add_clv_parser(sub, helpers, add_read_args=_add_read_args)
@@ -449,21 +397,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return int(args.func(args))
         return int(args.func(args))
     except ChurnDataError as exc:
-        _print_problems(exc.problems)
+        print_problems(exc.problems)
         return EXIT_USER
     except OSError as exc:  # missing input, full disk, no permission: a message, exit 2
         where = f": {exc.filename}" if exc.filename else ""
         print(f"ERROR   {exc.strerror or exc}{where}", file=sys.stderr)
         return EXIT_USER
     except duckdb.OutOfMemoryException as exc:
-        _print_problems([Problem("EVENTS_OUT_OF_MEMORY", "error", str(exc).splitlines()[0],
+        print_problems([Problem("EVENTS_OUT_OF_MEMORY", "error", str(exc).splitlines()[0],
                                  action="raise --memory-limit or use a smaller extract")])
         return EXIT_USER
     except InvalidSetting as exc:
-        _print_problems([setting_problem(exc)])
+        print_problems([setting_problem(exc)])
         return EXIT_USER
     except ValueError as exc:
-        _print_problems([Problem("INVALID_INPUT", "error", str(exc).splitlines()[0])])
+        print_problems([Problem("INVALID_INPUT", "error", str(exc).splitlines()[0])])
         return EXIT_USER
     except KeyboardInterrupt:
         return 130
