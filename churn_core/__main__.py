@@ -23,7 +23,7 @@ import xgboost as xgb
 from churn_core.actions import load_action_rules
 from churn_core.bundle import load_bundle, save_bundle
 from churn_core.campaigns.cli import add_campaign_parsers
-from churn_core.cli_print import print_problems, print_training
+from churn_core.cli_text import format_problem, training_summary
 from churn_core.cli_types import (
     CommandHelpers,
     amount,
@@ -72,6 +72,12 @@ READ_TIMEOUT_S = 1800  # seconds a guarded read of DATA may take
 
 def _progress(fraction: float, message: str) -> None:
     log.info("[%3.0f%% %6.1f s] %s", 100 * fraction, time.perf_counter() - _STARTED, message)
+
+
+def _print_problems(problems: Sequence[Problem], stream=None) -> None:
+    stream = stream or sys.stderr       # looked up per call, so redirections are honoured
+    for p in problems:
+        print(format_problem(p), file=stream)
 
 
 def _read_options(args: argparse.Namespace, id_column: str | None = None) -> ReadOptions:
@@ -140,9 +146,9 @@ def cmd_check(args: argparse.Namespace) -> int:
           f"(positive = {s.positive_label!r})")
     print(f"features: {len(s.features)} ({len(s.numeric)} numeric, {len(s.categorical)} "
           f"categorical, {len(s.datetime)} dates); excluded: {dict(s.excluded) or 'none'}")
-    print_problems([p for p in checked.problems if p.severity != "error"], stream=sys.stdout)
+    _print_problems([p for p in checked.problems if p.severity != "error"], stream=sys.stdout)
     # Errors go to stderr, so scripts that pipe the report still see why it is unusable.
-    print_problems([p for p in checked.problems if p.severity == "error"])
+    _print_problems([p for p in checked.problems if p.severity == "error"])
     print("usable: yes" if checked.usable else "usable: NO (see the errors on stderr)")
     return 0 if checked.usable else EXIT_USER
 
@@ -158,7 +164,7 @@ def _dask_command(args: argparse.Namespace) -> int:
     """Run ``train`` or ``score`` on Dask (``churn_core.distributed``, imported only here)."""
     from churn_core.distributed.cli import score_command, train_command
 
-    helpers = CommandHelpers(print_problems=print_problems, read_options=_read_options,
+    helpers = CommandHelpers(print_problems=_print_problems, read_options=_read_options,
                              progress=_progress, echo=print)
     return (train_command if args.command == "train" else score_command)(args, helpers)
 
@@ -174,7 +180,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     loaded = _load(args)
     checked = loaded.checked
     if not checked.usable:
-        print_problems([p for p in checked.problems if p.severity == "error"])
+        _print_problems([p for p in checked.problems if p.severity == "error"])
         return EXIT_USER
     config = TrainConfig(seed=args.seed, cv_folds=args.cv, search=not args.no_search,
                          class_weight=args.class_weight, device=args.device)
@@ -199,7 +205,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     # The list lives in the bundle folder, which is swapped in whole: never a new model
     # beside an old list.
     save_bundle(out, bundle, extra={AT_RISK_FILE: to_csv_bytes(table)})
-    print_training(analysis, checked)
+    print("\n".join(training_summary(analysis, checked)))
     if loaded.value_features and loaded.value_features.get("reason"):
         print(loaded.value_features["reason"])
     print(f"bundle written to {args.out}")
@@ -219,7 +225,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     if should_chunk(args.data, top_n=args.top):
         return _score_in_chunks(args, bundle, rules, out)
     read = _read(args.data, _read_options(args, bundle.schema.id_column))
-    print_problems([p for p in read.problems if p.severity != "info"])
+    _print_problems([p for p in read.problems if p.severity != "info"])
     try:
         result = score_frame(bundle, read.frame, threshold=args.threshold, top_n=args.top,
                              at_risk_only=args.at_risk_only, rules=rules, progress=_progress,
@@ -229,7 +235,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     except (ValueError, xgb.core.XGBoostError) as exc:
         raise ChurnDataError([Problem("SCORING_FAILED", "error", str(exc).splitlines()[0],
                                       action="check the columns against the model's")]) from None
-    print_problems(result.problems)
+    _print_problems(result.problems)
     table = pseudonymise(result.table) if args.pseudonymise else result.table
     write_file(out, to_csv_bytes(table))
     # an at-risk-only table has no at_risk column (it would be true on every row)
@@ -248,7 +254,7 @@ def _score_in_chunks(args: argparse.Namespace, bundle, rules, out: Path) -> int:
         explain_rows="all" if args.explain == "all" else "at_risk",
         transform_table=pseudonymise if args.pseudonymise else None, progress=_progress,
         device=args.device)
-    print_problems([p for p in done.problems if p.severity != "info"])
+    _print_problems([p for p in done.problems if p.severity != "info"])
     print(f"scored {done.rows:,} customers in {done.pieces} pieces; {done.at_risk:,} at risk "
           f"at threshold {done.threshold:.4f}; written to {args.out}")
     return 0
@@ -374,7 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=7)
     p.set_defaults(func=cmd_simulate)
 
-    helpers = CommandHelpers(print_problems=print_problems, read_options=_read_options,
+    helpers = CommandHelpers(print_problems=_print_problems, read_options=_read_options,
                              progress=_progress, echo=print)
     add_build_parser(sub, helpers, add_read_args=_add_read_args)
     add_clv_parser(sub, helpers, add_read_args=_add_read_args)
@@ -397,21 +403,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return int(args.func(args))
         return int(args.func(args))
     except ChurnDataError as exc:
-        print_problems(exc.problems)
+        _print_problems(exc.problems)
         return EXIT_USER
     except OSError as exc:  # missing input, full disk, no permission: a message, exit 2
         where = f": {exc.filename}" if exc.filename else ""
         print(f"ERROR   {exc.strerror or exc}{where}", file=sys.stderr)
         return EXIT_USER
     except duckdb.OutOfMemoryException as exc:
-        print_problems([Problem("EVENTS_OUT_OF_MEMORY", "error", str(exc).splitlines()[0],
+        _print_problems([Problem("EVENTS_OUT_OF_MEMORY", "error", str(exc).splitlines()[0],
                                  action="raise --memory-limit or use a smaller extract")])
         return EXIT_USER
     except InvalidSetting as exc:
-        print_problems([setting_problem(exc)])
+        _print_problems([setting_problem(exc)])
         return EXIT_USER
     except ValueError as exc:
-        print_problems([Problem("INVALID_INPUT", "error", str(exc).splitlines()[0])])
+        _print_problems([Problem("INVALID_INPUT", "error", str(exc).splitlines()[0])])
         return EXIT_USER
     except KeyboardInterrupt:
         return 130
