@@ -231,16 +231,16 @@ def listed_reasons(analysis: Analysis, rows: np.ndarray) -> pd.DataFrame:
         One row per position (RangeIndex), the columns of :data:`REASONS`.
     """
     pop, expl, result = analysis.population, analysis.explanation, analysis.result
-    reasons = pd.DataFrame("", index=np.arange(len(pop)), columns=list(REASONS))
-    known = expl.reasons.index.to_numpy()
-    reasons.iloc[known] = expl.reasons.to_numpy()
-    missing = np.setdiff1d(np.asarray(rows, dtype=int), known)
+    rows = np.asarray(rows, dtype=int)
+    reasons = expl.reasons.reindex(rows)  # rows training explained; NaN for the others
+    missing = rows[reasons.iloc[:, 0].isna().to_numpy()]
     if missing.size:
+        missing = np.unique(missing)
         more = explain(result.booster, result.preprocessor, pop.X.iloc[missing],
                        device=result.device, labels=analysis.feature_labels,
                        X=pop.X.iloc[missing], linear=result.linear)
-        reasons.iloc[missing] = more.reasons.to_numpy()
-    return reasons.iloc[np.asarray(rows, dtype=int)].reset_index(drop=True)
+        reasons = reasons.fillna(more.reasons.set_axis(missing).reindex(rows))
+    return reasons.fillna("").reset_index(drop=True)
 
 
 def _labelled(analysis: Analysis) -> tuple[np.ndarray, np.ndarray]:
