@@ -58,12 +58,10 @@ class PartitionOptions:
 
 def output_dtypes(bundle: ModelBundle, options: PartitionOptions) -> dict[str, str]:
     """The columns of every output file, as the ordinary ``score`` writes them."""
-    text = {c: "str" for c in ("risk_tier", "segment", *REASONS, "suggested_action")}
+    flag = {} if options.at_risk_only else {"at_risk": "bool"}
     return {bundle.schema.id_column or "row": "str", "churn_probability": "float64",
-            **{k: v for k, v in text.items() if k == "risk_tier"},
-            **({} if options.at_risk_only else {"at_risk": "bool"}),
-            **{k: v for k, v in text.items() if k != "risk_tier"},
-            "customer_value": "float64", "value_at_risk": "float64"}
+            "risk_tier": "str", **flag, "segment": "str", **dict.fromkeys(REASONS, "str"),
+            "suggested_action": "str", "customer_value": "float64", "value_at_risk": "float64"}
 
 
 def score_partition(part: pd.DataFrame, bundle: ModelBundle, options: PartitionOptions,

@@ -39,6 +39,9 @@ from churn_core.problems import ChurnDataError, Problem
 from churn_core.threads import compute_threads
 
 if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
     from churn_core.reading.table import ReadOptions, ReadResult
 
 __all__ = ["default_memory_mb", "limit_self", "raise_recorded_error", "read_table_guarded",
@@ -200,7 +203,7 @@ def _collect(work: Path) -> ReadResult:
                       tuple(_problem_from_json(p) for p in meta["problems"]))
 
 
-def _arrow_column(series):
+def _arrow_column(series: pd.Series) -> pa.Array:
     """A frame column as an Arrow array: float64 as it is (NaN kept), anything else as text
     (missing as null)."""
     import pyarrow as pa
