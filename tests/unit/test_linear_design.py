@@ -41,3 +41,32 @@ def test_categories_unseen_in_training_get_no_level():
     D = linear.design_matrix(spec, new)
     names = [col for _, col in spec.columns]
     assert D[:25, names.index("c = x")].sum() == 0 and D[25:, names.index("c = x")].all()
+
+
+def _fitted(seed: int = 0) -> tuple[linear.LinearModel, pd.DataFrame]:
+    X = _frame(seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    y = (rng.random(len(X)) < 1 / (1 + np.exp(-X["a"].to_numpy()))).astype(int)
+    return linear.fit_linear(X, y, seed=seed), X
+
+
+def test_logit_a_column_at_a_time_is_the_design_matrix_product():
+    model, _ = _fitted()
+    new = _frame(300, seed=5)
+    new["c"] = pd.Categorical(np.where(np.arange(300) < 20, "w", new["c"].astype(object)))
+    new["d"] = pd.Categorical(np.random.default_rng(9).choice(["1", "2", "4"], 300))
+    D = linear.design_matrix(model.spec, new)
+    np.testing.assert_allclose(model.logit(new), D @ model.coef + model.intercept,
+                               rtol=0, atol=1e-12)
+
+
+def test_contributions_are_the_linear_shap_values_of_each_feature():
+    model, X = _fitted(3)
+    D = linear.design_matrix(model.spec, X)
+    phi = (D - model.background) * model.coef
+    expected = np.zeros((len(X), X.shape[1]))
+    for j, (feature, _) in enumerate(model.spec.columns):
+        expected[:, list(X.columns).index(feature)] += phi[:, j]
+    got, base = model.contributions(X)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5)  # float32 output
+    np.testing.assert_allclose(got.sum(axis=1) + base, model.logit(X), atol=1e-4)
