@@ -16,6 +16,7 @@ from churn_core.actions.files import load_action_rules
 from churn_core.bundle import load_bundle, save_bundle
 from churn_core.cli_types import CommandHelpers
 from churn_core.events.build import SUMMARY_FILE
+from churn_core.export import id_secret_from_env
 from churn_core.model import TrainConfig
 from churn_core.outputs import output_path
 from churn_core.problems import ChurnDataError, Problem
@@ -27,15 +28,15 @@ from .cluster import dask_client, require_dask
 log = logging.getLogger(__name__)
 
 # option -> (argument name, the value meaning "not asked for")
-TRAIN_ONLY_LOCAL = {"--cv": ("cv", TrainConfig().cv_folds), "--segments": ("segments", None),
-                    "--no-search": ("no_search", False),
+# (``--no-search`` is accepted: the Dask engine trains with the middle setting, no search)
+TRAIN_ONLY_LOCAL = {"--cv": ("cv", TrainConfig().cv_folds),
                     "--value": ("value", Economics().value_retained),
-                    "--class-weight": ("class_weight", False), "--actions": ("actions", None),
+                    "--actions": ("actions", None),
                     "--pseudonymise": ("pseudonymise", False),
                     "--value-column": ("value_column", None),
                     "--encoding": ("encoding", None), "--delimiter": ("delimiter", None),
                     "--sheet": ("sheet", None)}
-SCORE_ONLY_LOCAL = {"--top": ("top", None), "--pseudonymise": ("pseudonymise", False),
+SCORE_ONLY_LOCAL = {"--top": ("top", None),
                     "--encoding": ("encoding", None), "--delimiter": ("delimiter", None),
                     "--sheet": ("sheet", None)}
 
@@ -80,6 +81,7 @@ def train_command(args: argparse.Namespace, helpers: CommandHelpers) -> int:
                             confirmed=args.confirm or (), seed=args.seed,
                             device="cuda" if args.device == "cuda" else "cpu",
                             feature_labels=_feature_labels(args.data),
+                            segments=args.segments, class_weight=args.class_weight,
                             progress=helpers.progress)
     helpers.print_problems([p for p in result.problems if p.severity == "warning"])
     save_bundle(out, result.bundle)
@@ -88,12 +90,21 @@ def train_command(args: argparse.Namespace, helpers: CommandHelpers) -> int:
     helpers.echo(f"engine: dask ({info['workers']} workers, {info['partitions']} partition(s)); "
                  f"rows: {result.rows:,}")
     helpers.echo(f"trained on {result.rows_train:,} rows (early stopping on "
-                 f"{result.rows_valid:,}); {info['trees']} trees")
+                 f"{result.rows_valid:,}); {info['trees']} trees; settings "
+                 f"{_shown_settings(info['params'])} (no search on this engine)")
+    segments = result.bundle.segments
+    helpers.echo(f"segments: {segments.k} on {', '.join(segments.features)}" if segments
+                 else "segments: none (no feature varies)")
     helpers.echo(f"held-out ROC-AUC: {held.roc_auc:.4f}  PR-AUC: {held.pr_auc:.4f}  "
                  f"({held.rows:,} rows held out, base rate {held.base_rate:.3f})")
     helpers.echo(f"threshold: {held.threshold:.4f} (best F1 on held-out scores)")
     helpers.echo(f"bundle written to {args.out} in {result.seconds:.1f} s")
     return 0
+
+
+def _shown_settings(params: dict[str, Any]) -> str:
+    keys = ("max_depth", "learning_rate", "min_child_weight", "scale_pos_weight")
+    return ", ".join(f"{k}={round(params[k], 4):g}" for k in keys if k in params)
 
 
 def score_command(args: argparse.Namespace, helpers: CommandHelpers) -> int:
@@ -102,12 +113,14 @@ def score_command(args: argparse.Namespace, helpers: CommandHelpers) -> int:
 
     refuse_local_options(args, SCORE_ONLY_LOCAL)
     require_dask()
+    # no key, no scoring: said before any work (the key travels to the workers with the tasks)
+    secret = id_secret_from_env() if args.pseudonymise else None
     out = output_path(args.out, inputs=(args.data, args.bundle), directory=True)
     bundle = load_bundle(args.bundle)
     options = PartitionOptions(
         at_risk_only=args.at_risk_only, explain_rows="all" if args.explain == "all" else "at_risk",
         rules=load_action_rules(args.actions) if args.actions else None,
-        value=args.value_column or args.value, device=args.device)
+        value=args.value_column or args.value, device=args.device, id_secret=secret)
     with dask_client(args.scheduler):
         result = score_dask(bundle, args.data, out, threshold=args.threshold, options=options)
     helpers.print_problems([p for p in result.problems if p.severity != "info"])

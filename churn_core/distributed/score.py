@@ -20,6 +20,7 @@ import pandas as pd
 from churn_core.actions import ActionRules
 from churn_core.atrisk import REASONS
 from churn_core.bundle import ModelBundle
+from churn_core.export import pseudonymise
 from churn_core.outputs import replace_folder
 from churn_core.problems import ChurnDataError, Problem
 from churn_core.score import _check_cut, align_columns, score_frame
@@ -54,6 +55,8 @@ class PartitionOptions:
     rules: ActionRules | None = None
     value: float | str | None = None
     device: str = "auto"
+    #: ``--pseudonymise``: the ids written as keyed pseudonyms (None: as they are)
+    id_secret: bytes | None = None
 
 
 def output_dtypes(bundle: ModelBundle, options: PartitionOptions) -> dict[str, str]:
@@ -87,7 +90,10 @@ def score_partition(part: pd.DataFrame, bundle: ModelBundle, options: PartitionO
     if not bundle.schema.id_column or bundle.schema.id_column not in part.columns:
         k = (partition_info or {}).get("number", 0)
         table[name] = [f"part {k} row {i + 1}" for i in result.rows]
-    return table[list(dtypes)].astype(dtypes)
+    table = table[list(dtypes)]
+    if options.id_secret is not None:
+        table = pseudonymise(table, secret=options.id_secret)
+    return table.astype(dtypes)
 
 
 def score_dask(bundle: ModelBundle, data: str, out: str | Path, *,

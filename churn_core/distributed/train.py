@@ -94,7 +94,7 @@ def _held_out(client: Any, booster: Any, test: Any, names: list[str]) -> Histogr
 
 
 def _segments(train: Any, rows: int, pre: Any, names: list[str], seed: int,
-              feature_labels: Mapping[str, str] | None) -> SegmentModel | None:
+              feature_labels: Mapping[str, str] | None, k: int | None) -> SegmentModel | None:
     """Segments fitted as on one machine, on a sample of at most :data:`SEGMENT_ROWS`
     training rows gathered from the cluster (None when no column varies)."""
     share = min(1.0, SEGMENT_ROWS / max(rows, 1))
@@ -103,7 +103,7 @@ def _segments(train: Any, rows: int, pre: Any, names: list[str], seed: int,
     X = sample[names].set_axis(list(pre.feature_names), axis=1).reset_index(drop=True)
     try:
         return fit_segments(X, y=sample[LABEL].to_numpy(dtype=float), seed=seed,
-                            labels=feature_labels)
+                            labels=feature_labels, k=k)
     except ChurnDataError as exc:
         if any(p.code != "SEGMENTS_NO_VARIATION" for p in exc.problems):
             raise
@@ -113,7 +113,8 @@ def _segments(train: Any, rows: int, pre: Any, names: list[str], seed: int,
 
 def train_dask(data: str, *, client: Any, overrides: SchemaOverrides | None = None,
                confirmed: Iterable[str] = (), seed: int = 42, device: str = "cpu",
-               feature_labels: Mapping[str, str] | None = None,
+               feature_labels: Mapping[str, str] | None = None, segments: int | None = None,
+               class_weight: bool = False,
                progress: Progress | None = None) -> DaskTrainResult:
     """Train the churn model on partitioned Parquet with ``xgboost.dask``.
 
@@ -131,6 +132,10 @@ def train_dask(data: str, *, client: Any, overrides: SchemaOverrides | None = No
     device : {"cpu", "cuda"}
     feature_labels : mapping, optional
         Plain-words names of features (event-log builds), saved in the bundle.
+    segments : int, optional
+        Number of customer segments (``--segments``); default chosen (3 to 8).
+    class_weight : bool
+        Weight churners up by the training part's stayers per churner (``--class-weight``).
     progress : callable, optional
 
     Returns
@@ -167,6 +172,9 @@ def train_dask(data: str, *, client: Any, overrides: SchemaOverrides | None = No
             (("train", TRAIN), ("valid", VALID), ("test", TEST))}
     config = TrainConfig(seed=seed, device=device)
     params = _params(config, device, np.empty(0), SEARCH_SPACE[1], train_rows=counts.train)
+    if class_weight:  # as on one machine: stayers per churner of the training rows
+        params["scale_pos_weight"] = (counts.train - counts.train_churned) / \
+            counts.train_churned
     patience = _patience(config.early_stopping_rounds, params)
     report(0.3, f"Training XGBoost on {counts.train:,} rows across the cluster")
     dtrain = xgb.dask.DaskQuantileDMatrix(client, part["train"][names], part["train"][LABEL],
@@ -180,7 +188,8 @@ def train_dask(data: str, *, client: Any, overrides: SchemaOverrides | None = No
     booster = booster[: booster.best_iteration + 1]
     trees = booster.num_boosted_rounds()
     report(0.8, f"{trees} trees; finding customer segments on a sample of the training rows")
-    segments = _segments(part["train"], counts.train, pre, names, seed, feature_labels)
+    segment_model = _segments(part["train"], counts.train, pre, names, seed, feature_labels,
+                              segments)
     report(0.85, "Measuring on the held-out customers")
     held = _held_out(client, booster, part["test"], names)
     rows_valid = counts.labelled - counts.train - held.rows
@@ -195,7 +204,7 @@ def train_dask(data: str, *, client: Any, overrides: SchemaOverrides | None = No
     info = {"seed": seed, "params": params, "device": device, "trees": trees,
             "engine": "dask", "split_by_id": by_id, "workers": workers, "rows": counts.rows,
             "rows_labelled": counts.labelled, "partitions": frame.npartitions}
-    bundle = ModelBundle(booster=booster, preprocessor=pre, schema=schema, segments=segments,
+    bundle = ModelBundle(booster=booster, preprocessor=pre, schema=schema, segments=segment_model,
                          threshold=threshold, metrics=metrics,
                          feature_labels=dict(feature_labels or {}), info=info,
                          calibration=Calibration())

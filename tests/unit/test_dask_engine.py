@@ -234,11 +234,53 @@ def test_options_only_the_local_engine_does_are_refused(tmp_path):
     code, _, err = run(["score", "b", "d", "--engine", "dask", "--top", "5", "--out",
                         str(tmp_path / "o")])
     assert code == 2 and "DASK_OPTION_UNSUPPORTED" in err and "--top" in err
-    code, _, err = run(["train", "d", "--engine", "dask", "--cv", "3", "--segments", "4",
+    code, _, err = run(["train", "d", "--engine", "dask", "--cv", "3", "--actions", "a.csv",
                         "--out", str(tmp_path / "o")])
-    assert code == 2 and "--cv, --segments" in err
+    assert code == 2 and "--cv, --actions" in err
     code, _, err = run(["train", "d", "--scheduler", "tcp://x:1", "--out", str(tmp_path / "o")])
     assert code == 2 and "--scheduler needs --engine dask" in err
+
+
+@needs_dask
+def test_dask_train_takes_segments_class_weight_and_no_search(parts, table, tmp_path):
+    bundle = tmp_path / "b"
+    code, out, err = run(["train", str(parts), "--engine", "dask", "--segments", "3",
+                          "--class-weight", "--no-search", "--out", str(bundle)])
+    assert code == 0, err
+    model = load_bundle(bundle)
+    assert model.segments is not None and model.segments.k == 3
+    assert not len(model.segments.choice)  # k was the user's, not chosen
+    churn = (table["Churn"] == "Yes").mean()
+    weight = model.info["params"]["scale_pos_weight"]  # stayers per churner of the training part
+    assert abs(weight - (1 - churn) / churn) < 0.1 * (1 - churn) / churn
+    assert "segments: 3 on" in out and "scale_pos_weight=" in out and "no search" in out
+
+
+@needs_dask
+def test_dask_score_writes_the_ordinary_pseudonyms(trained, table, tmp_path, monkeypatch):
+    sample = table.iloc[:2000]
+    folder, single = tmp_path / "new", tmp_path / "new.parquet"
+    folder.mkdir()
+    for i, rows in enumerate(np.array_split(np.arange(len(sample)), 2)):
+        sample.iloc[rows].to_parquet(folder / f"p{i}.parquet", index=False)
+    sample.to_parquet(single, index=False)
+    bundle = str(trained[0])
+    argv = ["score", bundle, str(folder), "--engine", "dask", "--pseudonymise",
+            "--out", str(tmp_path / "scored")]
+    monkeypatch.delenv("CHURN_RADAR_ID_SECRET", raising=False)
+    code, _, err = run(argv)  # no key: refused before any work
+    assert code == 2 and "ID_SECRET_MISSING" in err and not (tmp_path / "scored").exists()
+    monkeypatch.setenv("CHURN_RADAR_ID_SECRET", "a secret of more than sixteen characters")
+    code, _, err = run(argv)
+    assert code == 0, err
+    code, _, err = run(["score", bundle, str(single), "--pseudonymise",
+                        "--out", str(tmp_path / "a.csv")])
+    assert code == 0, err
+    ordinary = pd.read_csv(tmp_path / "a.csv", dtype=str, keep_default_na=False)
+    dask_out = pd.read_parquet(tmp_path / "scored")
+    ids = set(dask_out["CustomerID"])
+    assert ids == set(ordinary["CustomerID"]) and len(ids) == len(dask_out)
+    assert not ids & set(sample["CustomerID"].astype(str))  # no real id written
 
 
 def test_without_dask_the_message_says_what_to_install(monkeypatch, tmp_path):
