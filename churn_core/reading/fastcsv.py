@@ -1,6 +1,6 @@
 """A fast parser for plain delimited text: pyarrow's multithreaded CSV reader.
 
-:func:`parse_plain` reads what :func:`churn_core.reading.table._parse_csv` (pandas' C
+:func:`parse_plain` reads what :func:`churn_core.reading.delimited._parse_csv` (pandas' C
 parser) would read, every cell as text, several times faster (for 1M rows x 32 columns the
 whole read took 6.5 s instead of 12.0 s at load 5 on 2 cores; the column conversion is
 most of what is left), and hands the same frame to the same column conversion, so values,

@@ -9,7 +9,8 @@ used raises :class:`~churn_core.problems.ChurnDataError` carrying every
 problem found so far.
 
 Helpers live next door: :mod:`churn_core.reading.text` (format sniffing, encoding,
-delimiter and header detection), :mod:`churn_core.reading.excel_parquet` (Excel and Parquet)
+delimiter and header detection), :mod:`churn_core.reading.delimited` (CSV/TSV/TXT to
+text cells), :mod:`churn_core.reading.excel_parquet` (Excel and Parquet)
 and :mod:`churn_core.reading.cells` (header names, missing tokens, numbers, ids).
 
 The frame returned has a RangeIndex in file order. Numeric columns are
@@ -42,14 +43,11 @@ Info: ``FORMAT_MISMATCH``, ``ENCODING_DETECTED``, ``DELIMITER_DETECTED``,
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import gzip
 import io
 import logging
-import re
 import unicodedata
-import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +55,7 @@ from pathlib import Path
 import pandas as pd
 
 from churn_core.names import is_id_name
-from churn_core.problems import InvalidSetting, Problem, example_rows, example_values
+from churn_core.problems import InvalidSetting, Problem, example_values
 from churn_core.reading.cells import (
     TEXT_DTYPE,
     cell_to_text,
@@ -67,23 +65,9 @@ from churn_core.reading.cells import (
     fail,
     is_filled,
 )
-from churn_core.reading.csvrows import record_lines, short_rows
+from churn_core.reading.delimited import read_delimited
 from churn_core.reading.excel_parquet import read_excel_sheet, read_parquet_table
-from churn_core.reading.fastcsv import parse_plain
-from churn_core.reading.notes import (
-    delimiter_problem,
-    encoding_problems,
-    nul_problem,
-    skipped_lines_problem,
-)
-from churn_core.reading.text import (
-    SAMPLE_MAX_CHARS,
-    UndecodableError,
-    decode_text,
-    line_offset,
-    sniff_format,
-    sniff_layout,
-)
+from churn_core.reading.text import sniff_format
 
 __all__ = ["DEFAULT_NA_TOKENS", "ReadOptions", "ReadResult", "read_table", "sniff_format"]
 
@@ -95,8 +79,6 @@ DEFAULT_NA_TOKENS: tuple[str, ...] = (
 )
 _EXPECTED = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".tab": "csv", ".dat": "csv",
              ".xlsx": "excel", ".xlsm": "excel", ".parquet": "parquet", ".pq": "parquet"}
-MAX_COLUMNS = 20_000  # a customer table wider than this is a wrong delimiter or an attack
-_SKIPPED_LINE = re.compile(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)")
 
 
 @dataclass(frozen=True)
@@ -219,7 +201,8 @@ def read_table(source: str | Path | bytes, *, name: str | None = None,
     elif kind == "parquet":
         header, body, header_row = read_parquet_table(data, name, problems=problems)
     else:
-        header, body, encoding, delimiter, header_row = _read_csv(data, name, inner, opts, problems)
+        header, body, encoding, delimiter, header_row = read_delimited(data, name, inner, opts,
+                                                                       problems)
     frame = _convert(header, body, typed=kind != "csv", opts=opts, problems=problems)
     if len(frame) == 0:
         skipped = any(p.code == "RAGGED_ROWS" for p in problems)
@@ -295,122 +278,6 @@ def _check_kind(kind: str, name: str, inner: str, problems: list[Problem]) -> No
             "FORMAT_MISMATCH", "info",
             f"{name} is named like {words[expected]} but is {words[kind]}; it was read as one.",
             action=f"read as {kind}"))
-
-
-def _read_csv(data: bytes, name: str, inner: str, opts: ReadOptions, problems: list[Problem]
-              ) -> tuple[list[object], pd.DataFrame, str, str, int]:
-    """Decode, sniff and parse delimited text; every cell stays text."""
-    try:
-        decoded = decode_text(data, opts.encoding)
-    except LookupError:
-        fail(problems, "UNDECODABLE", f"{opts.encoding!r} is not a known encoding.",
-             "choose another encoding")
-    except UndecodableError as exc:
-        fail(problems, "UNDECODABLE", f"{name}: {exc}.", "choose the encoding explicitly")
-    problems += encoding_problems(name, decoded)
-    text = decoded.text
-    if not text.strip():
-        fail(problems, "EMPTY_FILE", f"{name} is empty.", "upload a file with a header and data")
-    rewritten = "\n" not in text and "\r" in text  # old Mac line ends
-    if rewritten:
-        text = text.replace("\r", "\n")
-    if "\x00" in text:  # past the bytes sniffed as text: a damaged export, never kept
-        problems.append(nul_problem(name, text))
-        text, rewritten = text.replace("\x00", ""), True
-    first = text.find("\n", 0, SAMPLE_MAX_CHARS)
-    if first < 0 and len(text) >= SAMPLE_MAX_CHARS:
-        fail(problems, "TOO_MANY_COLUMNS", f"{name}: the first line is longer than "
-             f"{SAMPLE_MAX_CHARS // 2**20} MB, so it cannot be a header.",
-             "check the line ends, or export the table again")
-    layout = sniff_layout(text, delimiter=opts.delimiter, header_row=opts.header_row,
-                          prefer_tab=inner.lower().endswith((".tsv", ".tab")))
-    if layout.width > MAX_COLUMNS:
-        fail(problems, "TOO_MANY_COLUMNS", f"{name} has {layout.width:,} columns; the limit "
-             f"is {MAX_COLUMNS:,}.", "keep the columns you need, or check the delimiter")
-    if layout.delimiter_sniffed:
-        problems.append(delimiter_problem(name, layout.delimiter, one_column=layout.width <= 1))
-    if layout.skipped:
-        problems.append(skipped_lines_problem(name, layout.header_line, layout.skipped))
-
-    if decoded.encoding in ("utf-8", "utf-8-sig") and not rewritten:
-        payload = data[3:] if decoded.encoding == "utf-8-sig" else data
-    else:
-        payload = text.encode("utf-8")
-    del text
-    start = line_offset(payload, layout.header_line)
-    fast = parse_plain(memoryview(payload)[start:], layout.delimiter, layout.width)
-    if fast is not None:  # plain text, every row as wide as the header: nothing to report
-        return _split_header(fast, decoded.encoding, layout.delimiter, layout.header_line)
-    body = io.BytesIO(payload[start:])
-    frame, bad = _parse_csv(body, name, layout.delimiter, layout.width, problems)
-    short = short_rows(body.getvalue(), layout.delimiter, layout.width, max(len(frame) - 1, 0))
-    if short is not None and short.any():
-        at, count = example_rows(short)
-        problems.append(Problem(
-            "SHORT_ROWS", "warning", f"{name}: {count:,} rows have fewer fields than the "
-            f"header ({layout.width}); the missing fields were left empty.", rows=at,
-            count=count, action="missing fields treated as missing values"))
-    if bad:
-        # quoted fields holding line breaks put the parser's record numbers behind the lines
-        at = (record_lines(body.getvalue(), layout.delimiter, (n for n, _, _ in bad))
-              if b'"' in payload else {n: n for n, _, _ in bad})
-        bad = [(at[n], expected, saw) for n, expected, saw in bad]
-        lines = [layout.header_line + n for n, _, _ in bad]
-        shown = tuple(lines[:5])
-        more = f", ... ({len(bad):,} in all)" if len(bad) > 5 else ""
-        problems.append(Problem(
-            "RAGGED_ROWS", "warning",
-            f"{name}: {len(bad):,} rows have more fields than the header ({layout.width}) and "
-            f"were skipped (file lines {', '.join(str(x) for x in shown)}{more}).",
-            rows=shown, count=len(bad),
-            values=example_values(f"line {layout.header_line + n}: {saw} fields"
-                                  for n, _, saw in bad),
-            action="skipped; fix those lines or quote fields that contain the delimiter"))
-    return _split_header(frame, decoded.encoding, layout.delimiter, layout.header_line)
-
-
-def _split_header(frame: pd.DataFrame, encoding: str, delimiter: str, header_line: int
-                  ) -> tuple[list[object], pd.DataFrame, str, str, int]:
-    """The parsed header row and the data rows under it."""
-    if frame.empty:
-        return [], frame, encoding, delimiter, header_line
-    header = frame.iloc[0].tolist()
-    rows = frame.iloc[1:].reset_index(drop=True)
-    return header, rows, encoding, delimiter, header_line
-
-
-def _parse_csv(body: io.BytesIO, name: str, delimiter: str, width: int,
-               problems: list[Problem]) -> tuple[pd.DataFrame, list[tuple[int, int, int]]]:
-    """Parse text with the C parser (header row included as data); return bad lines too.
-
-    Bad lines are ``(line relative to the header line, 1-based; expected; saw)``.
-    """
-    kwargs = dict(sep=delimiter, header=None, names=list(range(width)), dtype=str,
-                  na_filter=False, keep_default_na=False, on_bad_lines="warn",
-                  encoding="utf-8", engine="c", index_col=False)
-    for quoting in (csv.QUOTE_MINIMAL, csv.QUOTE_NONE):
-        body.seek(0)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", pd.errors.ParserWarning)
-            try:
-                frame = pd.read_csv(body, quoting=quoting, **kwargs)
-            except pd.errors.EmptyDataError:
-                return pd.DataFrame(columns=list(range(width)), dtype=TEXT_DTYPE), []
-            except (pd.errors.ParserError, ValueError, UnicodeError) as exc:
-                if quoting == csv.QUOTE_MINIMAL:
-                    logger.debug("retrying %s without quotes: %s", name, exc)
-                    continue
-                fail(problems, "UNREADABLE", f"{name}: the text could not be parsed ({exc}).",
-                     "check the delimiter and the quotes")
-        if quoting == csv.QUOTE_NONE:
-            problems.append(Problem(
-                "UNBALANCED_QUOTES", "warning",
-                f"{name}: a quote is never closed, so quotes were read as ordinary characters.",
-                action="quotes kept as text"))
-        bad = [(int(m[1]), int(m[2]), int(m[3])) for w in caught
-               for m in _SKIPPED_LINE.finditer(str(w.message))]
-        return frame, bad
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _convert(header: list[object], body: pd.DataFrame, *, typed: bool, opts: ReadOptions,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from churn_core.reading import fastcsv
+from churn_core.reading import delimited, fastcsv
 from churn_core.reading import table as table_mod
 from churn_core.simulate import simulate_large
 
@@ -29,9 +29,9 @@ def _read_both(monkeypatch, source, **kwargs):
         used.append(out is not None)
         return out
 
-    monkeypatch.setattr(table_mod, "parse_plain", spy)
+    monkeypatch.setattr(delimited, "parse_plain", spy)
     fast = table_mod.read_table(source, **kwargs)
-    monkeypatch.setattr(table_mod, "parse_plain", lambda *a, **k: None)
+    monkeypatch.setattr(delimited, "parse_plain", lambda *a, **k: None)
     slow = table_mod.read_table(source, **kwargs)
     return fast, slow, bool(used and used[0])
 
