@@ -16,7 +16,10 @@ Steps (:func:`train_dask`):
 5. the held-out customers are scored where they lie and measured from score histograms
    (:mod:`churn_core.distributed.histograms`); the threshold is the best F1 there.
 
-6. customer segments are fitted as on one machine on a sample of the training rows.
+6. customer segments are fitted as on one machine on a sample of the training rows;
+7. the drift reference (what ``monitor`` compares fresh data with) is profiled from a
+   sample of the held-out rows: their features, and the scores of a model that never saw
+   them.
 
 The shipped model is the one measured (no refit on every row, no cross-fitting, no
 side models, no calibration): a bundle the ordinary ``score`` reads.
@@ -35,7 +38,15 @@ import numpy as np
 from churn_core.bundle import ModelBundle
 from churn_core.calibration import Calibration
 from churn_core.events.modeling import event_overrides, is_event_table
-from churn_core.model import SEARCH_SPACE, TrainConfig, _params, _patience, safe_names
+from churn_core.model import (
+    SEARCH_SPACE,
+    TrainConfig,
+    _params,
+    _patience,
+    predict_X,
+    safe_names,
+)
+from churn_core.monitor.profile import categorical_columns, reference_profile, text_values
 from churn_core.pipeline import check_frame
 from churn_core.problems import ChurnDataError, Problem
 from churn_core.progress import Progress
@@ -109,6 +120,23 @@ def _segments(train: Any, rows: int, pre: Any, names: list[str], seed: int,
             raise
         log.warning("no segments: %s", exc.problems[0].message)
         return None
+
+
+def _reference(test: Any, rows: int, pre: Any, names: list[str], booster: Any,
+               seed: int) -> dict[str, Any]:
+    """The drift reference profile from a sample of at most :data:`SEGMENT_ROWS` held-out
+    rows: features as :func:`churn_core.monitor.profile.feature_view` gives them (categories
+    as the text of their training levels) and the shipped model's scores (out of sample,
+    as the single-machine reference's out-of-fold scores are)."""
+    share = min(1.0, SEGMENT_ROWS / max(rows, 1))
+    sample = test.sample(frac=share, random_state=seed + 1).compute() if share < 1.0 \
+        else test.compute()
+    X = sample[names].set_axis(list(pre.feature_names), axis=1).reset_index(drop=True)
+    view = X.copy()
+    for col in pre.categorical:
+        view[col] = text_values(X[col].astype(object))
+    return reference_profile(view, scores=predict_X(booster, X),
+                             categorical=categorical_columns(pre))
 
 
 def train_dask(data: str, *, client: Any, overrides: SchemaOverrides | None = None,
@@ -192,6 +220,7 @@ def train_dask(data: str, *, client: Any, overrides: SchemaOverrides | None = No
                               segments)
     report(0.85, "Measuring on the held-out customers")
     held = _held_out(client, booster, part["test"], names)
+    reference = _reference(part["test"], held.rows, pre, names, booster, seed)
     rows_valid = counts.labelled - counts.train - held.rows
     threshold = {"value": held.threshold, "method": METHOD,
                  "detail": {"f1": held.f1, "medium_from": medium_floor(held.threshold)}}
@@ -207,7 +236,7 @@ def train_dask(data: str, *, client: Any, overrides: SchemaOverrides | None = No
     bundle = ModelBundle(booster=booster, preprocessor=pre, schema=schema, segments=segment_model,
                          threshold=threshold, metrics=metrics,
                          feature_labels=dict(feature_labels or {}), info=info,
-                         calibration=Calibration())
+                         calibration=Calibration(), reference_profile=reference)
     report(1.0, f"Held-out ROC-AUC {held.roc_auc:.4f}")
     return DaskTrainResult(bundle=bundle, held_out=held, rows=counts.rows,
                            rows_train=counts.train, rows_valid=rows_valid,

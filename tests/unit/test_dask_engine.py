@@ -283,6 +283,31 @@ def test_dask_score_writes_the_ordinary_pseudonyms(trained, table, tmp_path, mon
     assert not ids & set(sample["CustomerID"].astype(str))  # no real id written
 
 
+@needs_dask
+def test_dask_bundle_carries_the_drift_reference_monitor_uses(trained, tmp_path):
+    from churn_core.monitor.service import manifest_reference
+
+    path = trained[0]
+    bundle = load_bundle(path)
+    profile = manifest_reference(path)
+    assert profile is not None and profile["score"] is not None
+    assert set(profile["columns"]) == set(bundle.preprocessor.feature_names)
+    assert profile["rows"] == bundle.metrics["rows_test"]  # the held-out rows (all, < 200k)
+    fresh = simulate_customers(3000, seed=99)  # the same population, never trained on
+    fresh.to_csv(tmp_path / "fresh.csv", index=False)
+    column = bundle.preprocessor.numeric[0]
+    fresh[column] = fresh[column] * 3 + 50
+    fresh.to_csv(tmp_path / "shifted.csv", index=False)
+    store = str(tmp_path / "runs.db")
+    code, out, err = run(["monitor", str(path), str(tmp_path / "fresh.csv"), "--store", store])
+    assert code == 0, out + err
+    report = tmp_path / "r.md"
+    code, out, err = run(["monitor", str(path), str(tmp_path / "shifted.csv"), "--store", store,
+                          "--report", str(report)])
+    assert code == 3, out + err
+    assert f"drift in {column}" in report.read_text()
+
+
 def test_without_dask_the_message_says_what_to_install(monkeypatch, tmp_path):
     from churn_core.distributed import cluster
 
