@@ -69,6 +69,21 @@ def test_pieces_where_everyone_churned_are_skipped(bundle_dir, tmp_path):
         score_chunks.score_csv_in_chunks(bundle, path, out, chunk_bytes=2_500)
 
 
+def test_a_damaged_later_piece_stops_with_a_message_and_writes_nothing(bundle_dir, tmp_path):
+    # the next piece is read in a background thread: its error must still reach the caller
+    bundle = load_bundle(bundle_dir)
+    path = tmp_path / "new.csv"
+    fresh(900, seed=8).to_csv(path, index=False)
+    data = path.read_bytes()
+    cut = data.index(b"\n", len(data) * 3 // 4) + 1
+    path.write_bytes(data[:cut] + b"\xff\xfe\xfa" + data[cut:])  # not UTF-8, late in the file
+    out = tmp_path / "scored.csv"
+    with pytest.raises(ChurnDataError) as caught:
+        score_chunks.score_csv_in_chunks(bundle, path, out, chunk_bytes=2_000)
+    assert [p.code for p in caught.value.problems if p.severity == "error"] == ["UNDECODABLE"]
+    assert [f.name for f in tmp_path.iterdir()] == ["new.csv"]  # no output, no temporary
+
+
 def test_only_large_text_files_cut_by_a_threshold_are_chunked(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("id,x\n1,2\n" * 100)
