@@ -104,17 +104,24 @@ def _held_out(client: Any, booster: Any, test: Any, names: list[str]) -> Histogr
     return figures(np.sum(dask.compute(*parts), axis=0))
 
 
+def _gather(part: Any, rows: int, pre: Any, names: list[str],
+            seed: int) -> tuple[Any, np.ndarray]:
+    """A sample of at most :data:`SEGMENT_ROWS` of a part's ``rows`` rows, gathered to this
+    process: the features under their own names, and the labels."""
+    share = min(1.0, SEGMENT_ROWS / max(rows, 1))
+    sample = part.sample(frac=share, random_state=seed).compute() if share < 1.0 \
+        else part.compute()
+    X = sample[names].set_axis(list(pre.feature_names), axis=1).reset_index(drop=True)
+    return X, sample[LABEL].to_numpy(dtype=float)
+
+
 def _segments(train: Any, rows: int, pre: Any, names: list[str], seed: int,
               feature_labels: Mapping[str, str] | None, k: int | None) -> SegmentModel | None:
     """Segments fitted as on one machine, on a sample of at most :data:`SEGMENT_ROWS`
     training rows gathered from the cluster (None when no column varies)."""
-    share = min(1.0, SEGMENT_ROWS / max(rows, 1))
-    sample = train.sample(frac=share, random_state=seed).compute() if share < 1.0 \
-        else train.compute()
-    X = sample[names].set_axis(list(pre.feature_names), axis=1).reset_index(drop=True)
+    X, y = _gather(train, rows, pre, names, seed)
     try:
-        return fit_segments(X, y=sample[LABEL].to_numpy(dtype=float), seed=seed,
-                            labels=feature_labels, k=k)
+        return fit_segments(X, y=y, seed=seed, labels=feature_labels, k=k)
     except ChurnDataError as exc:
         if any(p.code != "SEGMENTS_NO_VARIATION" for p in exc.problems):
             raise
@@ -128,10 +135,7 @@ def _reference(test: Any, rows: int, pre: Any, names: list[str], booster: Any,
     rows: features as :func:`churn_core.monitor.profile.feature_view` gives them (categories
     as the text of their training levels) and the shipped model's scores (out of sample,
     as the single-machine reference's out-of-fold scores are)."""
-    share = min(1.0, SEGMENT_ROWS / max(rows, 1))
-    sample = test.sample(frac=share, random_state=seed + 1).compute() if share < 1.0 \
-        else test.compute()
-    X = sample[names].set_axis(list(pre.feature_names), axis=1).reset_index(drop=True)
+    X, _ = _gather(test, rows, pre, names, seed + 1)
     view = X.copy()
     for col in pre.categorical:
         view[col] = text_values(X[col].astype(object))
