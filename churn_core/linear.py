@@ -164,8 +164,7 @@ def _design_terms(spec: DesignSpec, X: pd.DataFrame, weights: np.ndarray,
         # a row at level k: w[k] * (1 - sh[k]) + sum of w * (0 - sh) over the other levels
         base = -float(w @ sh)
         per_level = np.append(base + w, base)  # index -1: no level, every column 0
-        yield name, per_level[_level_of_row(X[name], levels)] if width else \
-            np.full(len(X), base)
+        yield name, per_level[_level_of_row(X[name], levels)]
         j += width
 
 
