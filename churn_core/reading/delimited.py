@@ -14,7 +14,6 @@ import io
 import logging
 import re
 import warnings
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -36,9 +35,6 @@ from churn_core.reading.text import (
     sniff_layout,
 )
 
-if TYPE_CHECKING:
-    from churn_core.reading.table import ReadOptions
-
 __all__ = ["MAX_COLUMNS", "read_delimited"]
 
 logger = logging.getLogger(__name__)
@@ -47,8 +43,10 @@ MAX_COLUMNS = 20_000  # a customer table wider than this is a wrong delimiter or
 _SKIPPED_LINE = re.compile(r"Skipping line (\d+): expected (\d+) fields, saw (\d+)")
 
 
-def read_delimited(data: bytes, name: str, inner: str, opts: ReadOptions, problems: list[Problem]
-              ) -> tuple[list[object], pd.DataFrame, str, str, int]:
+def read_delimited(data: bytes, name: str, inner: str, problems: list[Problem], *,
+                   encoding: str | None = None, delimiter: str | None = None,
+                   header_row: int | None = None
+                   ) -> tuple[list[object], pd.DataFrame, str, str, int]:
     """Decode, sniff and parse delimited text; every cell stays text.
 
     Parameters
@@ -59,10 +57,12 @@ def read_delimited(data: bytes, name: str, inner: str, opts: ReadOptions, proble
         The name shown in messages.
     inner : str
         The file's name inside a gzip (``.tsv`` / ``.tab`` prefer tabs).
-    opts : ReadOptions
-        Encoding, delimiter and header line when the user chose them.
     problems : list of Problem
         Appended to: every decision and repair.
+    encoding, delimiter : str, optional
+        The user's choice (None: detected).
+    header_row : int, optional
+        0-based line of the header (None: detected).
 
     Returns
     -------
@@ -80,9 +80,9 @@ def read_delimited(data: bytes, name: str, inner: str, opts: ReadOptions, proble
         ``UNDECODABLE``, ``EMPTY_FILE``, ``TOO_MANY_COLUMNS``, ``UNREADABLE``.
     """
     try:
-        decoded = decode_text(data, opts.encoding)
+        decoded = decode_text(data, encoding)
     except LookupError:
-        fail(problems, "UNDECODABLE", f"{opts.encoding!r} is not a known encoding.",
+        fail(problems, "UNDECODABLE", f"{encoding!r} is not a known encoding.",
              "choose another encoding")
     except UndecodableError as exc:
         fail(problems, "UNDECODABLE", f"{name}: {exc}.", "choose the encoding explicitly")
@@ -101,7 +101,7 @@ def read_delimited(data: bytes, name: str, inner: str, opts: ReadOptions, proble
         fail(problems, "TOO_MANY_COLUMNS", f"{name}: the first line is longer than "
              f"{SAMPLE_MAX_CHARS // 2**20} MB, so it cannot be a header.",
              "check the line ends, or export the table again")
-    layout = sniff_layout(text, delimiter=opts.delimiter, header_row=opts.header_row,
+    layout = sniff_layout(text, delimiter=delimiter, header_row=header_row,
                           prefer_tab=inner.lower().endswith((".tsv", ".tab")))
     if layout.width > MAX_COLUMNS:
         fail(problems, "TOO_MANY_COLUMNS", f"{name} has {layout.width:,} columns; the limit "

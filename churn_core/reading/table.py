@@ -201,8 +201,9 @@ def read_table(source: str | Path | bytes, *, name: str | None = None,
     elif kind == "parquet":
         header, body, header_row = read_parquet_table(data, name, problems=problems)
     else:
-        header, body, encoding, delimiter, header_row = read_delimited(data, name, inner, opts,
-                                                                       problems)
+        header, body, encoding, delimiter, header_row = read_delimited(
+            data, name, inner, problems, encoding=opts.encoding, delimiter=opts.delimiter,
+            header_row=opts.header_row)
     frame = _convert(header, body, typed=kind != "csv", opts=opts, problems=problems)
     if len(frame) == 0:
         skipped = any(p.code == "RAGGED_ROWS" for p in problems)
