@@ -2,7 +2,7 @@
 
 Run on its own::
 
-    .venv/bin/python bench/bench_events.py --sizes 1e6,1e7,1e8
+    .venv/bin/python -m bench.bench_events --sizes 1e6,1e7,1e8
 
 For each size (and line order) it generates a synthetic log, 1 % of its lines
 exact duplicates as in real exports, to

@@ -2,7 +2,7 @@
 
 Run on its own::
 
-    .venv/bin/python bench/bench_interactive.py --sizes 1e5,1e6
+    .venv/bin/python -m bench.bench_interactive --sizes 1e5,1e6
 
 Each size runs in a fresh child process. Setup (not an interaction, timed
 separately): simulate the table, ``check_frame`` and ``fit_all`` with a quick

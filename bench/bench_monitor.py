@@ -2,7 +2,7 @@
 
 Run::
 
-    .venv/bin/python bench/bench_monitor.py [--runs 1000] [--large-runs 50]
+    .venv/bin/python -m bench.bench_monitor [--runs 1000] [--large-runs 50]
 
 Writes ``bench/results/monitor.json``. Each false-alarm run profiles one sample
 and compares an independent sample of the same distribution (four kinds of

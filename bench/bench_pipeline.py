@@ -2,7 +2,7 @@
 
 Run on its own::
 
-    .venv/bin/python bench/bench_pipeline.py --sizes 1e5,1e6
+    .venv/bin/python -m bench.bench_pipeline --sizes 1e5,1e6
 
 For each size both contenders run on the same synthetic table
 (``simulate.simulate_large(n, n_features=30, seed=0)``: numeric and

@@ -2,9 +2,9 @@
 
 Run on its own::
 
-    .venv/bin/python bench/bench_quality.py                       # the E-commerce workbook
-    .venv/bin/python bench/bench_quality.py --data sample         # the bundled sample
-    .venv/bin/python bench/bench_quality.py --data FILE [--label COL] [--id COL]
+    .venv/bin/python -m bench.bench_quality                       # the E-commerce workbook
+    .venv/bin/python -m bench.bench_quality --data sample         # the bundled sample
+    .venv/bin/python -m bench.bench_quality --data FILE [--label COL] [--id COL]
 
 The table is read and checked as the product does (``io.read_table`` ->
 ``pipeline.check_frame``); its labelled rows are cut into 5 group-aware folds

@@ -2,9 +2,9 @@
 
 Run::
 
-    .venv/bin/python bench/run_all.py            # pipeline + interactive at 1e5,1e6; events 1e6
-    .venv/bin/python bench/run_all.py --full     # events at every size of its own default
-    .venv/bin/python bench/run_all.py --summary-only   # rebuild the summary from results/
+    .venv/bin/python -m bench.run_all            # pipeline + interactive at 1e5,1e6; events 1e6
+    .venv/bin/python -m bench.run_all --full     # events at every size of its own default
+    .venv/bin/python -m bench.run_all --summary-only   # rebuild the summary from results/
 
 Each benchmark runs as its own script (and so in its own processes) and writes
 its own results file; this script then reads ``pipeline.json``,
