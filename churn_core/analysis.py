@@ -69,6 +69,10 @@ class Analysis:
     explanation : Explanation
         SHAP values and reasons of the customers to act on (index = population position).
     threshold : ThresholdChoice
+    reference_profile : dict or None
+        The drift reference of the training rows
+        (:func:`churn_core.monitor.profile.training_reference`), computed while training
+        explained; None: computed when a bundle is made.
     """
 
     dataset: Dataset
@@ -83,6 +87,7 @@ class Analysis:
     explanation: Explanation
     threshold: ThresholdChoice
     feature_labels: Mapping[str, str] = field(default_factory=dict)
+    reference_profile: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def segment_names(self) -> np.ndarray:

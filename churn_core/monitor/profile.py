@@ -32,6 +32,7 @@ from churn_core.features import Preprocessor, transform
 
 if TYPE_CHECKING:
     from churn_core.analysis import Analysis
+    from churn_core.training import TrainResult
 
 PROFILE_FORMAT = "churn-radar-reference"
 PROFILE_VERSION = 1
@@ -184,9 +185,25 @@ def training_reference(analysis: Analysis) -> dict[str, Any]:
     dict
         As :func:`reference_profile`.
     """
-    result = analysis.result
+    return reference_of_training(analysis.result, analysis.dataset.frame)
+
+
+def reference_of_training(result: TrainResult, frame: pd.DataFrame) -> dict[str, Any]:
+    """:func:`training_reference` from the training result and the dataset's rows alone
+    (what :func:`churn_core.pipeline.fit_all` computes while it explains).
+
+    Parameters
+    ----------
+    result : churn_core.training.TrainResult
+    frame : DataFrame
+        The dataset's rows (``Dataset.frame``), as trained on.
+
+    Returns
+    -------
+    dict
+        As :func:`reference_profile`.
+    """
     pre = result.preprocessor
-    frame = analysis.dataset.frame
     # The labelled rows the shipped model learnt from, and their out-of-fold scores: what
     # the model gives customers it has not seen.
     X = result.X.iloc[result.rows] if result.X is not None else None

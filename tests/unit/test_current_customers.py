@@ -287,10 +287,10 @@ def test_cli_score_explains_the_at_risk_rows_unless_asked_for_all(tmp_path):
 def test_every_listed_customer_has_the_reasons_a_full_explanation_gives(monkeypatch):
     """Above EXPLAIN_ALL_MAX_ROWS training explains the riskiest tenth and the at-risk rows
     at the default threshold; a list that reaches further computes the rest on demand."""
-    import churn_core.pipeline as pipeline
+    import churn_core.fitting as fitting
     from churn_core.explain import explain
 
-    monkeypatch.setattr(pipeline, "EXPLAIN_ALL_MAX_ROWS", 50)
+    monkeypatch.setattr(fitting, "EXPLAIN_ALL_MAX_ROWS", 50)
     frame = _table(900, seed=3)
     analysis = fit_all(check_frame(frame).dataset, config=FAST, k=2)
     pop, result = analysis.population, analysis.result

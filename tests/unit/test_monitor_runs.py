@@ -162,3 +162,14 @@ def test_training_reference_reuses_the_transformed_rows_and_equals_a_fresh_trans
     expected = reference_profile(fresh_view, scores=result.oof,
                                  categorical=tuple(result.preprocessor.categorical))
     assert training_reference(analysis) == expected
+
+
+def test_fit_all_profiles_the_reference_while_it_explains_and_the_bundle_keeps_it():
+    import dataclasses
+
+    analysis, _ = train_analysis(seed=4)
+    assert analysis.reference_profile is not None  # computed in fit_all's background thread
+    again = dataclasses.replace(analysis, reference_profile=None)
+    assert training_reference(again) == analysis.reference_profile
+    assert make_bundle(analysis).reference_profile == analysis.reference_profile
+    assert make_bundle(again).reference_profile == analysis.reference_profile  # computed then
