@@ -7,9 +7,9 @@ delimiter, header line, the bundle's id column as exact text), scores it with
 at most three pieces (the next one read and the last one written while one is scored)
 whatever the file's size (10M customers: under 4 GB). Every score, tier, segment and
 reason depends on its own row only, so the file written is the one the whole-file path
-writes; :func:`should_chunk` says when to take this path (plain or gzip-free
-text files of at least :data:`CHUNK_FROM_BYTES`, cut by a threshold rather than a top N,
-which needs every score first).
+writes; :func:`should_chunk` says when to take this path (text files of at least
+:data:`CHUNK_FROM_BYTES`, gzip-compressed ones of at least an eighth of that, read as a
+stream; cut by a threshold rather than a top N, which needs every score first).
 
 Column types are decided per piece: a column that is numbers in one piece and mostly
 text in another is read as each piece says (a whole-file read would decide once).
@@ -18,8 +18,11 @@ Problems are merged by code, with counts added up and row numbers those of the f
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gzip
 import logging
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -44,6 +47,10 @@ log = logging.getLogger(__name__)
 
 #: Text files at least this large are scored in pieces.
 CHUNK_FROM_BYTES = 256 * 1024**2
+#: Gzip files are read as a stream; text compresses 4-10 times, so a compressed file of
+#: ``CHUNK_FROM_BYTES / GZIP_RATIO`` holds about ``CHUNK_FROM_BYTES`` of text or more.
+GZIP_RATIO = 8
+_GZIP_MAGIC = b"\x1f\x8b"
 #: About this many bytes of the file per piece.
 CHUNK_BYTES = 128 * 1024**2
 # Encodings in which a byte 0x0A is always a line end (never part of a character).
@@ -76,25 +83,64 @@ class ChunkedScore:
 
 def should_chunk(path: str | Path, *, top_n: int | None = None,
                  min_bytes: int = CHUNK_FROM_BYTES) -> bool:
-    """True when ``path`` is an uncompressed text table of at least ``min_bytes`` and the
-    cut is a threshold (a top N needs every score before any row can be written)."""
+    """True when ``path`` is a text table of at least ``min_bytes`` (a gzip-compressed one
+    of at least ``min_bytes / GZIP_RATIO``) and the cut is a threshold (a top N needs every
+    score before any row can be written)."""
     p = Path(path)
-    if top_n is not None or not p.is_file() or p.stat().st_size < min_bytes:
+    if top_n is not None or not p.is_file():
         return False
-    with open(p, "rb") as fh:
-        head = fh.read(64 * 1024)
-    return sniff_format(head, p.name) == "csv"
+    size = p.stat().st_size
+    try:
+        with _open_text_stream(p) as (stream, compressed):
+            head = stream.read(64 * 1024)
+    except (OSError, EOFError, zlib.error):
+        return False  # the whole-file path says what is wrong with it
+    if size < (min_bytes // GZIP_RATIO if compressed else min_bytes):
+        return False
+    inner = p.name[:-3] if compressed and p.name.lower().endswith(".gz") else p.name
+    return sniff_format(head, inner) == "csv"
 
 
-def _pieces(path: Path, chunk_bytes: int) -> Iterator[bytes]:
-    """The file's bytes in pieces that end at a line end outside quotes."""
-    with open(path, "rb") as fh:
+@contextlib.contextmanager
+def _open_text_stream(path: Path) -> Iterator[tuple[BinaryIO, bool]]:
+    """The file's bytes as a stream (decompressed as they are read when it is gzip), and
+    whether it is."""
+    with open(path, "rb") as raw:
+        compressed = raw.read(2) == _GZIP_MAGIC
+        raw.seek(0)
+        if not compressed:
+            yield raw, False
+            return
+        with gzip.GzipFile(fileobj=raw) as stream:
+            yield stream, True
+
+
+def _pieces(path: Path, chunk_bytes: int) -> Iterator[tuple[bytes, float]]:
+    """The file's (decompressed) bytes in pieces that end at a line end outside quotes, each
+    with the share of the file read so far.
+
+    Raises
+    ------
+    ChurnDataError
+        ``UNREADABLE`` when a gzip stream is damaged or cut short.
+    """
+    total = max(path.stat().st_size, 1)
+    with open(path, "rb") as raw:
+        compressed = raw.read(2) == _GZIP_MAGIC
+        raw.seek(0)
+        stream: BinaryIO = gzip.GzipFile(fileobj=raw) if compressed else raw
         carry = b""
         while True:
-            block = fh.read(chunk_bytes)
+            try:
+                block = stream.read(chunk_bytes)
+            except (OSError, EOFError, zlib.error) as exc:
+                raise ChurnDataError([Problem(
+                    "UNREADABLE", "error", f"{path.name}: the gzip file is damaged ({exc}).",
+                    action="compress the file again or score it uncompressed")]) from None
+            done = min(raw.tell() / total, 1.0)
             if not block:
                 if carry:
-                    yield carry
+                    yield carry, done
                 return
             data = carry + block
             cut = data.rfind(b"\n") + 1
@@ -104,7 +150,7 @@ def _pieces(path: Path, chunk_bytes: int) -> Iterator[bytes]:
             if cut <= 0:
                 carry = data
                 continue
-            yield data[:cut]
+            yield data[:cut], done
             carry = data[cut:]
 
 
@@ -186,12 +232,11 @@ def score_csv_in_chunks(
     report = progress or (lambda f, m: None)
     path = Path(path)
     opts = (options or ReadOptions()).with_id(bundle.schema.id_column)
-    total = max(path.stat().st_size, 1)
     merged: dict[tuple, Problem] = {}
-    done_bytes = offset = written = flagged = pieces = scored = 0
+    offset = written = flagged = pieces = scored = 0
     cut = float("nan")
     source = _pieces(path, chunk_bytes)
-    first = next(source, None)
+    first, done = next(source, (None, 0.0))
     if first is None:
         raise ChurnDataError([Problem("EMPTY_FILE", "error", f"{path.name}: the file is empty.")])
     read = read_table(first, name=path.name,
@@ -205,8 +250,8 @@ def score_csv_in_chunks(
     later = dataclasses.replace(opts, encoding=read.encoding, delimiter=read.delimiter,
                                 header_row=0)
 
-    def read_later(piece: bytes) -> tuple[int, ReadResult]:
-        return len(piece), read_table(header + piece, name=path.name, options=dataclasses.replace(
+    def read_later(piece: bytes, done: float) -> tuple[float, ReadResult]:
+        return done, read_table(header + piece, name=path.name, options=dataclasses.replace(
             later, max_bytes=len(header) + len(piece) + 1))
 
     # The next piece is read, and the last one written, in background threads while this
@@ -216,16 +261,15 @@ def score_csv_in_chunks(
     with writing(Path(out)) as tmp, open(tmp, "wb") as sink, \
             ThreadPoolExecutor(1, thread_name_prefix="churn-read") as reader, \
             ThreadPoolExecutor(1, thread_name_prefix="churn-write") as writer:
-        current: tuple[int, ReadResult] | None = (len(first), read)
+        current: tuple[float, ReadResult] | None = (done, read)
         del first
         pending_write: Future | None = None
         while current is not None:
-            size, read = current
+            done, read = current
             upcoming = next(source, None)
-            ahead = reader.submit(read_later, upcoming) if upcoming is not None else None
+            ahead = reader.submit(read_later, *upcoming) if upcoming is not None else None
             del upcoming
             pieces += 1
-            done_bytes += size
             _merge(merged, [p for p in read.problems if p.code not in
                             ("ENCODING_DETECTED", "DELIMITER_DETECTED") or pieces == 1],
                    offset)
@@ -254,7 +298,7 @@ def score_csv_in_chunks(
             flagged += (int(result.table["at_risk"].sum()) if "at_risk" in result.table
                         else len(result.table))
             cut = result.threshold
-            report(min(done_bytes / total, 1.0),
+            report(done,
                    f"Scored {offset:,} rows in {pieces} pieces ({written:,} written)")
             log.info("piece %d: %d rows scored, %d written", pieces, len(read.frame), written)
             del result, table, read

@@ -84,6 +84,43 @@ def test_a_damaged_later_piece_stops_with_a_message_and_writes_nothing(bundle_di
     assert [f.name for f in tmp_path.iterdir()] == ["new.csv"]  # no output, no temporary
 
 
+def test_gzip_files_are_scored_as_a_stream_into_the_same_file(bundle_dir, tmp_path):
+    import gzip
+
+    bundle = load_bundle(bundle_dir)
+    path = tmp_path / "new.csv.gz"
+    path.write_bytes(gzip.compress(fresh(900, seed=9).to_csv(index=False).encode("utf-8")))
+    out = tmp_path / "scored.csv"
+    seen = []
+    done = score_chunks.score_csv_in_chunks(bundle, path, out, chunk_bytes=3_000,
+                                            progress=lambda f, m: seen.append(f))
+    assert done.pieces > 3
+    assert out.read_bytes() == _whole(bundle, path)  # the whole-file path decompresses it
+    assert seen == sorted(seen) and seen[-1] == 1.0  # progress through the compressed file
+    # chunked from an eighth of the plain text's size; only when the content is a CSV
+    size = path.stat().st_size
+    assert score_chunks.should_chunk(path, min_bytes=size * score_chunks.GZIP_RATIO)
+    assert not score_chunks.should_chunk(path, min_bytes=(size + 1) * score_chunks.GZIP_RATIO)
+    twice = tmp_path / "twice.csv.gz"
+    twice.write_bytes(gzip.compress(path.read_bytes()))
+    assert not score_chunks.should_chunk(twice, min_bytes=8)
+
+
+def test_a_gzip_file_cut_short_stops_with_a_message_and_writes_nothing(bundle_dir, tmp_path):
+    import gzip
+
+    bundle = load_bundle(bundle_dir)
+    whole = gzip.compress(fresh(900, seed=10).to_csv(index=False).encode("utf-8"))
+    path = tmp_path / "cut.csv.gz"
+    path.write_bytes(whole[: len(whole) * 2 // 3])
+    out = tmp_path / "scored.csv"
+    with pytest.raises(ChurnDataError) as caught:
+        score_chunks.score_csv_in_chunks(bundle, path, out, chunk_bytes=2_000)
+    assert [p.code for p in caught.value.problems] == ["UNREADABLE"]
+    assert "gzip" in caught.value.problems[0].message
+    assert [f.name for f in tmp_path.iterdir()] == ["cut.csv.gz"]
+
+
 def test_only_large_text_files_cut_by_a_threshold_are_chunked(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("id,x\n1,2\n" * 100)
