@@ -28,7 +28,6 @@ from .cluster import dask_client, require_dask
 log = logging.getLogger(__name__)
 
 # option -> (argument name, the value meaning "not asked for")
-# (``--no-search`` is accepted: the Dask engine trains with the middle setting, no search)
 TRAIN_ONLY_LOCAL = {"--cv": ("cv", TrainConfig().cv_folds),
                     "--value": ("value", Economics().value_retained),
                     "--actions": ("actions", None),
@@ -82,16 +81,20 @@ def train_command(args: argparse.Namespace, helpers: CommandHelpers) -> int:
                             device="cuda" if args.device == "cuda" else "cpu",
                             feature_labels=_feature_labels(args.data),
                             segments=args.segments, class_weight=args.class_weight,
-                            progress=helpers.progress)
+                            search=not args.no_search, progress=helpers.progress)
     helpers.print_problems([p for p in result.problems if p.severity == "warning"])
     save_bundle(out, result.bundle)
     held = result.held_out
     info = result.bundle.info
     helpers.echo(f"engine: dask ({info['workers']} workers, {info['partitions']} partition(s)); "
                  f"rows: {result.rows:,}")
+    search = info.get("search")
+    how = (f"the best of {len(search['settings'])} compared on {search['train_rows']:,} "
+           f"sampled training rows, judged on {search['valid_rows']:,} early-stopping rows"
+           if search else "the middle setting, no search")
     helpers.echo(f"trained on {result.rows_train:,} rows (early stopping on "
                  f"{result.rows_valid:,}); {info['trees']} trees; settings "
-                 f"{_shown_settings(info['params'])} (no search on this engine)")
+                 f"{_shown_settings(info['params'])} ({how})")
     segments = result.bundle.segments
     helpers.echo(f"segments: {segments.k} on {', '.join(segments.features)}" if segments
                  else "segments: none (no feature varies)")

@@ -18,10 +18,13 @@ from churn_core.model import SEARCH_SPACE, TrainConfig, _fit, _params, _patience
 from churn_core.schema import Schema
 
 from .parts import TEST, TRAIN, VALID, row_split
+from .search import SEARCH_VALID_ROWS, choose_setting
+from .train import SEGMENT_ROWS
 
 
 def single_machine_auc(frame: pd.DataFrame, schema: Schema, *, seed: int = 42,
-                       by_id: bool = False, device: str = "cpu") -> tuple[float, int]:
+                       by_id: bool = False, device: str = "cpu",
+                       setting: dict | None = None) -> tuple[float, int]:
     """Held-out ROC-AUC and tree count of single-machine XGBoost on the Dask split.
 
     Parameters
@@ -32,6 +35,10 @@ def single_machine_auc(frame: pd.DataFrame, schema: Schema, *, seed: int = 42,
         The schema the Dask path used (``bundle.schema``).
     seed, by_id : int, bool
         As the Dask path used them (``bundle.info["seed"]``, ``bundle.info["split_by_id"]``).
+    setting : dict, optional
+        The XGBoost setting (``bundle.info["setting"]``); None: chosen as the Dask path
+        chooses it, by :func:`churn_core.distributed.search.choose_setting` on samples of
+        the training and early-stopping rows.
     """
     y = encode_label(frame[schema.label_column], schema).to_numpy()
     split = row_split(frame, schema, seed, by_id=by_id)
@@ -40,7 +47,15 @@ def single_machine_auc(frame: pd.DataFrame, schema: Schema, *, seed: int = 42,
     pre = fit_preprocessor(frame.iloc[rows[TRAIN]], schema)
     X = {k: transform(pre, frame.iloc[r])[0] for k, r in rows.items()}
     config = TrainConfig(seed=seed, device=device)
-    params = _params(config, device, np.empty(0), SEARCH_SPACE[1], train_rows=rows[TRAIN].size)
+    if setting is None:
+        rng = np.random.default_rng(seed)
+        tr = rng.permutation(rows[TRAIN].size)[:SEGMENT_ROWS]
+        va = rng.permutation(rows[VALID].size)[:SEARCH_VALID_ROWS]
+        choice = choose_setting(X[TRAIN].iloc[tr], y[rows[TRAIN]][tr], X[VALID].iloc[va],
+                                y[rows[VALID]][va], config=config, device=device,
+                                train_rows=rows[TRAIN].size)
+        setting = choice.setting if choice else SEARCH_SPACE[1]
+    params = _params(config, device, np.empty(0), setting, train_rows=rows[TRAIN].size)
     booster = _fit(params, X[TRAIN], y[rows[TRAIN]], X[VALID], y[rows[VALID]],
                    rounds=config.n_estimators,
                    early_stopping=_patience(config.early_stopping_rounds, params))

@@ -10,9 +10,11 @@ Steps (:func:`train_dask`):
    early stopping, 20 % are held out (:func:`churn_core.distributed.parts.split_keys`);
 3. the preprocessing is fitted on the training rows' summaries
    (:mod:`churn_core.distributed.stats`): categories from training data only;
-4. XGBoost learns with the single-machine default setting and rules
-   (:data:`churn_core.model.BASE_PARAMS`, the search's middle setting, the learning rate
-   raised for large tables, the same early-stopping patience);
+4. the settings of the single machine's search are compared on samples of the training
+   and early-stopping parts gathered to this process (:mod:`churn_core.distributed.search`);
+   XGBoost then learns on the cluster with the best one and the single-machine rules
+   (:data:`churn_core.model.BASE_PARAMS`, the learning rate raised for large tables, the
+   same early-stopping patience);
 5. the held-out customers are scored where they lie and measured from score histograms
    (:mod:`churn_core.distributed.histograms`); the threshold is the best F1 there.
 
@@ -56,6 +58,7 @@ from churn_core.threshold import medium_floor
 
 from .histograms import HistogramFigures, figures, score_histogram
 from .parts import LABEL, SPLIT, TEST, TRAIN, VALID, model_frame, read_parts, schema_sample
+from .search import SEARCH_VALID_ROWS, choose_setting
 from .stats import fit_preprocessor_dask
 
 log = logging.getLogger(__name__)
@@ -104,22 +107,21 @@ def _held_out(client: Any, booster: Any, test: Any, names: list[str]) -> Histogr
     return figures(np.sum(dask.compute(*parts), axis=0))
 
 
-def _gather(part: Any, rows: int, pre: Any, names: list[str],
-            seed: int) -> tuple[Any, np.ndarray]:
-    """A sample of at most :data:`SEGMENT_ROWS` of a part's ``rows`` rows, gathered to this
-    process: the features under their own names, and the labels."""
-    share = min(1.0, SEGMENT_ROWS / max(rows, 1))
+def _gather(part: Any, rows: int, pre: Any, names: list[str], seed: int,
+            limit: int = SEGMENT_ROWS) -> tuple[Any, np.ndarray]:
+    """A sample of at most ``limit`` of a part's ``rows`` rows, gathered to this process:
+    the features under their own names, and the labels."""
+    share = min(1.0, limit / max(rows, 1))
     sample = part.sample(frac=share, random_state=seed).compute() if share < 1.0 \
         else part.compute()
     X = sample[names].set_axis(list(pre.feature_names), axis=1).reset_index(drop=True)
     return X, sample[LABEL].to_numpy(dtype=float)
 
 
-def _segments(train: Any, rows: int, pre: Any, names: list[str], seed: int,
-              feature_labels: Mapping[str, str] | None, k: int | None) -> SegmentModel | None:
-    """Segments fitted as on one machine, on a sample of at most :data:`SEGMENT_ROWS`
-    training rows gathered from the cluster (None when no column varies)."""
-    X, y = _gather(train, rows, pre, names, seed)
+def _segments(X: Any, y: np.ndarray, seed: int, feature_labels: Mapping[str, str] | None,
+              k: int | None) -> SegmentModel | None:
+    """Segments fitted as on one machine on the training rows gathered from the cluster
+    (None when no column varies)."""
     try:
         return fit_segments(X, y=y, seed=seed, labels=feature_labels, k=k)
     except ChurnDataError as exc:
@@ -146,7 +148,7 @@ def _reference(test: Any, rows: int, pre: Any, names: list[str], booster: Any,
 def train_dask(data: str, *, client: Any, overrides: SchemaOverrides | None = None,
                confirmed: Iterable[str] = (), seed: int = 42, device: str = "cpu",
                feature_labels: Mapping[str, str] | None = None, segments: int | None = None,
-               class_weight: bool = False,
+               class_weight: bool = False, search: bool = True,
                progress: Progress | None = None) -> DaskTrainResult:
     """Train the churn model on partitioned Parquet with ``xgboost.dask``.
 
@@ -168,6 +170,9 @@ def train_dask(data: str, *, client: Any, overrides: SchemaOverrides | None = No
         Number of customer segments (``--segments``); default chosen (3 to 8).
     class_weight : bool
         Weight churners up by the training part's stayers per churner (``--class-weight``).
+    search : bool
+        Compare the settings on samples first (:mod:`churn_core.distributed.search`);
+        False (``--no-search``): the middle setting.
     progress : callable, optional
 
     Returns
@@ -202,8 +207,21 @@ def train_dask(data: str, *, client: Any, overrides: SchemaOverrides | None = No
     names = safe_names(len(pre.feature_names))
     part = {k: prepared[prepared[SPLIT] == v] for k, v in
             (("train", TRAIN), ("valid", VALID), ("test", TEST))}
-    config = TrainConfig(seed=seed, device=device)
-    params = _params(config, device, np.empty(0), SEARCH_SPACE[1], train_rows=counts.train)
+    config = TrainConfig(seed=seed, device=device, class_weight=class_weight)
+    # one sample of the training rows for the setting search and the segments
+    X_sample, y_sample = _gather(part["train"], counts.train, pre, names, seed)
+    choice = None
+    if search:
+        valid_rows = int(part["valid"].shape[0].compute())
+        report(0.2, f"Comparing {len(SEARCH_SPACE)} settings on {len(y_sample):,} sampled "
+               "training rows")
+        X_valid, y_valid = _gather(part["valid"], valid_rows, pre, names, seed + 2,
+                                   limit=SEARCH_VALID_ROWS)
+        choice = choose_setting(X_sample, y_sample, X_valid, y_valid, config=config,
+                                device=device, train_rows=counts.train,
+                                progress=lambda f, m: report(0.2 + 0.1 * f, m))
+    setting = choice.setting if choice else SEARCH_SPACE[1]
+    params = _params(config, device, np.empty(0), setting, train_rows=counts.train)
     if class_weight:  # as on one machine: stayers per churner of the training rows
         params["scale_pos_weight"] = (counts.train - counts.train_churned) / \
             counts.train_churned
@@ -220,8 +238,7 @@ def train_dask(data: str, *, client: Any, overrides: SchemaOverrides | None = No
     booster = booster[: booster.best_iteration + 1]
     trees = booster.num_boosted_rounds()
     report(0.8, f"{trees} trees; finding customer segments on a sample of the training rows")
-    segment_model = _segments(part["train"], counts.train, pre, names, seed, feature_labels,
-                              segments)
+    segment_model = _segments(X_sample, y_sample, seed, feature_labels, segments)
     report(0.85, "Measuring on the held-out customers")
     held = _held_out(client, booster, part["test"], names)
     reference = _reference(part["test"], held.rows, pre, names, booster, seed)
@@ -236,7 +253,10 @@ def train_dask(data: str, *, client: Any, overrides: SchemaOverrides | None = No
     workers = len(client.scheduler_info().get("workers", {}))
     info = {"seed": seed, "params": params, "device": device, "trees": trees,
             "engine": "dask", "split_by_id": by_id, "workers": workers, "rows": counts.rows,
-            "rows_labelled": counts.labelled, "partitions": frame.npartitions}
+            "rows_labelled": counts.labelled, "partitions": frame.npartitions,
+            "setting": dict(setting),
+            "search": {"train_rows": choice.train_rows, "valid_rows": choice.valid_rows,
+                       "settings": choice.records()} if choice else None}
     bundle = ModelBundle(booster=booster, preprocessor=pre, schema=schema, segments=segment_model,
                          threshold=threshold, metrics=metrics,
                          feature_labels=dict(feature_labels or {}), info=info,

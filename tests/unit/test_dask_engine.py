@@ -89,10 +89,23 @@ def test_dask_auc_within_0005_of_single_machine_on_the_same_split(trained, table
     assert bundle.info["partitions"] == PARTS
     dask_auc = bundle.metrics["roc_auc"]
     single_auc, _ = single_machine_auc(table, bundle.schema, seed=bundle.info["seed"],
-                                       by_id=bundle.info["split_by_id"])
+                                       by_id=bundle.info["split_by_id"],
+                                       setting=bundle.info["setting"])
     assert abs(dask_auc - single_auc) < 0.005, (dask_auc, single_auc)
     assert dask_auc > 0.8  # the simulated table is learnable: not a pair of coin flips
     assert f"held-out ROC-AUC: {dask_auc:.4f}" in out
+    # the setting: the best of the single machine's search, compared on sampled rows of the
+    # training and early-stopping parts (never the held-out part)
+    from churn_core.model import SEARCH_SPACE
+
+    search = bundle.info["search"]
+    aucs = [row["valid_auc"] for row in search["settings"]]
+    assert len(aucs) == len(SEARCH_SPACE) and len(set(aucs)) > 1
+    assert bundle.info["setting"] == SEARCH_SPACE[int(np.argmax(aucs))]
+    assert bundle.info["params"]["max_depth"] == bundle.info["setting"]["max_depth"]
+    assert search["train_rows"] == bundle.metrics["rows_train"]  # under 200k: every one
+    assert 0 < search["valid_rows"] == bundle.metrics["rows_valid"]
+    assert f"the best of {len(SEARCH_SPACE)} compared on {search['train_rows']:,}" in out
     # the held-out rows were never trained on, and no customer straddles the split
     rows = bundle.metrics
     assert rows["rows_train"] + rows["rows_valid"] + rows["rows_test"] == rows["rows_labelled"]
@@ -253,7 +266,11 @@ def test_dask_train_takes_segments_class_weight_and_no_search(parts, table, tmp_
     churn = (table["Churn"] == "Yes").mean()
     weight = model.info["params"]["scale_pos_weight"]  # stayers per churner of the training part
     assert abs(weight - (1 - churn) / churn) < 0.1 * (1 - churn) / churn
-    assert "segments: 3 on" in out and "scale_pos_weight=" in out and "no search" in out
+    assert "segments: 3 on" in out and "scale_pos_weight=" in out
+    from churn_core.model import SEARCH_SPACE
+
+    assert "the middle setting, no search" in out and model.info["search"] is None
+    assert model.info["setting"] == SEARCH_SPACE[1]
 
 
 @needs_dask
