@@ -9,8 +9,9 @@ to ``bench/data/dask_<n>/`` (reused when present), then runs each contender in a
 child process:
 
 - ``single machine``: pandas reads the folder, the schema is checked
-  (``pipeline.check_frame``), and XGBoost learns in one process with the Dask path's
-  setting on the Dask path's split (``distributed.reference.single_machine_auc``);
+  (``pipeline.check_frame``), and XGBoost learns in one process on the Dask path's split
+  with the setting chosen as the Dask path chooses it, by the same search on samples
+  (``distributed.reference.single_machine_auc``);
   held-out ROC-AUC exact;
 - ``dask``: ``train --engine dask`` (``distributed.train.train_dask`` on a
   ``LocalCluster`` of 2 worker processes, 1 thread each), then ``score --engine dask`` of
