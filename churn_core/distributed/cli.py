@@ -95,6 +95,11 @@ def train_command(args: argparse.Namespace, helpers: CommandHelpers) -> int:
     helpers.echo(f"trained on {result.rows_train:,} rows (early stopping on "
                  f"{result.rows_valid:,}); {info['trees']} trees; settings "
                  f"{_shown_settings(info['params'])} ({how})")
+    cal = result.bundle.calibration
+    helpers.echo(f"calibration: Platt scaling (log loss {cal.log_loss_raw:.4f} -> "
+                 f"{cal.log_loss_calibrated:.4f} on sampled early-stopping rows)" if cal.used
+                 else "calibration: none (it did not lower the log loss of the early-stopping "
+                 "rows)")
     segments = result.bundle.segments
     helpers.echo(f"segments: {segments.k} on {', '.join(segments.features)}" if segments
                  else "segments: none (no feature varies)")

@@ -271,6 +271,15 @@ def test_dask_train_takes_segments_class_weight_and_no_search(parts, table, tmp_
 
     assert "the middle setting, no search" in out and model.info["search"] is None
     assert model.info["setting"] == SEARCH_SPACE[1]
+    # weighted churners push raw probabilities up; the Platt map brings them back to rates
+    from churn_core.features import transform
+    from churn_core.model import predict_X
+
+    X, _ = transform(model.preprocessor, simulate_customers(5000, seed=98))
+    raw, calibrated = predict_X(model.booster, X).mean(), model.predict(X).mean()
+    assert model.calibration.used and "calibration: Platt scaling" in out
+    assert raw > 1.3 * churn and abs(calibrated - churn) < abs(raw - churn) / 3, \
+        (raw, calibrated, churn)
 
 
 @needs_dask
