@@ -222,7 +222,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     out = output_path(args.out, inputs=(args.data, args.bundle))
     rules = load_action_rules(args.actions) if args.actions else None
     bundle = load_bundle(args.bundle)
-    if should_chunk(args.data, top_n=args.top):
+    if should_chunk(args.data):
         return _score_in_chunks(args, bundle, rules, out)
     read = _read(args.data, _read_options(args, bundle.schema.id_column))
     _print_problems([p for p in read.problems if p.severity != "info"])
@@ -250,7 +250,8 @@ def _score_in_chunks(args: argparse.Namespace, bundle, rules, out: Path) -> int:
     """``score`` on a file too big to hold at once: read, score and write it in pieces."""
     done = score_csv_in_chunks(
         bundle, args.data, out, options=_read_options(args), threshold=args.threshold,
-        at_risk_only=args.at_risk_only, rules=rules, value=args.value_column or args.value,
+        top_n=args.top, at_risk_only=args.at_risk_only, rules=rules,
+        value=args.value_column or args.value,
         explain_rows="all" if args.explain == "all" else "at_risk",
         transform_table=pseudonymise if args.pseudonymise else None, progress=_progress,
         device=args.device)

@@ -48,6 +48,23 @@ class ScoreResult:
     rows: np.ndarray | None = None  # input position of each table row
 
 
+@dataclass(frozen=True)
+class Selected:
+    """The rows of a frame to flag and the cut they were chosen by: a top N chosen over
+    every piece of a file scored in pieces (:mod:`churn_core.score_chunks`).
+
+    Attributes
+    ----------
+    rows : ndarray of int
+        Positions in the frame of the rows to flag.
+    cut : float
+        The N-th highest score of the whole file (``inf`` when nobody was flagged).
+    """
+
+    rows: np.ndarray
+    cut: float
+
+
 def align_columns(frame: pd.DataFrame, bundle: ModelBundle) -> tuple[pd.DataFrame, list[Problem]]:
     """Pick the model's columns from ``frame`` by name.
 
@@ -221,6 +238,7 @@ def score_frame(
     current_only: bool = True,
     value: float | str | None = None,
     device: str = "auto",
+    selected: Selected | None = None,
 ) -> ScoreResult:
     """Score raw rows with a bundle.
 
@@ -252,6 +270,9 @@ def score_frame(
         ``customer_value`` and ``value_at_risk`` (churn probability x value).
     device : {"auto", "cpu", "cuda"}
         Where the reasons (TreeSHAP) are computed; auto: the GPU when XGBoost can use one.
+    selected : Selected, optional
+        Flag exactly these rows, as ``top_n`` would with this cut (a top N chosen over a
+        whole file scored in pieces: see :func:`ranked_scores`).
 
     Raises
     ------
@@ -281,13 +302,18 @@ def score_frame(
     # scoring every row keeps the row numbers in problems those of the file.
     ranked = np.where(churned, -np.inf, scores)
     medium_from = bundle.threshold.get("detail", {}).get("medium_from")
-    if top_n is not None:
-        # Exactly the top N by rank (ties broken by input order), not every score >= the Nth.
-        k = int(min(max(top_n, 0), int((~churned).sum())))
-        order = np.argsort(-ranked, kind="stable")
+    if top_n is not None or selected is not None:
         flagged = np.zeros(len(scores), dtype=bool)
-        flagged[order[:k]] = True
-        cut = float(scores[order[k - 1]]) if k else float("inf")
+        if selected is not None:
+            flagged[selected.rows] = True
+            cut = float(selected.cut)
+        else:
+            # Exactly the top N by rank (ties broken by input order), not every score >= the
+            # Nth.
+            k = int(min(max(top_n, 0), int((~churned).sum())))
+            order = np.argsort(-ranked, kind="stable")
+            flagged[order[:k]] = True
+            cut = float(scores[order[k - 1]]) if k else float("inf")
         tiers = risk_tiers(scores, cut)
         tiers = np.where(flagged, "high", np.where(tiers == "high", "medium", tiers))
         medium_from = None
@@ -310,7 +336,8 @@ def score_frame(
         reasons.iloc[rows] = expl.reasons.to_numpy()
     id_name, ids = _ids(frame, bundle)
     table = at_risk_table(ids.to_numpy(), scores, tiers, seg_names, reasons, None,
-                          id_name=id_name, threshold=None if top_n is not None else cut,
+                          id_name=id_name,
+                          threshold=None if top_n is not None or selected is not None else cut,
                           keep_order=True, rules=rules)
     worth = _values(frame, bundle, value)
     table["customer_value"] = np.round(worth, 2)
@@ -322,3 +349,18 @@ def score_frame(
     kept = np.flatnonzero(keep)
     report(1.0, "Scoring done")
     return ScoreResult(table=table, problems=tuple(problems), threshold=cut, rows=kept)
+
+
+def ranked_scores(bundle: ModelBundle, frame: pd.DataFrame) -> np.ndarray:
+    """The churn probability of every row as :func:`score_frame` computes it, with
+    ``-inf`` for customers already gone: what a top N is chosen by.
+
+    Raises
+    ------
+    ChurnDataError
+        ``MISSING_COLUMNS``.
+    """
+    churned, _ = churned_rows(frame, bundle)
+    aligned, _ = align_columns(frame, bundle)
+    X, _ = transform(bundle.preprocessor, aligned)
+    return np.where(churned, -np.inf, bundle.predict(X))

@@ -9,7 +9,10 @@ whatever the file's size (10M customers: under 4 GB). Every score, tier, segment
 reason depends on its own row only, so the file written is the one the whole-file path
 writes; :func:`should_chunk` says when to take this path (text files of at least
 :data:`CHUNK_FROM_BYTES`, gzip-compressed ones of at least an eighth of that, read as a
-stream; cut by a threshold rather than a top N, which needs every score first).
+stream). A top N needs every score before any row can be written: the file is then read
+twice, first only to predict and keep the N best rows (ties in file order, as the
+whole-file path breaks them), then to score and write every piece with those rows
+flagged.
 
 Column types are decided per piece: a column that is numbers in one piece and mostly
 text in another is read as each piece says (a whole-file read would decide once).
@@ -29,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
 import pandas as pd
 
 from churn_core.actions import ActionRules
@@ -38,7 +42,7 @@ from churn_core.outputs import writing
 from churn_core.problems import ChurnDataError, Problem
 from churn_core.progress import Progress
 from churn_core.reading.table import ReadOptions, ReadResult, read_table, sniff_format
-from churn_core.score import score_frame
+from churn_core.score import Selected, _check_cut, ranked_scores, score_frame
 
 __all__ = ["CHUNK_BYTES", "CHUNK_FROM_BYTES", "ChunkedScore", "score_csv_in_chunks",
            "should_chunk"]
@@ -81,13 +85,11 @@ class ChunkedScore:
     problems: tuple[Problem, ...]
 
 
-def should_chunk(path: str | Path, *, top_n: int | None = None,
-                 min_bytes: int = CHUNK_FROM_BYTES) -> bool:
+def should_chunk(path: str | Path, *, min_bytes: int = CHUNK_FROM_BYTES) -> bool:
     """True when ``path`` is a text table of at least ``min_bytes`` (a gzip-compressed one
-    of at least ``min_bytes / GZIP_RATIO``) and the cut is a threshold (a top N needs every
-    score before any row can be written)."""
+    of at least ``min_bytes / GZIP_RATIO``)."""
     p = Path(path)
-    if top_n is not None or not p.is_file():
+    if not p.is_file():
         return False
     size = p.stat().st_size
     try:
@@ -180,6 +182,71 @@ def _merge(merged: dict[tuple, Problem], found: list[Problem] | tuple[Problem, .
         merged[key] = dataclasses.replace(first, count=count or first.count, rows=rows)
 
 
+def _read_pieces(path: Path, chunk_bytes: int, opts: ReadOptions
+                 ) -> Iterator[tuple[float, ReadResult]]:
+    """Each piece of the file read as a table (with the share of the file read so far).
+
+    The first piece decides the layout (encoding, delimiter, header line) the others are
+    read with. The next piece is read in a background thread while the caller works on
+    this one (the CSV parser releases the GIL); at most two pieces are held.
+
+    Raises
+    ------
+    ChurnDataError
+        As :func:`churn_core.reading.table.read_table`; ``UNREADABLE`` for an encoding
+        that cannot be cut at line ends; ``EMPTY_FILE``.
+    """
+    source = _pieces(path, chunk_bytes)
+    first, done = next(source, (None, 0.0))
+    if first is None:
+        raise ChurnDataError([Problem("EMPTY_FILE", "error", f"{path.name}: the file is empty.")])
+    read = read_table(first, name=path.name,
+                      options=dataclasses.replace(opts, max_bytes=len(first) + 1))
+    if read.encoding not in _LINE_SAFE:
+        raise ChurnDataError([Problem(
+            "UNREADABLE", "error", f"{path.name}: the {read.encoding} encoding "
+            "cannot be cut into pieces at line ends.",
+            action="save the file as UTF-8, or score a smaller file")])
+    header = first.split(b"\n", read.header_row + 1)[read.header_row] + b"\n"
+    del first
+    later = dataclasses.replace(opts, encoding=read.encoding, delimiter=read.delimiter,
+                                header_row=0)
+
+    def read_later(piece: bytes, done: float) -> tuple[float, ReadResult]:
+        return done, read_table(header + piece, name=path.name, options=dataclasses.replace(
+            later, max_bytes=len(header) + len(piece) + 1))
+
+    with ThreadPoolExecutor(1, thread_name_prefix="churn-read") as reader:
+        current: tuple[float, ReadResult] | None = (done, read)
+        del read
+        while current is not None:
+            upcoming = next(source, None)
+            ahead = reader.submit(read_later, *upcoming) if upcoming is not None else None
+            del upcoming
+            yield current
+            current = ahead.result() if ahead is not None else None
+
+
+def _top_rows(bundle: ModelBundle, path: Path, chunk_bytes: int, opts: ReadOptions,
+              top_n: int, report: Progress) -> tuple[np.ndarray, float]:
+    """The file rows (0-based, data rows) of the ``top_n`` highest scores among current
+    customers, ties broken by file order as :func:`score_frame` breaks them, and the cut:
+    a first pass that only predicts (no reasons), holding ``top_n`` candidates."""
+    best_score, best_row = np.empty(0), np.empty(0, dtype=np.int64)
+    offset = 0
+    for done, read in _read_pieces(path, chunk_bytes, opts):
+        ranked = ranked_scores(bundle, read.frame)
+        current = np.flatnonzero(ranked > -np.inf)
+        score = np.concatenate([best_score, ranked[current]])
+        row = np.concatenate([best_row, offset + current])
+        keep = np.lexsort((row, -score))[:top_n]  # highest first, then file order
+        best_score, best_row = score[keep], row[keep]
+        offset += len(read.frame)
+        report(0.3 * done, f"Ranked {offset:,} rows for the top {top_n:,}")
+    cut = float(best_score[-1]) if best_score.size else float("inf")
+    return np.sort(best_row), cut
+
+
 def score_csv_in_chunks(
     bundle: ModelBundle,
     path: str | Path,
@@ -188,6 +255,7 @@ def score_csv_in_chunks(
     options: ReadOptions | None = None,
     chunk_bytes: int = CHUNK_BYTES,
     threshold: float | None = None,
+    top_n: int | None = None,
     at_risk_only: bool = False,
     explain_rows: str = "at_risk",
     rules: ActionRules | None = None,
@@ -203,7 +271,7 @@ def score_csv_in_chunks(
     ----------
     bundle : ModelBundle
     path : str or Path
-        A delimited text file (not compressed).
+        A delimited text file, plain or gzip-compressed.
     out : str or Path
         The CSV to write (written beside and renamed into place when complete).
     options : ReadOptions, optional
@@ -211,8 +279,10 @@ def score_csv_in_chunks(
         then kept for the others.
     chunk_bytes : int
         About this many bytes per piece.
-    threshold, at_risk_only, explain_rows, rules, value
-        As in :func:`churn_core.score.score_frame`.
+    threshold, top_n, at_risk_only, explain_rows, rules, value
+        As in :func:`churn_core.score.score_frame`. A top N needs every score first: the
+        file is read twice, first to find its rows (probabilities only), then to score
+        and write every piece.
     transform_table : callable, optional
         Applied to each piece's table before writing (e.g. pseudonymising the ids).
     progress : callable, optional
@@ -232,62 +302,45 @@ def score_csv_in_chunks(
     report = progress or (lambda f, m: None)
     path = Path(path)
     opts = (options or ReadOptions()).with_id(bundle.schema.id_column)
+    _check_cut(threshold, top_n)
+    top = _top_rows(bundle, path, chunk_bytes, opts, top_n, report) if top_n else None
+    start, span = (0.3, 0.7) if top else (0.0, 1.0)
     merged: dict[tuple, Problem] = {}
     offset = written = flagged = pieces = scored = 0
     cut = float("nan")
-    source = _pieces(path, chunk_bytes)
-    first, done = next(source, (None, 0.0))
-    if first is None:
-        raise ChurnDataError([Problem("EMPTY_FILE", "error", f"{path.name}: the file is empty.")])
-    read = read_table(first, name=path.name,
-                      options=dataclasses.replace(opts, max_bytes=len(first) + 1))
-    if read.encoding not in _LINE_SAFE:
-        raise ChurnDataError([Problem(
-            "UNREADABLE", "error", f"{path.name}: the {read.encoding} encoding "
-            "cannot be cut into pieces at line ends.",
-            action="save the file as UTF-8, or score a smaller file")])
-    header = first.split(b"\n", read.header_row + 1)[read.header_row] + b"\n"
-    later = dataclasses.replace(opts, encoding=read.encoding, delimiter=read.delimiter,
-                                header_row=0)
-
-    def read_later(piece: bytes, done: float) -> tuple[float, ReadResult]:
-        return done, read_table(header + piece, name=path.name, options=dataclasses.replace(
-            later, max_bytes=len(header) + len(piece) + 1))
-
-    # The next piece is read, and the last one written, in background threads while this
-    # one is scored (the CSV parser and XGBoost release the GIL: on 2 cores the `score`
-    # command on a 1M-row file took 16.4 s instead of 18.6 s, the same bytes written, peak
-    # memory 1.68 GB instead of 1.86); memory holds at most three pieces.
+    # The last piece is written in a background thread while the next is scored (the CSV
+    # parser and XGBoost release the GIL: on 2 cores the `score` command on a 1M-row file
+    # took 16.4 s instead of 18.6 s, the same bytes written, peak memory 1.68 GB instead
+    # of 1.86); memory holds at most three pieces.
     with writing(Path(out)) as tmp, open(tmp, "wb") as sink, \
-            ThreadPoolExecutor(1, thread_name_prefix="churn-read") as reader, \
             ThreadPoolExecutor(1, thread_name_prefix="churn-write") as writer:
-        current: tuple[float, ReadResult] | None = (done, read)
-        del first
         pending_write: Future | None = None
-        while current is not None:
-            done, read = current
-            upcoming = next(source, None)
-            ahead = reader.submit(read_later, *upcoming) if upcoming is not None else None
-            del upcoming
+        for done, read in _read_pieces(path, chunk_bytes, opts):
             pieces += 1
+            n = len(read.frame)
             _merge(merged, [p for p in read.problems if p.code not in
                             ("ENCODING_DETECTED", "DELIMITER_DETECTED") or pieces == 1],
                    offset)
+            selected = None
+            if top is not None:
+                rows, top_cut = top
+                lo, hi = np.searchsorted(rows, [offset, offset + n])
+                selected = Selected(rows[lo:hi] - offset, top_cut)
             try:
                 result = score_frame(bundle, read.frame, threshold=threshold,
                                      at_risk_only=at_risk_only, explain_rows=explain_rows,
-                                     rules=rules, value=value, device=device)
+                                     rules=rules, value=value, device=device,
+                                     selected=selected)
             except ChurnDataError as exc:
                 if [p.code for p in exc.problems if p.severity == "error"] != \
                         ["NO_CURRENT_CUSTOMERS"]:
                     raise
                 _merge(merged, [dataclasses.replace(p, code="ALREADY_CHURNED", severity="info")
                                 for p in exc.problems], offset)
-                offset += len(read.frame)
-                current = ahead.result() if ahead is not None else None
+                offset += n
                 continue
             _merge(merged, result.problems, offset)
-            offset += len(read.frame)
+            offset += n
             table = transform_table(result.table) if transform_table else result.table
             if pending_write is not None:
                 pending_write.result()  # pieces are written in order
@@ -298,11 +351,10 @@ def score_csv_in_chunks(
             flagged += (int(result.table["at_risk"].sum()) if "at_risk" in result.table
                         else len(result.table))
             cut = result.threshold
-            report(done,
+            report(start + span * done,
                    f"Scored {offset:,} rows in {pieces} pieces ({written:,} written)")
-            log.info("piece %d: %d rows scored, %d written", pieces, len(read.frame), written)
+            log.info("piece %d: %d rows scored, %d written", pieces, n, written)
             del result, table, read
-            current = ahead.result() if ahead is not None else None
         if pending_write is not None:
             pending_write.result()
         if scored == 0:

@@ -121,12 +121,33 @@ def test_a_gzip_file_cut_short_stops_with_a_message_and_writes_nothing(bundle_di
     assert [f.name for f in tmp_path.iterdir()] == ["cut.csv.gz"]
 
 
-def test_only_large_text_files_cut_by_a_threshold_are_chunked(tmp_path):
+@pytest.mark.parametrize("top_n", [1, 97, 450, 5000])
+def test_a_top_n_in_pieces_flags_the_rows_the_whole_file_flags(bundle_dir, tmp_path, top_n):
+    # 30 profiles, each 30 times under other ids, shuffled: ties straddle every cut, and
+    # the whole file breaks them by file order, across pieces too
+    bundle = load_bundle(bundle_dir)
+    base = fresh(30, seed=11)
+    frame = base.iloc[np.random.default_rng(3).permutation(np.repeat(np.arange(30), 30))]
+    frame = frame.reset_index(drop=True)
+    frame[bundle.schema.id_column] = [f"C{i:05d}" for i in range(len(frame))]
+    path = tmp_path / "new.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "scored.csv"
+    done = score_chunks.score_csv_in_chunks(bundle, path, out, chunk_bytes=4_000, top_n=top_n)
+    assert done.pieces > 3
+    assert out.read_bytes() == _whole(bundle, path, top_n=top_n)
+    current = int((frame[bundle.schema.label_column] != bundle.schema.positive_label).sum())
+    assert done.at_risk == min(top_n, current)
+    score_chunks.score_csv_in_chunks(bundle, path, out, chunk_bytes=4_000, top_n=top_n,
+                                     at_risk_only=True)
+    assert out.read_bytes() == _whole(bundle, path, top_n=top_n, at_risk_only=True)
+
+
+def test_only_large_text_files_are_chunked(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("id,x\n1,2\n" * 100)
     assert score_chunks.should_chunk(path, min_bytes=100)
     assert not score_chunks.should_chunk(path, min_bytes=10**6)
-    assert not score_chunks.should_chunk(path, top_n=5, min_bytes=100)
     assert not score_chunks.should_chunk(tmp_path / "missing.csv", min_bytes=0)
 
 
@@ -137,8 +158,7 @@ def test_the_command_line_scores_large_files_in_pieces(bundle_dir, tmp_path, mon
     assert main(["score", str(bundle_dir), str(path), "--out", str(whole)]) == 0
     monkeypatch.setattr(score_chunks, "CHUNK_BYTES", 4_000)
     monkeypatch.setattr("churn_core.__main__.should_chunk",
-                        lambda p, top_n=None: score_chunks.should_chunk(p, top_n=top_n,
-                                                                        min_bytes=1))
+                        lambda p: score_chunks.should_chunk(p, min_bytes=1))
     called = []
     real = score_chunks.score_csv_in_chunks
 
@@ -148,4 +168,12 @@ def test_the_command_line_scores_large_files_in_pieces(bundle_dir, tmp_path, mon
 
     monkeypatch.setattr("churn_core.__main__.score_csv_in_chunks", spy)
     assert main(["score", str(bundle_dir), str(path), "--out", str(pieces)]) == 0
+    assert called and pieces.read_bytes() == whole.read_bytes()
+    # --top N in pieces too (it used to need the whole file in memory)
+    called.clear()
+    assert main(["score", str(bundle_dir), str(path), "--top", "25", "--out",
+                 str(pieces)]) == 0
+    monkeypatch.undo()
+    assert main(["score", str(bundle_dir), str(path), "--top", "25", "--out",
+                 str(whole)]) == 0
     assert called and pieces.read_bytes() == whole.read_bytes()
