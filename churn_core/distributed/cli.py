@@ -35,8 +35,7 @@ TRAIN_ONLY_LOCAL = {"--cv": ("cv", TrainConfig().cv_folds),
                     "--value-column": ("value_column", None),
                     "--encoding": ("encoding", None), "--delimiter": ("delimiter", None),
                     "--sheet": ("sheet", None)}
-SCORE_ONLY_LOCAL = {"--top": ("top", None),
-                    "--encoding": ("encoding", None), "--delimiter": ("delimiter", None),
+SCORE_ONLY_LOCAL = {"--encoding": ("encoding", None), "--delimiter": ("delimiter", None),
                     "--sheet": ("sheet", None)}
 
 
@@ -130,7 +129,8 @@ def score_command(args: argparse.Namespace, helpers: CommandHelpers) -> int:
         rules=load_action_rules(args.actions) if args.actions else None,
         value=args.value_column or args.value, device=args.device, id_secret=secret)
     with dask_client(args.scheduler):
-        result = score_dask(bundle, args.data, out, threshold=args.threshold, options=options)
+        result = score_dask(bundle, args.data, out, threshold=args.threshold, top_n=args.top,
+                            options=options)
     helpers.print_problems([p for p in result.problems if p.severity != "info"])
     gone = f"; {result.left_out:,} already churned left out" if result.left_out else ""
     helpers.echo(f"scored {result.rows:,} customers; {result.at_risk:,} at risk at threshold "

@@ -244,9 +244,9 @@ def test_missing_columns_and_no_parquet_are_refused(trained, table, tmp_path):
 
 
 def test_options_only_the_local_engine_does_are_refused(tmp_path):
-    code, _, err = run(["score", "b", "d", "--engine", "dask", "--top", "5", "--out",
+    code, _, err = run(["score", "b", "d", "--engine", "dask", "--encoding", "cp1252", "--out",
                         str(tmp_path / "o")])
-    assert code == 2 and "DASK_OPTION_UNSUPPORTED" in err and "--top" in err
+    assert code == 2 and "DASK_OPTION_UNSUPPORTED" in err and "--encoding" in err
     code, _, err = run(["train", "d", "--engine", "dask", "--cv", "3", "--actions", "a.csv",
                         "--out", str(tmp_path / "o")])
     assert code == 2 and "--cv, --actions" in err
@@ -280,6 +280,37 @@ def test_dask_train_takes_segments_class_weight_and_no_search(parts, table, tmp_
     assert model.calibration.used and "calibration: Platt scaling" in out
     assert raw > 1.3 * churn and abs(calibrated - churn) < abs(raw - churn) / 3, \
         (raw, calibrated, churn)
+
+
+@needs_dask
+@pytest.mark.parametrize("top", ["1", "40", "5000"])
+def test_dask_top_n_flags_the_rows_the_ordinary_top_n_flags(trained, table, tmp_path, top):
+    # duplicated profiles under other ids: ties straddle the cut, across partitions too
+    sample = table.iloc[np.random.default_rng(4).permutation(np.repeat(np.arange(60), 20))]
+    sample = sample.reset_index(drop=True)
+    sample["CustomerID"] = [f"T{i:05d}" for i in range(len(sample))]
+    folder, single = tmp_path / "new", tmp_path / "new.parquet"
+    folder.mkdir()
+    for i, rows in enumerate(np.array_split(np.arange(len(sample)), 3)):
+        sample.iloc[rows].to_parquet(folder / f"p{i}.parquet", index=False)
+    sample.to_parquet(single, index=False)
+    bundle = str(trained[0])
+    code, _, err = run(["score", bundle, str(single), "--top", top, "--out",
+                        str(tmp_path / "a.csv")])
+    assert code == 0, err
+    code, out, err = run(["score", bundle, str(folder), "--engine", "dask", "--top", top,
+                          "--out", str(tmp_path / "scored")])
+    assert code == 0, err
+    ordinary = pd.read_csv(tmp_path / "a.csv", dtype=str, keep_default_na=False)
+    dask_out = pd.read_parquet(tmp_path / "scored")
+    merged = ordinary.merge(dask_out, on="CustomerID", suffixes=("", "_dask"))
+    assert len(merged) == len(ordinary) == len(dask_out)
+    for col in ("risk_tier", "reason_1", "suggested_action"):
+        assert (merged[col] == merged[f"{col}_dask"].astype(str)).all(), col
+    assert (merged["at_risk"] == merged["at_risk_dask"].astype(str)).all()
+    current = len(ordinary)
+    assert int(dask_out["at_risk"].sum()) == min(int(top), current)
+    assert f"{min(int(top), current):,} at risk" in out
 
 
 @needs_dask
