@@ -15,17 +15,18 @@ Steps (:func:`train_dask`):
    XGBoost then learns on the cluster with the best one and the single-machine rules
    (:data:`churn_core.model.BASE_PARAMS`, the learning rate raised for large tables, the
    same early-stopping patience);
-5. the held-out customers are scored where they lie and measured from score histograms
-   (:mod:`churn_core.distributed.histograms`); the threshold is the best F1 there.
-
-6. customer segments are fitted as on one machine on a sample of the training rows;
-7. the drift reference (what ``monitor`` compares fresh data with) is profiled from a
+5. customer segments are fitted as on one machine on a sample of the training rows;
+6. Platt scaling is fitted on a sample of the early-stopping rows and kept when it lowers
+   their log loss, as on one machine;
+7. the held-out customers are scored where they lie and measured from histograms of the
+   calibrated scores (:mod:`churn_core.distributed.histograms`); the threshold is the best
+   F1 there;
+8. the drift reference (what ``monitor`` compares fresh data with) is profiled from a
    sample of the held-out rows: their features, and the scores of a model that never saw
    them.
 
-Platt scaling is fitted on the early-stopping rows and kept when it lowers their log loss,
-as on one machine. The shipped model is the one measured (no refit on every row, no
-cross-fitting, no side models): a bundle the ordinary ``score`` reads.
+The shipped model is the one measured (no refit on every row, no cross-fitting, no side
+models): a bundle the ordinary ``score`` reads.
 """
 
 from __future__ import annotations
