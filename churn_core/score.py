@@ -302,7 +302,8 @@ def score_frame(
     # scoring every row keeps the row numbers in problems those of the file.
     ranked = np.where(churned, -np.inf, scores)
     medium_from = bundle.threshold.get("detail", {}).get("medium_from")
-    if top_n is not None or selected is not None:
+    by_rank = top_n is not None or selected is not None
+    if by_rank:
         flagged = np.zeros(len(scores), dtype=bool)
         if selected is not None:
             flagged[selected.rows] = True
@@ -336,8 +337,7 @@ def score_frame(
         reasons.iloc[rows] = expl.reasons.to_numpy()
     id_name, ids = _ids(frame, bundle)
     table = at_risk_table(ids.to_numpy(), scores, tiers, seg_names, reasons, None,
-                          id_name=id_name,
-                          threshold=None if top_n is not None or selected is not None else cut,
+                          id_name=id_name, threshold=None if by_rank else cut,
                           keep_order=True, rules=rules)
     worth = _values(frame, bundle, value)
     table["customer_value"] = np.round(worth, 2)
