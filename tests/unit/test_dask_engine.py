@@ -56,6 +56,16 @@ def run(argv: list[str]) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+def _as_parts(sample: pd.DataFrame, root: Path, parts: int) -> tuple[Path, Path]:
+    """``sample`` as a folder of ``parts`` Parquet files in row order, and as one file."""
+    folder, single = root / "new", root / "new.parquet"
+    folder.mkdir()
+    for i, rows in enumerate(np.array_split(np.arange(len(sample)), parts)):
+        sample.iloc[rows].to_parquet(folder / f"p{i}.parquet", index=False)
+    sample.to_parquet(single, index=False)
+    return folder, single
+
+
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
     return simulate_customers(ROWS, seed=11)
@@ -130,12 +140,7 @@ def test_histogram_auc_matches_the_exact_auc_of_the_held_out_rows(trained, table
 @needs_dask
 def test_dask_bundle_scores_identically_through_the_ordinary_score(trained, table, tmp_path):
     sample = table.iloc[:3000]
-    folder = tmp_path / "new"
-    folder.mkdir()
-    for i, rows in enumerate(np.array_split(np.arange(len(sample)), 3)):
-        sample.iloc[rows].to_parquet(folder / f"p{i}.parquet", index=False)
-    single_file = tmp_path / "new.parquet"
-    sample.to_parquet(single_file, index=False)
+    folder, single_file = _as_parts(sample, tmp_path, 3)
     bundle = str(trained[0])
     code, _, err = run(["score", bundle, str(single_file), "--out", str(tmp_path / "a.csv")])
     assert code == 0, err
@@ -289,11 +294,7 @@ def test_dask_top_n_flags_the_rows_the_ordinary_top_n_flags(trained, table, tmp_
     sample = table.iloc[np.random.default_rng(4).permutation(np.repeat(np.arange(60), 20))]
     sample = sample.reset_index(drop=True)
     sample["CustomerID"] = [f"T{i:05d}" for i in range(len(sample))]
-    folder, single = tmp_path / "new", tmp_path / "new.parquet"
-    folder.mkdir()
-    for i, rows in enumerate(np.array_split(np.arange(len(sample)), 3)):
-        sample.iloc[rows].to_parquet(folder / f"p{i}.parquet", index=False)
-    sample.to_parquet(single, index=False)
+    folder, single = _as_parts(sample, tmp_path, 3)
     bundle = str(trained[0])
     code, _, err = run(["score", bundle, str(single), "--top", top, "--out",
                         str(tmp_path / "a.csv")])
@@ -316,11 +317,7 @@ def test_dask_top_n_flags_the_rows_the_ordinary_top_n_flags(trained, table, tmp_
 @needs_dask
 def test_dask_score_writes_the_ordinary_pseudonyms(trained, table, tmp_path, monkeypatch):
     sample = table.iloc[:2000]
-    folder, single = tmp_path / "new", tmp_path / "new.parquet"
-    folder.mkdir()
-    for i, rows in enumerate(np.array_split(np.arange(len(sample)), 2)):
-        sample.iloc[rows].to_parquet(folder / f"p{i}.parquet", index=False)
-    sample.to_parquet(single, index=False)
+    folder, single = _as_parts(sample, tmp_path, 2)
     bundle = str(trained[0])
     argv = ["score", bundle, str(folder), "--engine", "dask", "--pseudonymise",
             "--out", str(tmp_path / "scored")]
