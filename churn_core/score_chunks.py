@@ -93,8 +93,9 @@ def should_chunk(path: str | Path, *, min_bytes: int = CHUNK_FROM_BYTES) -> bool
         return False
     size = p.stat().st_size
     try:
-        with _open_text_stream(p) as (stream, compressed):
+        with _open_text_stream(p) as (stream, raw):
             head = stream.read(64 * 1024)
+            compressed = stream is not raw
     except (OSError, EOFError, zlib.error):
         return False  # the whole-file path says what is wrong with it
     if size < (min_bytes // GZIP_RATIO if compressed else min_bytes):
@@ -104,17 +105,18 @@ def should_chunk(path: str | Path, *, min_bytes: int = CHUNK_FROM_BYTES) -> bool
 
 
 @contextlib.contextmanager
-def _open_text_stream(path: Path) -> Iterator[tuple[BinaryIO, bool]]:
+def _open_text_stream(path: Path) -> Iterator[tuple[BinaryIO, BinaryIO]]:
     """The file's bytes as a stream (decompressed as they are read when it is gzip), and
-    whether it is."""
+    the file itself (the same object when it is not compressed; its position says how
+    much of the file was read)."""
     with open(path, "rb") as raw:
         compressed = raw.read(2) == _GZIP_MAGIC
         raw.seek(0)
         if not compressed:
-            yield raw, False
+            yield raw, raw
             return
         with gzip.GzipFile(fileobj=raw) as stream:
-            yield stream, True
+            yield stream, raw
 
 
 def _pieces(path: Path, chunk_bytes: int) -> Iterator[tuple[bytes, float]]:
@@ -127,10 +129,7 @@ def _pieces(path: Path, chunk_bytes: int) -> Iterator[tuple[bytes, float]]:
         ``UNREADABLE`` when a gzip stream is damaged or cut short.
     """
     total = max(path.stat().st_size, 1)
-    with open(path, "rb") as raw:
-        compressed = raw.read(2) == _GZIP_MAGIC
-        raw.seek(0)
-        stream: BinaryIO = gzip.GzipFile(fileobj=raw) if compressed else raw
+    with _open_text_stream(path) as (stream, raw):
         carry = b""
         while True:
             try:
