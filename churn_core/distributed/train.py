@@ -257,11 +257,10 @@ def train_dask(data: str, *, client: Any, overrides: SchemaOverrides | None = No
     calibration = _calibrated(booster, X_valid, y_valid, seed)
     held = _held_out(client, booster, part["test"], names, calibration)
     reference = _reference(part["test"], held.rows, pre, names, booster, calibration, seed)
-    rows_valid = counts.labelled - counts.train - held.rows
     threshold = {"value": held.threshold, "method": METHOD,
                  "detail": {"f1": held.f1, "medium_from": medium_floor(held.threshold)}}
     metrics = {"roc_auc": held.roc_auc, "pr_auc": held.pr_auc, "base_rate": held.base_rate,
-               "rows_train": counts.train, "rows_valid": rows_valid, "rows_test": held.rows,
+               "rows_train": counts.train, "rows_valid": valid_rows, "rows_test": held.rows,
                "rows_labelled": counts.labelled, "engine": "dask",
                "evaluation": "held out: 20% of rows by a keyed hash (grouped)",
                "device": device}
@@ -278,5 +277,5 @@ def train_dask(data: str, *, client: Any, overrides: SchemaOverrides | None = No
                          calibration=calibration, reference_profile=reference)
     report(1.0, f"Held-out ROC-AUC {held.roc_auc:.4f}")
     return DaskTrainResult(bundle=bundle, held_out=held, rows=counts.rows,
-                           rows_train=counts.train, rows_valid=rows_valid,
+                           rows_train=counts.train, rows_valid=valid_rows,
                            seconds=time.perf_counter() - started, problems=problems)
